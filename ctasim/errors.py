@@ -1,0 +1,20 @@
+"""Exceptions for user errors: each carries a one-line message naming what is wrong and where.
+
+The command line prints ``CtasimError`` messages without a traceback and exits with status 2.
+"""
+
+
+class CtasimError(Exception):
+    """Base class for errors caused by user input (configuration, scenario, files)."""
+
+
+class ConfigError(CtasimError):
+    """Invalid configuration or scenario value: message names file, key path, value, expectation."""
+
+    def __init__(self, source: str, key: str, value: object, expected: str) -> None:
+        self.source, self.key, self.value, self.expected = source, key, value, expected
+        super().__init__(f"{source}: {key} = {value!r}: expected {expected}")
+
+
+class DataFileError(CtasimError):
+    """A data file is missing, damaged, incomplete or of an incompatible version."""
