@@ -2,8 +2,9 @@
 
 Coordinates are in the camera frame, metres, as in ctapipe. Pixels are generated on a regular
 hexagonal or square lattice and the ``n_pixels`` lattice sites closest to the camera centre are
-kept, which reproduces the pixel count, pitch and extent of the real cameras (module gaps and
-the exact outline are not modelled).
+kept (hexagonal cameras fill hexagonal rings, square ones are squares of modules less the corner
+modules), which reproduces the pixel count, pitch and extent of the real cameras; gaps between
+modules are not modelled.
 """
 
 from __future__ import annotations
@@ -87,12 +88,15 @@ def _lattice(pix_type: str, pitch: float, n_pixels: int, rotation_deg: float) ->
     if pix_type == HEX:
         x = pitch * (i + 0.5 * j)
         y = pitch * (np.sqrt(3.0) / 2.0) * j
+        # hexagonal outline: rings of equal hexagonal distance, as the real hexagonal cameras
+        ring = np.maximum(np.abs(i), np.maximum(np.abs(j), np.abs(i + j)))
     else:  # square: centre the grid between pixels, as a camera of modules is
         x = pitch * (i + 0.5)
         y = pitch * (j + 0.5)
+        ring = np.zeros_like(x)
     r = np.round(np.hypot(x, y) / pitch, 9)
     phi = np.round(np.arctan2(y, x), 9)
-    keep = np.lexsort((phi, r))[:n_pixels]
+    keep = np.lexsort((phi, r, ring))[:n_pixels]
     xy = np.column_stack([x[keep], y[keep]])
     rot = np.deg2rad(rotation_deg)
     c, s = np.cos(rot), np.sin(rot)

@@ -57,11 +57,14 @@ class _Section:
     def section(self, key: str) -> "_Section":
         return _Section(self.data.get(key), self.source, self._key(key))
 
-    def number(self, key: str, positive: bool = True, default: float | None = None) -> float:
+    def number(self, key: str, sign: str = "positive", default: float | None = None) -> float:
+        """A finite number; sign is 'positive', 'non-negative' or 'any'."""
         value = self.data.get(key, default)
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
-        if not ok or (positive and value <= 0):
-            raise ConfigError(self.source, self._key(key), value, "a positive number" if positive else "a number")
+        if ok and sign != "any":
+            ok = value > 0 if sign == "positive" else value >= 0
+        if not ok:
+            raise ConfigError(self.source, self._key(key), value, "a number" if sign == "any" else f"a {sign} number")
         return float(value)
 
     def integer(self, key: str, default: int | None = None) -> int:
@@ -94,7 +97,7 @@ def _camera(name: str, sec: _Section) -> CameraDescription:
         pix_type,
         geo.integer("n_pixels"),
         geo.number("pitch"),
-        pix_rotation_deg=geo.number("pix_rotation_deg", positive=False, default=0.0),
+        pix_rotation_deg=geo.number("pix_rotation_deg", sign="any", default=0.0),
         module_size=geo.integer("module_size") if module_size is not None else None,
     )
     ro = sec.section("readout")
@@ -107,7 +110,7 @@ def _camera(name: str, sec: _Section) -> CameraDescription:
         adc_bits=ro.integer("adc_bits"),
         pedestal_adc=ro.number("pedestal_adc"),
         gain_adc_per_pe=ro.numbers("gain_adc_per_pe", n_channels),
-        electronic_noise_pe=ro.number("electronic_noise_pe", positive=False),
+        electronic_noise_pe=ro.number("electronic_noise_pe", sign="non-negative"),
         pulse_fwhm_ns=ro.number("pulse_fwhm_ns"),
         excess_noise_factor=ro.number("excess_noise_factor"),
     )
@@ -116,7 +119,7 @@ def _camera(name: str, sec: _Section) -> CameraDescription:
         name=name,
         geometry=geometry,
         readout=readout,
-        nsb_rate_ghz=sec.number("nsb_rate_ghz", positive=False),
+        nsb_rate_ghz=sec.number("nsb_rate_ghz", sign="non-negative"),
         photon_detection_efficiency=sec.number("photon_detection_efficiency"),
         trigger=TriggerSettings(trig.number("threshold_pe"), trig.number("window_ns")),
     )
@@ -179,8 +182,8 @@ def load_subarray(
     s = root.section("site")
     site = Site(
         name=str(s.data.get("name", "")),
-        lon_deg=s.number("lon_deg", positive=False),
-        lat_deg=s.number("lat_deg", positive=False),
+        lon_deg=s.number("lon_deg", sign="any"),
+        lat_deg=s.number("lat_deg", sign="any"),
         altitude_m=s.number("altitude_m"),
         obs_level_m=s.number("obs_level_m"),
     )
