@@ -40,7 +40,8 @@ class LightEmission:
     ``t`` the time (ns) at which the shower front passes the point relative to the shower's
     arrival at the ground core, ``photons`` the Cherenkov photons it emits, and ``dir_*`` the
     local axis of the emitting particles (unit vector along the motion: for gammas the shower
-    axis, for hadron sub-showers their own axis).
+    axis, for hadron sub-showers their own axis). Each point stands for a stretch of shower whose
+    emitters spread around it by ``lateral_sigma`` (m, Gaussian per axis, perpendicular to dir).
     """
 
     offsets: np.ndarray     # int64 [n_showers + 1]
@@ -53,6 +54,29 @@ class LightEmission:
     dir_x: np.ndarray       # float64, unit vector of the local particle direction (downwards)
     dir_y: np.ndarray
     dir_z: np.ndarray
+    lateral_sigma: np.ndarray     # float64 m, lateral spread of the light around the point (per axis)
+
+
+@dataclass
+class MuonTracks:
+    """Muons of all showers of a block that reach the observation level, grouped per shower (CSR).
+
+    Muon k of shower i lies in ``offsets[i]:offsets[i+1]``. ``x, y, z`` (m, ground frame) is its
+    production point and ``t`` (ns) its time there, on the same clock as ``LightEmission.t``;
+    ``dir_*`` the unit vector of its motion (downwards); ``cherenkov_angle`` (rad) and
+    ``photons_per_m`` (300-600 nm) describe its Cherenkov emission near the ground.
+    """
+
+    offsets: np.ndarray     # int64 [n_showers + 1]
+    x: np.ndarray           # float64 [n_muons] m
+    y: np.ndarray
+    z: np.ndarray
+    t: np.ndarray           # float64 ns
+    dir_x: np.ndarray
+    dir_y: np.ndarray
+    dir_z: np.ndarray
+    cherenkov_angle: np.ndarray   # float64 rad
+    photons_per_m: np.ndarray     # float64 photons per metre of track
 
 
 @dataclass
@@ -65,6 +89,7 @@ class ShowerBlock:
     emission: LightEmission
     t_start: float
     t_stop: float
+    muons: MuonTracks | None = None     # None: no muons simulated (gamma and electron showers)
 
     @property
     def n_showers(self) -> int:

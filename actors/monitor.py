@@ -1,0 +1,34 @@
+"""Monitor actor: event accounting and data rates of the whole chain, fed by per-block acks."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ctasim.accounting import Accounting, RateMeter
+from ctasim.instrument.subarray import SubarrayDescription
+from ctasim.report.summary import build_summary
+
+from .archiver import Ack
+
+
+class MonitorActor:
+    """Merges every block's counts, bytes and wall times; ``summary`` closes and checks them."""
+
+    def __init__(self, scenario: dict, subarray: SubarrayDescription) -> None:
+        self.scenario = scenario
+        self.subarray = subarray
+        self.accounting = Accounting()
+        self.rates = RateMeter()
+        self.stage_seconds: Counter[str] = Counter()
+        self.n_blocks = 0
+
+    def record(self, ack: Ack) -> None:
+        self.accounting.merge(Accounting.from_dict(ack.accounting))
+        self.rates.merge(RateMeter.from_dict(ack.rates))
+        self.stage_seconds.update(ack.timing)
+        self.n_blocks += 1
+
+    def summary(self, files: list[str], wall_seconds: float, backend: str) -> dict:
+        """The run's figures (summary.json content), with whether the accounting closes."""
+        return build_summary(self.scenario, self.accounting, self.rates, dict(self.stage_seconds),
+                             self.n_blocks, files, wall_seconds, backend, self.subarray)

@@ -1,0 +1,173 @@
+"""Builds the on-site actor graph of a scenario and drives shower blocks through it.
+
+    source --block--> cameras --trigger times--> central trigger --decision--> cameras (readout)
+           --accepted R1--> reducer --DL0--> archiver --ack--> monitor
+
+Large data travel as futures (Ray object references) from actor to actor; the driver holds only
+references and the small per-block acknowledgements. At most ``max_blocks_in_flight`` blocks are
+in the chain at once, so memory stays flat however long the run.
+
+The same code drives the in-process backend (``--no-ray``) and Ray (local or a cluster), and
+every role can be replaced by a user class with the same methods (``ActorGraph.replace``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from ctasim.instrument.config import load_subarray
+from ctasim.scenario import Scenario
+
+from .archiver import ArchiverActor
+from .backend import make_backend
+from .camera import CameraActor
+from .central_trigger import CentralTriggerActor
+from .monitor import MonitorActor
+from .reducer import ReducerActor
+from .source import SourceActor
+
+ROLES = ("source", "camera", "central_trigger", "reducer", "archiver", "monitor")
+
+
+@dataclass
+class RunResult:
+    """Where a run wrote its files, and the monitor's summary (the summary.json content)."""
+
+    run_dir: Path
+    summary: dict
+
+
+class ActorGraph:
+    """The on-site chain of one scenario on a backend ('local' or 'ray').
+
+    Build it, optionally ``replace`` a role with your own class, ``run`` it, read ``summary()``.
+    """
+
+    def __init__(self, scenario: Scenario, run_dir: str | Path | None = None, backend: str = "ray",
+                 address: str | None = None) -> None:
+        self.scenario = scenario
+        self.run_dir = scenario.run_dir(run_dir)
+        self.backend_kind = backend
+        self.address = address
+        self.classes: dict[str, type] = {
+            "source": SourceActor, "camera": CameraActor, "central_trigger": CentralTriggerActor,
+            "reducer": ReducerActor, "archiver": ArchiverActor, "monitor": MonitorActor,
+        }
+        self.backend = None
+        self.actors: dict[str, Any] = {}
+        self.subarray = load_subarray(scenario.array.layout)
+
+    def replace(self, role: str, cls: type) -> None:
+        """Use ``cls`` (same constructor and methods as the default) for ``role``."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")
+        if self.actors:
+            raise RuntimeError("replace roles before start()")
+        self.classes[role] = cls
+
+    def camera_groups(self) -> list[list[int]]:
+        """Telescope ids hosted by each camera actor."""
+        ids = [int(t) for t in self.subarray.tel_ids]
+        k = self.scenario.execution.telescopes_per_actor
+        return [ids[i:i + k] for i in range(0, len(ids), k)]
+
+    def start(self) -> None:
+        sc, b = self.scenario, make_backend(self.backend_kind, self.address)
+        self.backend = b
+        pointing = (sc.array.pointing.alt_deg, sc.array.pointing.az_deg)
+        subarray = b.put(self.subarray)
+        self.populations = sc.populations()
+        self.actors["monitor"] = b.create(self.classes["monitor"], sc.to_dict(), self.subarray)
+        self.actors["source"] = {
+            p.name: b.create(self.classes["source"], p, subarray, pointing, sc.seed, sc.simulation.block_size)
+            for p in self.populations
+        }
+        buffered = sc.execution.max_blocks_in_flight + 1
+        self.actors["camera"] = [
+            b.create(self.classes["camera"], subarray, group, pointing, sc.seed, buffered, spread_index=i)
+            for i, group in enumerate(self.camera_groups())
+        ]
+        self.actors["central_trigger"] = b.create(
+            self.classes["central_trigger"], subarray, sc.trigger.min_telescopes, sc.trigger.window_ns, pointing
+        )
+        self.actors["reducer"] = [
+            b.create(self.classes["reducer"], subarray, sc.reduction.library_configs())
+            for _ in range(sc.execution.reducer_actors)
+        ]
+        self.actors["archiver"] = b.create(
+            self.classes["archiver"], str(self.run_dir), subarray, sc.to_dict(), sc.hash(), sc.seed,
+            [p.__dict__ for p in self.populations],
+        )
+
+    def _submit(self, stream: str, block_index: int) -> Any:
+        """Send one block through the chain; returns the future of the archiver's acknowledgement."""
+        b, a = self.backend, self.actors
+        showers, block = b.call(a["source"][stream], "block", block_index, num_returns=2)
+        reports = [b.call(cam, "simulate", block) for cam in a["camera"]]
+        decision = b.call(a["central_trigger"], "decide", stream, block_index, showers, *reports)
+        readouts = [b.call(cam, "readout", stream, block_index, decision) for cam in a["camera"]]
+        reducer = a["reducer"][block_index % len(a["reducer"])]
+        reduced = b.call(reducer, "reduce", stream, block_index, *readouts)
+        return b.call(a["archiver"], "append", stream, block_index, showers, decision, reduced)
+
+    def blocks(self) -> list[tuple[str, int]]:
+        """All (stream, block index) pairs, populations interleaved so rates stay mixed."""
+        b = self.backend
+        counts = {p.name: b.get(b.call(self.actors["source"][p.name], "n_blocks")) for p in self.populations}
+        order, i = [], 0
+        while any(i < n for n in counts.values()):
+            order += [(name, i) for name, n in counts.items() if i < n]
+            i += 1
+        return order
+
+    def run(self, progress: bool = False) -> RunResult:
+        """Drive every block through the chain with bounded blocks in flight, then close the archive."""
+        if not self.actors:
+            self.start()
+        b, a = self.backend, self.actors
+        t0 = time.perf_counter()
+        todo = deque(self.blocks())
+        in_flight: list[Any] = []
+        limit = self.scenario.execution.max_blocks_in_flight
+        bar = tqdm(total=len(todo), unit="block", disable=not progress, desc=self.scenario.name)
+        while todo or in_flight:
+            while todo and len(in_flight) < limit:
+                in_flight.append(self._submit(*todo.popleft()))
+            done, in_flight = b.wait(in_flight)
+            for ack in b.get(done):
+                b.call(a["monitor"], "record", ack)
+                bar.update(1)
+        bar.close()
+        files = b.get(b.call(a["archiver"], "close"))
+        wall = time.perf_counter() - t0
+        summary = b.get(b.call(a["monitor"], "summary", files, wall, self.backend_kind))
+        return RunResult(self.run_dir, summary)
+
+    def summary(self) -> dict:
+        """The monitor's current figures (accounting, rates, reduction, timing)."""
+        return self.backend.get(self.backend.call(self.actors["monitor"], "summary", [], 0.0, self.backend_kind))
+
+    def shutdown(self) -> None:
+        if self.backend is not None:
+            self.backend.shutdown()
+        self.actors = {}
+
+
+def run_scenario(scenario: Scenario, run_dir: str | Path | None = None, backend: str | None = None,
+                 address: str | None = None, progress: bool = False) -> RunResult:
+    """Run the on-site chain, the offline stages the scenario asks for, and write the report."""
+    from ctasim.report.run_report import write_run_report
+
+    graph = ActorGraph(scenario, run_dir, backend or scenario.execution.backend, address)
+    try:
+        result = graph.run(progress=progress)
+    finally:
+        graph.shutdown()
+    write_run_report(result.run_dir, result.summary, scenario)
+    return result

@@ -1,0 +1,119 @@
+"""The ``ctasim`` command: run scenarios, validate them, compute data-rate budgets, draw events.
+
+User errors (bad scenario, missing or damaged files) print one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import CtasimError
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from actors.orchestrator import run_scenario
+
+    from .scenario import load_scenario
+
+    overrides = {"seed": args.seed} if args.seed is not None else None
+    scenario = load_scenario(args.scenario, overrides)
+    backend = "local" if args.no_ray else "ray"
+    result = run_scenario(
+        scenario, run_dir=args.output, backend=backend, address=args.address, progress=not args.quiet
+    )
+    print(f"run directory: {result.run_dir}")
+    print(f"report:        {result.run_dir / 'report.md'}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    print(f"{args.scenario}: valid scenario {scenario.name!r} (hash {scenario.hash()[:12]})")
+    return 0
+
+
+def _cmd_rates(args: argparse.Namespace) -> int:
+    from .instrument.config import load_subarray
+    from .rates import BudgetAssumptions, budget, format_budget
+    from .scenario import load_scenario
+
+    layout = args.target
+    if Path(args.target).suffix in (".yaml", ".yml") and "layouts" not in Path(args.target).parts:
+        layout = load_scenario(args.target).array.layout
+    assumptions = BudgetAssumptions(array_trigger_rate_hz=args.array_rate)
+    print(format_budget(budget(load_subarray(layout), assumptions)))
+    return 0
+
+
+def _cmd_display(args: argparse.Namespace) -> int:
+    from .display import display_event
+
+    path = display_event(args.run_dir, args.event_id, args.tel_id, args.output, waveform=args.waveform)
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_layouts(args: argparse.Namespace) -> int:
+    from .instrument.config import available_layouts, load_subarray
+
+    for name in available_layouts():
+        sub = load_subarray(name)
+        classes = sub.size_classes()
+        counts = ", ".join(f"{c} {int((classes == c).sum())}" for c in ("LST", "MST", "SST") if (classes == c).any())
+        print(f"{name:14s} {sub.n_tels:4d} telescopes ({counts})  {sub.site.name}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ctasim", description="CTA data-path testbed")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="run a scenario end to end and write its report")
+    r.add_argument("scenario", help="scenario YAML file")
+    r.add_argument("--output", "-o", type=Path, help="run directory (overrides the scenario's output_dir)")
+    r.add_argument("--address", help="Ray cluster address (default: start an embedded local Ray)")
+    r.add_argument("--no-ray", action="store_true", help="run every actor in this process, without Ray")
+    r.add_argument("--seed", type=int, help="override the scenario seed")
+    r.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    r.set_defaults(func=_cmd_run)
+
+    v = sub.add_parser("validate", help="check a scenario file without running it")
+    v.add_argument("scenario")
+    v.set_defaults(func=_cmd_validate)
+
+    b = sub.add_parser("rates", help="analytic data-rate budget of a layout or scenario, no simulation")
+    b.add_argument("target", help="layout name, layout YAML or scenario YAML")
+    b.add_argument("--array-rate", type=float, default=10_000.0, help="array trigger rate in Hz")
+    b.set_defaults(func=_cmd_rates)
+
+    d = sub.add_parser("display", help="draw one camera image (or waveform) of a run as a PNG")
+    d.add_argument("run_dir", type=Path)
+    d.add_argument("--event-id", type=int, help="event id (default: brightest image)")
+    d.add_argument("--tel-id", type=int, help="telescope id (default: brightest image)")
+    d.add_argument("--waveform", action="store_true", help="draw waveforms of the brightest pixels")
+    d.add_argument("--output", "-o", type=Path, help="PNG path")
+    d.set_defaults(func=_cmd_display)
+
+    lay = sub.add_parser("layouts", help="list the array layouts")
+    lay.set_defaults(func=_cmd_layouts)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CtasimError as err:
+        print(f"ctasim: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ctasim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""R1 calibration: ADC counts -> p.e. per sample, with gain selection, and the whole R1 -> DL1a step.
+
+Units of calibrated waveforms follow ctapipe's R1 convention: a pulse of ``q`` photoelectrons has
+samples summing to ``q`` (p.e. per sample), so window sums times the integration correction are
+charges in p.e. The conversion per gain channel is ``(adc - pedestal_adc) * scale`` with
+``scale = 1 / (gain_adc_per_pe * integral_per_peak)`` (gain is the pulse-peak amplitude per p.e.).
+
+Gain selection as ctapipe's ``ThresholdGainSelector``: the low gain is used for a pixel when any
+of its high-gain samples exceeds the threshold, otherwise the high gain.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..instrument.telescope import CameraReadout, TelescopeDescription
+from ..sim.blocks import TelescopeEvents
+from .extraction import ExtractionSettings, _extract_event, extraction_arrays, resolve_settings
+
+# ctapipe_io_lst selects the low gain above 3500 counts of the 12-bit high gain: the same
+# fraction of full scale for every camera here
+GAIN_SWITCH_FRACTION = 3500.0 / 4095.0
+HIGH_GAIN, LOW_GAIN = 0, 1
+
+
+def gain_threshold_adc(readout: CameraReadout) -> int:
+    """High-gain sample value (ADC counts) above which a pixel's low gain is used."""
+    return int(GAIN_SWITCH_FRACTION * readout.adc_max)
+
+
+def pe_scale(readout: CameraReadout) -> np.ndarray:
+    """Factor (p.e. per sample per ADC count) of each gain channel, float64 [n_channels]."""
+    gains = np.asarray(readout.gain_adc_per_pe, np.float64)
+    return 1.0 / (gains * readout.integral_per_peak())
+
+
+@njit(cache=True, inline="always")
+def _to_pe(adc_trace, pedestal, scale, out):
+    for k in range(adc_trace.size):
+        out[k] = (np.float32(adc_trace[k]) - pedestal) * scale
+
+
+@njit(cache=True)
+def _calibrate_event(adc, threshold, pedestal, scale, out, gain):
+    """One event: adc [n_channels, n_pix, n_s] -> out float32 [n_pix, n_s], gain uint8 [n_pix]."""
+    n_channels, n_pix, n_s = adc.shape
+    ped = np.float32(pedestal)
+    for p in range(n_pix):
+        high = adc[0, p]
+        top = high[0]
+        for k in range(1, n_s):
+            v = high[k]
+            top = max(top, v)
+        g = LOW_GAIN if n_channels > 1 and top > threshold else HIGH_GAIN
+        gain[p] = g
+        _to_pe(adc[g, p], ped, np.float32(scale[g]), out[p])
+
+
+@njit(cache=True)
+def _calibrate_block(adc, threshold, pedestal, scale, out, gain):
+    for e in range(adc.shape[0]):
+        _calibrate_event(adc[e], threshold, pedestal, scale, out[e], gain[e])
+
+
+@njit(cache=True)
+def _calibrate_extract_block(adc, threshold, pedestal, scale, method, width, shift, fixed_peak,
+                             local_weight, indptr, indices, sample_width_ns, correction,
+                             charge, peak_time, gain):
+    """R1 -> (charge, peak_time, gain) event by event through a per-event scratch waveform."""
+    n, _, n_pix, n_s = adc.shape
+    scratch = np.empty((n_pix, n_s), np.float32)
+    trace = np.empty(n_s, np.float32)
+    for e in range(n):
+        _calibrate_event(adc[e], threshold, pedestal, scale, scratch, gain[e])
+        _extract_event(scratch, method, width, shift, fixed_peak, local_weight, indptr, indices,
+                       sample_width_ns, correction, charge[e], peak_time[e], trace)
+
+
+@njit(cache=True)
+def _calibrate_rows_kernel(adc, gain, pedestal, scale, out):
+    """Gain-selected rows: adc [m, 1, n_s] with their channel gain [m] -> out float32 [m, n_s]."""
+    ped = np.float32(pedestal)
+    for r in range(adc.shape[0]):
+        _to_pe(adc[r, 0], ped, np.float32(scale[gain[r]]), out[r])
+
+
+def _check_r1(waveform: np.ndarray, readout: CameraReadout) -> np.ndarray:
+    if waveform.ndim != 4 or waveform.shape[1] != readout.n_channels:
+        raise ValueError(
+            f"R1 waveform of shape {waveform.shape}: expected [n_events, {readout.n_channels}, "
+            "n_pixels, n_samples]"
+        )
+    return np.ascontiguousarray(waveform)
+
+
+def calibrate_waveforms(
+    waveform: np.ndarray, readout: CameraReadout, threshold_adc: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """R1 uint16 [n, n_channels, n_pix, n_s] -> (float32 [n, n_pix, n_s] p.e. per sample,
+    selected gain channel uint8 [n, n_pix])."""
+    adc = _check_r1(waveform, readout)
+    n, _, n_pix, n_s = adc.shape
+    out = np.empty((n, n_pix, n_s), np.float32)
+    gain = np.empty((n, n_pix), np.uint8)
+    thr = gain_threshold_adc(readout) if threshold_adc is None else int(threshold_adc)
+    _calibrate_block(adc, thr, readout.pedestal_adc, pe_scale(readout), out, gain)
+    return out, gain
+
+
+def calibrate_selected_rows(adc: np.ndarray, gain: np.ndarray, readout: CameraReadout) -> np.ndarray:
+    """Gain-selected waveforms uint16 [m, 1, n_s] with channel ``gain`` [m] -> float32 [m, n_s]."""
+    out = np.empty((adc.shape[0], adc.shape[2]), np.float32)
+    _calibrate_rows_kernel(np.ascontiguousarray(adc), np.ascontiguousarray(gain, np.uint8),
+                           readout.pedestal_adc, pe_scale(readout), out)
+    return out
+
+
+def r1_to_dl1(
+    waveform: np.ndarray,
+    tel: TelescopeDescription,
+    settings: ExtractionSettings | None = None,
+    threshold_adc: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """R1 uint16 [n, n_channels, n_pix, n_s] -> (charge float32 [n, n_pix] p.e., peak_time
+    float32 [n, n_pix] ns from the first sample, selected gain uint8 [n, n_pix]).
+
+    Calibration and extraction run event by event inside one numba kernel, so the calibrated
+    waveforms of a block are never materialised.
+    """
+    readout, geom = tel.camera.readout, tel.camera.geometry
+    adc = _check_r1(waveform, readout)
+    s = settings or resolve_settings(tel.camera_name)
+    n, _, n_pix, _ = adc.shape
+    charge = np.empty((n, n_pix), np.float32)
+    peak_time = np.empty((n, n_pix), np.float32)
+    gain = np.empty((n, n_pix), np.uint8)
+    thr = gain_threshold_adc(readout) if threshold_adc is None else int(threshold_adc)
+    _calibrate_extract_block(adc, thr, readout.pedestal_adc, pe_scale(readout),
+                             *extraction_arrays(s, geom, readout), charge, peak_time, gain)
+    return charge, peak_time, gain
+
+
+def calibrate_r1(
+    events: TelescopeEvents,
+    tel: TelescopeDescription,
+    method: str | None = None,
+    window_width: int | None = None,
+    window_shift: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A block of R1 events -> (image float32 [n, n_pix] p.e., peak_time float32 [n, n_pix] ns).
+
+    Extraction settings not given take the camera's defaults (``extraction.DEFAULT_EXTRACTION``).
+    """
+    s = resolve_settings(tel.camera_name, method, window_width, window_shift)
+    charge, peak_time, _ = r1_to_dl1(events.waveform, tel, s)
+    return charge, peak_time

@@ -1,0 +1,322 @@
+"""On-site data-volume reduction: R1 blocks of one telescope -> losslessly compressed DL0 blocks.
+
+Steps, each switchable in ``ReductionConfig`` (in this order for the byte accounting):
+
+1. readout-window cut: keep ``window_samples`` samples per event, starting ``window_shift``
+   samples before the image time (charge-weighted peak time of the pixels above the picture
+   threshold, else of the brightest pixel), clipped to the readout;
+2. gain selection: keep one channel per pixel (high gain unless it saturates; cameras with two
+   channels only);
+3. integration: charge (p.e.) and peak time (ns) of every pixel replace the waveforms;
+4. pixel selection (``pixel_selection`` module, LST DVR): the selected pixels' waveforms are kept
+   (beside the charges of all pixels when integrating; alone, others dropped, when not);
+5. lossless compression of every column with a ``codecs`` codec.
+
+Variants (``ReductionConfig.for_variant``): ``raw`` (compressed full R1 waveforms),
+``integrated`` (charges and peak times only), ``pixel_selection`` (charges and peak times of all
+pixels + gain-selected waveforms of the selected pixels).
+
+DL0 columns of an ``EncodedBlock`` (present when the step that makes them is on):
+
+=============  ===============================  ===============================================
+column         dtype, shape                     content
+=============  ===============================  ===============================================
+event_id       int64 [n]                        always
+trigger_time   float64 [n]                      s since run start, always
+charge         float32|float16 [n, n_pix]       p.e., when integrating
+peak_time      float32|float16 [n, n_pix]       ns from the first R1 sample, when integrating
+pixel_mask     bool [n, n_pix]                  pixels whose waveform is stored (pixel selection)
+waveform       uint16 [n_kept, n_ch, n_w]       ADC counts of the stored pixels, event-major,
+                                                pixel-minor (the order of ``np.nonzero(mask)``;
+                                                without pixel selection n_kept = n * n_pix);
+                                                n_ch = 1 after gain selection, n_w samples
+gain_channel   uint8 [n_kept]                   channel of each stored waveform (gain selection)
+window_start   uint16 [n]                       first R1 sample of the stored window (window cut)
+=============  ===============================  ===============================================
+
+Block attributes: variant, extraction settings, picture threshold applied, sampling (ns).
+``calibrate_dl0`` turns any of these layouts back into (image, peak_time) for every pixel.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+from numba import njit
+
+from ..errors import CtasimError
+from ..instrument.subarray import SubarrayDescription
+from ..instrument.telescope import TelescopeDescription
+from ..sim.blocks import TelescopeEvents
+from . import codecs
+from .calibration import calibrate_selected_rows, calibrate_waveforms, r1_to_dl1
+from .encoded import EncodedBlock
+from .extraction import ExtractionSettings, extract_charge, resolve_settings
+from .pixel_selection import (
+    MAX_SURVIVAL_FRACTION,
+    N_RINGS,
+    PICTURE_THRESHOLD_PE,
+    dvr_pixel_selection,
+)
+
+VARIANTS = ("raw", "integrated", "pixel_selection")
+STAGES = ("r1", "window_cut", "gain_selection", "integration", "pixel_selection", "compression")
+FLOAT_DTYPES = ("float32", "float16")
+DL0_LAYOUT_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class ReductionConfig:
+    """Which reduction steps run and how (see the module docstring); ``extraction`` None takes
+    the camera's default extractor; ``float_dtype`` stores charge and peak time (float16 keeps
+    ~3 significant digits: lossy, below the noise)."""
+
+    variant: str = "pixel_selection"
+    window_samples: int | None = None
+    window_shift: int | None = None
+    gain_selection: bool = True
+    integrate: bool = True
+    pixel_selection: bool = True
+    picture_threshold_pe: float = PICTURE_THRESHOLD_PE
+    n_rings: int = N_RINGS
+    max_survival_fraction: float = MAX_SURVIVAL_FRACTION
+    float_dtype: str = "float32"
+    codec: str = "blosc2-zstd-bitshuffle"
+    extraction: ExtractionSettings | None = None
+
+    def __post_init__(self) -> None:
+        codecs.check_codec(self.codec)
+        if self.float_dtype not in FLOAT_DTYPES:
+            raise CtasimError(f"float_dtype {self.float_dtype!r}: expected one of {', '.join(FLOAT_DTYPES)}")
+        if self.window_samples is not None and self.window_samples < 1:
+            raise CtasimError(f"window_samples {self.window_samples}: expected a positive number or None")
+
+    @classmethod
+    def for_variant(cls, name: str, **overrides) -> ReductionConfig:
+        """The named variant's steps, with any field overridden (``variant`` relabels it)."""
+        steps = {
+            "raw": dict(gain_selection=False, integrate=False, pixel_selection=False),
+            "integrated": dict(integrate=True, pixel_selection=False),
+            "pixel_selection": dict(integrate=True, pixel_selection=True, gain_selection=True),
+        }
+        if name not in steps:
+            raise CtasimError(f"reduction variant {name!r}: expected one of {', '.join(VARIANTS)}")
+        return replace(cls(variant=name, **steps[name]), **overrides)
+
+    @property
+    def stores_waveforms(self) -> bool:
+        return self.pixel_selection or not self.integrate
+
+
+@dataclass
+class ReductionStats:
+    """Bytes after each step (``STAGES``: uncompressed up to pixel selection), seconds spent per
+    step, events, the fraction of pixel waveforms stored and the selection threshold applied."""
+
+    variant: str
+    tel_id: int
+    n_events: int
+    n_pixels: int
+    bytes: dict[str, int]
+    seconds: dict[str, float]
+    kept_waveform_fraction: float
+    picture_threshold_pe: float | None = None
+    n_full_camera: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def factors(self) -> dict[str, float]:
+        """Reduction factor from R1 to each stage."""
+        return {k: self.bytes["r1"] / v for k, v in self.bytes.items() if v}
+
+    def events_per_second(self) -> dict[str, float]:
+        return {k: self.n_events / v for k, v in self.seconds.items() if v > 0}
+
+    def as_dict(self) -> dict:
+        return asdict(self) | {"factors": self.factors()}
+
+
+@njit(cache=True)
+def _gather_kernel(adc, mask, gain, window_start, n_w, gain_selected, out, out_gain):
+    """Copy the windows of the masked pixels' waveforms (one channel if gain_selected)."""
+    n, n_ch, n_pix, _ = adc.shape
+    r = 0
+    for e in range(n):
+        s0 = window_start[e]
+        for p in range(n_pix):
+            if not mask[e, p]:
+                continue
+            if gain_selected:
+                g = gain[e, p]
+                out_gain[r] = g
+                out[r, 0] = adc[e, g, p, s0:s0 + n_w]
+            else:
+                for c in range(n_ch):
+                    out[r, c] = adc[e, c, p, s0:s0 + n_w]
+            r += 1
+
+
+def image_window_start(charge: np.ndarray, peak_time: np.ndarray, threshold_pe: float,
+                       sample_width_ns: float, n_samples: int, window_samples: int,
+                       window_shift: int) -> np.ndarray:
+    """First sample (uint16 [n]) of each event's readout window around its image time."""
+    w = np.where(charge > threshold_pe, charge, 0.0).astype(np.float64)
+    total = w.sum(axis=1)
+    brightest = peak_time[np.arange(len(charge)), np.argmax(charge, axis=1)]
+    t_image = np.where(total > 0, (w * peak_time).sum(axis=1) / np.where(total > 0, total, 1.0), brightest)
+    start = np.rint(t_image / sample_width_ns).astype(np.int64) - window_shift
+    return np.clip(start, 0, n_samples - window_samples).astype(np.uint16)
+
+
+class OnsiteReducer:
+    """Reduces R1 blocks of any telescope of ``subarray`` according to ``config``."""
+
+    def __init__(self, subarray: SubarrayDescription, config: ReductionConfig | None = None) -> None:
+        self.subarray = subarray
+        self.config = config or ReductionConfig()
+
+    def reduce(self, events: TelescopeEvents, stream: str, block_index: int) -> tuple[EncodedBlock, ReductionStats]:
+        """One telescope's R1 block -> (compressed DL0 block, byte and time accounting)."""
+        cfg = self.config
+        tel = self.subarray.tel(events.tel_id)
+        readout = tel.camera.readout
+        adc = np.ascontiguousarray(events.waveform)
+        n, n_ch, n_pix, n_s = adc.shape
+        settings = cfg.extraction or resolve_settings(tel.camera_name)
+        n_w = n_s if cfg.window_samples is None else min(cfg.window_samples, n_s)
+        window_cut = n_w < n_s
+        gain_selected = cfg.gain_selection and n_ch > 1
+        seconds = {}
+
+        t0 = time.perf_counter()
+        needs_charge = cfg.integrate or cfg.pixel_selection or window_cut or gain_selected
+        if needs_charge:
+            charge, peak_time, gain = r1_to_dl1(adc, tel, settings)
+        seconds["calibration"] = time.perf_counter() - t0
+
+        columns: dict[str, np.ndarray] = {
+            "event_id": np.asarray(events.event_id, np.int64),
+            "trigger_time": np.asarray(events.trigger_time, np.float64),
+        }
+        if cfg.integrate:
+            columns["charge"] = charge.astype(cfg.float_dtype)
+            columns["peak_time"] = peak_time.astype(cfg.float_dtype)
+
+        t0 = time.perf_counter()
+        threshold, n_full = None, 0
+        if cfg.pixel_selection:
+            sel = dvr_pixel_selection(charge, tel.camera.geometry, cfg.picture_threshold_pe,
+                                      cfg.n_rings, max_survival_fraction=cfg.max_survival_fraction)
+            mask, threshold, n_full = sel.mask, sel.threshold_pe, int(sel.full_camera.sum())
+            columns["pixel_mask"] = mask
+        elif cfg.stores_waveforms:
+            mask = np.ones((n, n_pix), np.bool_)
+        seconds["pixel_selection"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        n_kept = 0
+        if cfg.stores_waveforms:
+            n_kept = int(mask.sum())
+            if window_cut:
+                shift = n_w // 2 if cfg.window_shift is None else cfg.window_shift
+                start = image_window_start(charge, peak_time, cfg.picture_threshold_pe,
+                                           readout.sample_width_ns, n_s, n_w, shift)
+            else:
+                start = np.zeros(n, np.uint16)
+            wf = np.empty((n_kept, 1 if gain_selected else n_ch, n_w), np.uint16)
+            wf_gain = np.empty(n_kept if gain_selected else 0, np.uint8)
+            _gather_kernel(adc, mask, gain if gain_selected else np.zeros((1, 1), np.uint8),
+                           start, n_w, gain_selected, wf, wf_gain)
+            columns["waveform"] = wf
+            if gain_selected:
+                columns["gain_channel"] = wf_gain
+            if window_cut:
+                columns["window_start"] = start
+        seconds["waveform_gather"] = time.perf_counter() - t0
+
+        attrs = {
+            "dl0_layout_version": DL0_LAYOUT_VERSION, "variant": cfg.variant,
+            "extraction_method": settings.method, "window_width": settings.window_width,
+            "window_shift": settings.window_shift, "sample_width_ns": readout.sample_width_ns,
+            "r1_n_samples": n_s, "picture_threshold_pe": threshold,
+        }
+        t0 = time.perf_counter()
+        block = EncodedBlock.encode(stream, events.obs_id, events.tel_id, block_index, cfg.codec, columns, attrs)
+        seconds["compression"] = time.perf_counter() - t0
+
+        nbytes = self._stage_bytes(n, n_ch, n_pix, n_s, n_w, n_kept, gain_selected)
+        nbytes["compression"] = block.nbytes
+        stats = ReductionStats(
+            variant=cfg.variant, tel_id=int(events.tel_id), n_events=n, n_pixels=n_pix,
+            bytes=nbytes, seconds=seconds,
+            kept_waveform_fraction=n_kept / (n * n_pix) if n else 0.0,
+            picture_threshold_pe=threshold, n_full_camera=n_full,
+        )
+        return block, stats
+
+    def _stage_bytes(self, n: int, n_ch: int, n_pix: int, n_s: int, n_w: int, n_kept: int,
+                     gain_selected: bool) -> dict[str, int]:
+        """Uncompressed bytes of the DL0 columns as they stand after each step."""
+        cfg = self.config
+        window_cut = n_w < n_s
+        ids = n * (8 + 8)
+
+        def waveform_bytes(rows: int, channels: int, samples: int, gain_col: bool) -> int:
+            return rows * channels * samples * 2 + (rows if gain_col else 0) + (2 * n if window_cut else 0)
+
+        integrated = 2 * n * n_pix * np.dtype(cfg.float_dtype).itemsize
+        out = {"r1": ids + n * n_pix * n_ch * n_s * 2}
+        out["window_cut"] = ids + waveform_bytes(n * n_pix, n_ch, n_w, False)
+        ch = 1 if gain_selected else n_ch
+        out["gain_selection"] = ids + waveform_bytes(n * n_pix, ch, n_w, gain_selected)
+        out["integration"] = ids + integrated if cfg.integrate else out["gain_selection"]
+        if cfg.pixel_selection:
+            out["pixel_selection"] = (ids + (integrated if cfg.integrate else 0) + n * n_pix
+                                      + waveform_bytes(n_kept, ch, n_w, gain_selected))
+        else:
+            out["pixel_selection"] = out["integration"]
+        return out
+
+
+def calibrate_dl0(
+    columns: dict[str, np.ndarray],
+    tel: TelescopeDescription,
+    method: str | None = None,
+    window_width: int | None = None,
+    window_shift: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Decoded DL0 columns -> (image float32 [n, n_pix] p.e., peak_time float32 [n, n_pix] ns).
+
+    Stored charges and peak times are used as they are unless an extractor is asked for; stored
+    waveforms (all or selected pixels) are calibrated and extracted (default: the camera's
+    extractor), and their results replace the stored values of those pixels. Pixels with
+    neither are 0. Peak times count from the first R1 sample also after a window cut.
+    """
+    readout, geom = tel.camera.readout, tel.camera.geometry
+    n, n_pix = len(columns["event_id"]), geom.n_pixels
+    has_charge = "charge" in columns
+    image = columns["charge"].astype(np.float32) if has_charge else np.zeros((n, n_pix), np.float32)
+    peak_time = columns["peak_time"].astype(np.float32) if has_charge else np.zeros((n, n_pix), np.float32)
+    asked = method is not None or window_width is not None or window_shift is not None
+    if "waveform" not in columns or (has_charge and not asked):
+        return image, peak_time
+
+    wf = columns["waveform"]
+    m, n_stored_ch, n_w = wf.shape
+    if "gain_channel" in columns:
+        rows = calibrate_selected_rows(wf, columns["gain_channel"], readout)
+    else:
+        rows = calibrate_waveforms(wf.reshape(m, n_stored_ch, 1, n_w), readout)[0][:, 0]
+    kept = columns.get("pixel_mask")
+    if kept is None:
+        kept = np.ones((n, n_pix), np.bool_)
+    dense = np.zeros((n, n_pix, n_w), np.float32)
+    dense[kept] = rows
+    settings = resolve_settings(tel.camera_name, method, window_width, window_shift)
+    charge, times = extract_charge(dense, geom, readout, settings=settings)
+    if "window_start" in columns:
+        times += (columns["window_start"].astype(np.float32) * np.float32(readout.sample_width_ns))[:, None]
+    image[kept] = charge[kept]
+    peak_time[kept] = times[kept]
+    return image, peak_time

@@ -1,0 +1,142 @@
+"""Known-answer R1 waveforms for tests and benchmarks of the DL0 stage (not the simulator).
+
+Each event holds a toy elliptical image (Gaussian charge profile, linear time gradient across the
+image) drawn on the camera; every pixel's waveform is pedestal + gain x charge x reference pulse
+peaking at the pixel's time, plus Gaussian noise, in every gain channel, rounded and clipped to
+the ADC range. The injected charges (p.e.) and peak times (ns) are returned with the events.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..instrument.telescope import PULSE_SAMPLE_WIDTH_NS, TelescopeDescription
+from ..sim.blocks import TelescopeEvents
+
+
+def toy_images(
+    tel: TelescopeDescription,
+    n_events: int,
+    rng: np.random.Generator,
+    intensity_pe: tuple[float, float] = (50.0, 5000.0),
+    min_pe: float = 0.5,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(charge float64 [n, n_pix] p.e., arrival time float64 [n, n_pix] ns of the pulse peak).
+
+    Intensities log-uniform in ``intensity_pe``; widths ~1-1.5 pitch, lengths 2-8 pitch; pixels
+    below ``min_pe`` get no signal. Peak times lie around the middle of the readout.
+    """
+    geom, ro = tel.camera.geometry, tel.camera.readout
+    pitch, r_max = geom.pitch, 0.6 * geom.radius
+    size = np.exp(rng.uniform(*np.log(intensity_pe), n_events))
+    rad = r_max * np.sqrt(rng.uniform(0, 1, n_events))
+    phi = rng.uniform(0, 2 * np.pi, n_events)
+    cx, cy = rad * np.cos(phi), rad * np.sin(phi)
+    psi = rng.uniform(0, np.pi, n_events)
+    width = pitch * rng.uniform(1.0, 1.5, n_events)
+    length = pitch * rng.uniform(2.0, 8.0, n_events)
+    dx = geom.pix_x[None, :] - cx[:, None]
+    dy = geom.pix_y[None, :] - cy[:, None]
+    along = dx * np.cos(psi)[:, None] + dy * np.sin(psi)[:, None]
+    across = -dx * np.sin(psi)[:, None] + dy * np.cos(psi)[:, None]
+    dens = np.exp(-0.5 * ((along / length[:, None]) ** 2 + (across / width[:, None]) ** 2))
+    dens *= geom.pix_area[None, :] / (2 * np.pi * (length * width)[:, None])
+    charge = size[:, None] * dens
+    charge[charge < min_pe] = 0.0
+    readout_ns = ro.n_samples * ro.sample_width_ns
+    t0 = rng.uniform(0.35, 0.5, n_events) * readout_ns
+    slope = rng.uniform(-1.0, 1.0, n_events) * 4.0 * ro.sample_width_ns  # ns per length
+    times = t0[:, None] + slope[:, None] * along / length[:, None]
+    return charge, np.clip(times, 0.0, readout_ns)
+
+
+def synthetic_r1(
+    tel: TelescopeDescription,
+    charge: np.ndarray,
+    times: np.ndarray,
+    rng: np.random.Generator,
+    noise_pe: float | None = None,
+    tel_id: int = 1,
+) -> TelescopeEvents:
+    """R1 events (uint16 [n, n_channels, n_pix, n_s]) with pulses of ``charge`` p.e. peaking at
+    ``times`` ns; Gaussian noise of ``noise_pe`` (p.e. of pulse peak; default the readout's
+    electronic noise) on every sample."""
+    ro = tel.camera.readout
+    shape, t_peak = ro.reference_pulse()
+    n, n_pix = charge.shape
+    t_samples = np.arange(ro.n_samples) * ro.sample_width_ns
+    # pulse value of every sample: reference pulse evaluated at (t_sample - t_pixel + t_peak)
+    x = (t_samples[None, None, :] - times[:, :, None] + t_peak) / PULSE_SAMPLE_WIDTH_NS
+    pulse = np.interp(x, np.arange(shape.size), shape, left=0.0, right=0.0)
+    signal_pe = charge[:, :, None] * pulse
+    sigma = ro.electronic_noise_pe if noise_pe is None else noise_pe
+    wf = np.empty((n, ro.n_channels, n_pix, ro.n_samples), np.uint16)
+    for ch, gain in enumerate(ro.gain_adc_per_pe):
+        adc = ro.pedestal_adc + gain * (signal_pe + rng.normal(0.0, sigma, signal_pe.shape))
+        wf[:, ch] = np.clip(np.rint(adc), 0, ro.adc_max)
+    return TelescopeEvents(
+        tel_id=tel_id,
+        obs_id=1,
+        event_id=np.arange(n, dtype=np.int64),
+        trigger_time=np.sort(rng.uniform(0.0, 1.0, n)),
+        waveform=wf,
+        true_image=np.rint(charge).astype(np.int32),
+        impact_distance=np.zeros(n, np.float32),
+    )
+
+
+def ctapipe_subarray(tel: TelescopeDescription, tel_id: int = 1):
+    """A one-telescope ctapipe SubarrayDescription with our geometry (and neighbours), sampling
+    and padded reference pulse, built offline, for comparisons with ctapipe (needs ctapipe)."""
+    import astropy.units as u
+    from astropy.coordinates import EarthLocation
+    from ctapipe.coordinates import CameraFrame
+    from ctapipe.instrument import (
+        CameraDescription,
+        CameraGeometry,
+        CameraReadout,
+        OpticsDescription,
+        ReflectorShape,
+        SizeType,
+        SubarrayDescription,
+        TelescopeDescription,
+    )
+    from scipy.sparse import csr_array
+
+    from .extraction import padded_reference_pulse
+
+    geom, ro, opt = tel.camera.geometry, tel.camera.readout, tel.optics
+    n_pix = geom.n_pixels
+    neighbors = csr_array(
+        (np.ones(geom.neighbors_indices.size, bool), geom.neighbors_indices, geom.neighbors_indptr),
+        shape=(n_pix, n_pix),
+    )
+    cam_geom = CameraGeometry(
+        name=tel.camera_name, pix_id=np.arange(n_pix), pix_x=geom.pix_x * u.m,
+        pix_y=geom.pix_y * u.m, pix_area=geom.pix_area * u.m**2, pix_type=geom.pix_type,
+        pix_rotation=geom.pix_rotation_deg * u.deg, neighbors=neighbors,
+        frame=CameraFrame(focal_length=opt.effective_focal_length * u.m),
+    )
+    pulse = padded_reference_pulse(ro)
+    cam_readout = CameraReadout(
+        name=tel.camera_name, sampling_rate=ro.sampling_rate_ghz * u.GHz,
+        reference_pulse_shape=np.tile(pulse, (ro.n_channels, 1)),
+        reference_pulse_sample_width=PULSE_SAMPLE_WIDTH_NS * u.ns,
+        n_channels=ro.n_channels, n_pixels=n_pix, n_samples=ro.n_samples,
+    )
+    optics = OpticsDescription(
+        name=opt.name, size_type=SizeType[tel.tel_type], n_mirrors=1,
+        equivalent_focal_length=opt.equivalent_focal_length * u.m,
+        effective_focal_length=opt.effective_focal_length * u.m,
+        mirror_area=opt.mirror_area * u.m**2, n_mirror_tiles=1,
+        reflector_shape=ReflectorShape.PARABOLIC,
+    )
+    description = TelescopeDescription(
+        name=tel.type_name, optics=optics,
+        camera=CameraDescription(tel.camera_name, cam_geom, cam_readout),
+    )
+    return SubarrayDescription(
+        "ctasim", tel_positions={tel_id: [0.0, 0.0, 0.0] * u.m},
+        tel_descriptions={tel_id: description},
+        reference_location=EarthLocation(lon=-17.892 * u.deg, lat=28.762 * u.deg, height=2177 * u.m),
+    )

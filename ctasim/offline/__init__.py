@@ -1,0 +1,50 @@
+"""Offline stages over an archived run directory: DL0 -> DL1 -> DL2, models and performance.
+
+Each stage reads the previous level's files from ``run_dir`` and can run any number of times
+("passes"); outputs are replaced atomically. ``run_offline`` runs what a scenario's ``offline``
+section asks and returns the summary.json sections ``dl1`` and ``dl2``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+
+from ..io.provenance import read_provenance
+from .dl1 import process_dl1
+from .dl2 import process_dl2
+from .performance import performance, plot_performance
+
+__all__ = ["next_pass_number", "performance", "plot_performance", "process_dl1", "process_dl2", "run_offline"]
+
+
+def next_pass_number(run_dir: str | Path) -> int:
+    """1 + the highest pass number recorded in the run's DL1 files (1 when there are none)."""
+    dl1 = sorted((Path(run_dir) / "dl1").glob("*.dl1.h5"))
+    passes = [0]
+    for path in dl1:
+        with h5py.File(path, "r") as h5:
+            passes.append(int(read_provenance(h5).get("pass_number", 0)))
+    return max(passes) + 1
+
+
+def run_offline(run_dir: str | Path, config, keep_images: bool | None = None, train_fraction: float = 0.5) -> dict:
+    """Run the offline stages ``config`` (``ctasim.scenario.OfflineConfig``: dl1, dl2, models)
+    asks for on ``run_dir``; DL2 runs DL1 first when the run has no DL1 files yet.
+
+    Returns ``{"dl1": stats}`` and/or ``{"dl2": stats | {"performance": ..., "plots": [...]}}``
+    (JSON-friendly), plots in ``run_dir/plots``.
+    """
+    run_dir = Path(run_dir)
+    pass_number = next_pass_number(run_dir)
+    sections: dict = {}
+    has_dl1 = any((run_dir / "dl1").glob("*.dl1.h5"))
+    if config.dl1 or (config.dl2 and not has_dl1):
+        _, sections["dl1"] = process_dl1(run_dir, keep_images=keep_images, pass_number=pass_number)
+    if config.dl2:
+        _, stats = process_dl2(run_dir, config.models, train_fraction, pass_number=pass_number)
+        perf = performance(run_dir)
+        plots = plot_performance(perf, run_dir / "plots")
+        sections["dl2"] = stats | {"performance": perf, "plots": [str(p) for p in plots]}
+    return sections

@@ -1,0 +1,229 @@
+"""DL1 -> DL2: stereo geometry, energy and gammaness of every array event, models trained or loaded.
+
+``process_dl2(run_dir, models)`` reads the DL1 parameter tables of every ``run_dir/dl1/*.dl1.h5``
+(parameters only, not images), reconstructs the stereo geometry (``ctasim.reco.stereo``), and
+predicts energy and gammaness with the LightGBM models of ``ctasim.reco.models``:
+
+- ``models`` a directory: ``energy.model`` and ``gammaness.model`` are loaded from it (a model of
+  another ctasim / data-model major version, or for other telescope types, raises a one-line
+  DataFileError); every event is a test event;
+- ``models`` None: the events are split deterministically by a hash of (obs_id, event_id)
+  (``train_split``; the same event is always on the same side whatever the run size or file
+  order), the energy model is trained on the training gammas and the classifier on the training
+  gammas and protons, both saved to ``run_dir/models/`` with ``provenance.json``; the other
+  events are the test sample.
+
+Output per DL1 file: ``run_dir/dl2/<stem>.dl2.h5`` (written as ``.tmp``, renamed when complete)
+with the instrument, provenance (``stage = "dl2"``, inputs with sizes, models used),
+``/dl2/event/subarray/events`` (``ctasim.reco.dl2`` columns incl. true_* plus ``is_train``: the
+event trained a model of this pass), ``/dl2/event/telescope/tel_NNN`` and the simulation truth
+tables and the stereo trigger table copied from DL1 (for efficiencies and IRFs).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from ..errors import DataFileError
+from ..io import paths
+from ..io.instrument import read_subarray, write_instrument
+from ..io.provenance import (
+    make_provenance,
+    read_provenance,
+    write_provenance,
+    write_provenance_json,
+)
+from ..io.tables import append_table, read_table, write_table
+from ..reco.dl2 import (
+    DL2_EVENT_TRUE_DTYPE,
+    DL2_EVENT_UNITS,
+    DL2_TEL_UNITS,
+    build_dl2_events,
+    build_dl2_telescope,
+    split_per_telescope,
+)
+from ..reco.models import EnergyRegressor, ParticleClassifier, telescope_features
+from ..reco.stereo import match_events, reconstruct_stereo
+from ..sim.blocks import PRIMARY_IDS
+from .dl1 import COPIED_TABLES, atomic_h5, copy_tables, data_files, stem
+
+DL2_SUFFIX = ".dl2.h5"
+MODEL_FILES = {"energy": "energy.model", "gammaness": "gammaness.model"}
+DL2_EVENTS_DTYPE = np.dtype(DL2_EVENT_TRUE_DTYPE.descr + [("is_train", "?")])
+_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+
+
+def train_split(obs_id: np.ndarray, event_id: np.ndarray, fraction: float) -> np.ndarray:
+    """True for the events in the training sample: splitmix64 of ``obs_id << 40 | event_id``
+    mapped to [0, 1) and compared with ``fraction`` (deterministic, order-independent)."""
+    z = (np.asarray(obs_id, np.uint64) << np.uint64(40)) | np.asarray(event_id, np.uint64)
+    with np.errstate(over="ignore"):
+        z = z + _MIX[0]
+        z = (z ^ (z >> np.uint64(30))) * _MIX[1]
+        z = (z ^ (z >> np.uint64(27))) * _MIX[2]
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) / 2.0**53 < fraction
+
+
+def _read_run(files: list[Path]) -> dict:
+    """Concatenated DL1 parameters, shower truth and trigger tables of all DL1 files, the
+    subarray, pointing (deg), which file every obs_id belongs to and the first file's provenance."""
+    tables, truth, trigger, file_of_obs = [], [], [], {}
+    subarray = pointing = first_prov = None
+    for i, path in enumerate(files):
+        if path.name.endswith(".tmp"):
+            raise DataFileError(f"{path}: incomplete DL1 file (its writer never finished); re-run DL1")
+        try:
+            with h5py.File(path, "r") as h5:
+                prov = read_provenance(h5)
+                if subarray is None:
+                    subarray, first_prov = read_subarray(h5), prov
+                    point = prov.get("scenario", {}).get("array", {}).get("pointing", {})
+                    pointing = (float(point.get("alt_deg", np.nan)), float(point.get("az_deg", np.nan)))
+                group = h5.get(paths.DL1_PARAMETERS, {})
+                tables += [group[name][()] for name in sorted(group)]
+                truth.append(read_table(h5, paths.SIMULATION_SHOWER)[0])
+                trig = read_table(h5, paths.DL1_SUBARRAY_TRIGGER)[0]
+        except (OSError, KeyError) as err:
+            raise DataFileError(f"{path}: unreadable DL1 file ({err})") from None
+        trigger.append(trig[["obs_id", "event_id", "time"]])
+        for obs_id in np.unique(trig["obs_id"]).tolist():
+            if file_of_obs.setdefault(obs_id, i) != i:
+                raise DataFileError(f"{path}: obs_id {obs_id} also in {files[file_of_obs[obs_id]]}")
+    if not np.isfinite(pointing).all():
+        raise DataFileError(f"{files[0]}: provenance has no scenario array.pointing (alt_deg, az_deg)")
+    return {
+        "table": np.concatenate(tables),
+        "truth": np.concatenate(truth),
+        "trigger": np.concatenate(trigger),
+        "subarray": subarray,
+        "pointing": pointing,
+        "file_of_obs": file_of_obs,
+        "provenance": first_prov,
+    }
+
+
+def load_models(model_dir: str | Path, tel_types: set[str]) -> tuple[EnergyRegressor, ParticleClassifier]:
+    """Energy and gammaness models from ``model_dir``; DataFileError when missing, of another
+    version, or not trained for every telescope type in ``tel_types``."""
+    model_dir = Path(model_dir)
+    loaded = []
+    for cls, name in ((EnergyRegressor, MODEL_FILES["energy"]), (ParticleClassifier, MODEL_FILES["gammaness"])):
+        path = model_dir / name
+        if not path.is_file():
+            raise DataFileError(f"{path}: no such model file (expected {' and '.join(MODEL_FILES.values())})")
+        model = cls.load(path)
+        missing = sorted(tel_types - set(model.tel_types))
+        if missing:
+            raise DataFileError(f"{path}: model has no telescope types {missing} (trained for {list(model.tel_types)})")
+        loaded.append(model)
+    return loaded[0], loaded[1]
+
+
+def train_models(features, truth: np.ndarray, train_rows: np.ndarray, description: str) -> tuple[EnergyRegressor, ParticleClassifier]:
+    """Energy model on the training gammas, classifier on the training gammas and protons."""
+    primary = truth["true_shower_primary_id"][match_events(features.obs_id, features.event_id, truth)]
+    gamma, proton = primary == PRIMARY_IDS["gamma"], primary == PRIMARY_IDS["proton"]
+    if not (train_rows & gamma & features.selected).any() or not (train_rows & proton & features.selected).any():
+        raise DataFileError(
+            "cannot train models: the run needs reconstructed gamma and proton events in its training "
+            "sample (simulate both, or give trained models)"
+        )
+    energy = EnergyRegressor().fit(features, truth, f"gammas; {description}", rows=train_rows & gamma)
+    particle = ParticleClassifier().fit(features, truth, f"gammas vs protons; {description}", rows=train_rows & (gamma | proton))
+    return energy, particle
+
+
+def save_models(model_dir: Path, energy: EnergyRegressor, particle: ParticleClassifier, prov: dict) -> list[Path]:
+    """Write both models and ``provenance.json`` into ``model_dir``."""
+    files = [energy.save(model_dir / MODEL_FILES["energy"]), particle.save(model_dir / MODEL_FILES["gammaness"])]
+    write_provenance_json(model_dir / "provenance.json", prov | {"outputs": [str(f) for f in files]})
+    return files
+
+
+def _write_dl2(path: Path, dl1_path: Path, subarray, prov: dict, events: np.ndarray, tel_rows: np.ndarray) -> None:
+    with atomic_h5(path) as h5:
+        write_provenance(h5, prov)
+        write_instrument(h5, subarray)
+        write_table(h5, paths.DL2_SUBARRAY_EVENTS, events, DL2_EVENT_UNITS)
+        for tel_id, rows in split_per_telescope(tel_rows).items():
+            append_table(h5, paths.tel_table_path(paths.DL2_TELESCOPE, tel_id), rows, DL2_TEL_UNITS)
+        with h5py.File(dl1_path, "r") as src:
+            copy_tables(src, h5, COPIED_TABLES + (paths.DL1_SUBARRAY_TRIGGER,))
+
+
+def process_dl2(
+    run_dir: str | Path, models: str | Path | None = None, train_fraction: float = 0.5, pass_number: int = 1
+) -> tuple[list[Path], dict]:
+    """DL1 -> DL2 for every DL1 file of a run directory (see the module docstring).
+
+    Returns (DL2 files, stats) with stats ``files, models (dir), trained (bool), train_fraction,
+    array_events, valid_events, train_events, test_events, wall_s, stereo_s, models_s,
+    events_per_s`` (array events per wall second of the whole stage, I/O and training included).
+    """
+    t0 = time.perf_counter()
+    run_dir = Path(run_dir)
+    dl1_files = data_files(run_dir, "dl1")
+    run = _read_run(dl1_files)
+    table, truth, subarray = run["table"], run["truth"], run["subarray"]
+    t1 = time.perf_counter()
+    stereo = reconstruct_stereo(table, subarray, *run["pointing"])
+    features = telescope_features(table, stereo, subarray)
+    t2 = time.perf_counter()
+    inputs = [{"path": str(f), "bytes": f.stat().st_size} for f in dl1_files]
+    scenario_prov = run["provenance"]
+    prov = make_provenance(
+        scenario_prov.get("scenario_name", ""), scenario_prov.get("scenario", {}), scenario_prov.get("seed", 0),
+        pass_number, extra={"stage": "dl2", "inputs": inputs},
+    )
+    is_train_event = np.zeros(stereo.n_events, bool)
+    if models is None:
+        is_train_event = train_split(stereo.obs_id, stereo.event_id, train_fraction)
+        description = f"run {run_dir.name}, events with train_split(obs_id, event_id, {train_fraction})"
+        energy_model, particle_model = train_models(features, truth, is_train_event[stereo.event_index], description)
+        model_dir = run_dir / "models"
+        save_models(model_dir, energy_model, particle_model, prov | {"stage": "models", "train_fraction": train_fraction})
+    else:
+        model_dir = Path(models)
+        energy_model, particle_model = load_models(model_dir, set(features.tel_type_name.tolist()))
+    energy, energy_tel = energy_model.predict(features)
+    gammaness, gammaness_tel = particle_model.predict(features)
+    t3 = time.perf_counter()
+
+    trig = run["trigger"]
+    time_s = trig["time"][match_events(stereo.obs_id, stereo.event_id, trig)]
+    events_base = build_dl2_events(stereo, energy, gammaness, time=time_s, truth=truth)
+    events = np.zeros(stereo.n_events, DL2_EVENTS_DTYPE)
+    for name in events_base.dtype.names:
+        events[name] = events_base[name]
+    events["is_train"] = is_train_event
+    tel_rows = build_dl2_telescope(table, stereo, energy_tel, gammaness_tel)
+    prov["models"] = {"dir": str(model_dir), "trained_in_run": models is None}
+
+    event_file = np.array([run["file_of_obs"][o] for o in stereo.obs_id.tolist()], np.int64)
+    row_file = event_file[stereo.event_index]
+    files = []
+    for i, dl1_path in enumerate(dl1_files):
+        out = run_dir / "dl2" / (stem(dl1_path) + DL2_SUFFIX)
+        _write_dl2(out, dl1_path, subarray, prov, events[event_file == i], tel_rows[row_file == i])
+        files.append(out)
+    wall = time.perf_counter() - t0
+    stats = {
+        "files": [str(f) for f in files],
+        "models": str(model_dir),
+        "trained": models is None,
+        "train_fraction": train_fraction if models is None else 0.0,
+        "array_events": int(stereo.n_events),
+        "valid_events": int(stereo.is_valid.sum()),
+        "train_events": int(is_train_event.sum()),
+        "test_events": int((~is_train_event).sum()),
+        "wall_s": wall,
+        "stereo_s": t2 - t1,
+        "models_s": t3 - t2,
+        "events_per_s": stereo.n_events / wall if wall > 0 else None,
+    }
+    return files, stats

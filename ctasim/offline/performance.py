@@ -1,0 +1,210 @@
+"""Performance of a run from its DL2 files, beside CTAO's published Prod5 Alpha figures.
+
+``performance(run_dir)`` returns a JSON-friendly dict (the ``performance`` part of summary.json's
+``dl2`` section)::
+
+    energy_bins_tev, energy_center_tev   true-energy bin edges / geometric centres (TeV)
+    site                                 "north" or "south" (from the layout's site name)
+    reference                            where the Prod5 values come from
+    counts                               simulated / triggered / reconstructed gammas, test
+                                         gammas and protons
+    curves: {name: {value: [per bin], n_events: [per bin], prod5_north: [...], prod5_south: [...]}}
+
+Curves (a value is None in a bin with too few events, ``ctasim.reco.metrics``):
+
+- ``angular_resolution_deg``: 68% containment of the reco-true angle, valid test gammas;
+- ``energy_bias``, ``energy_resolution``: median - 1 and half the 16-84% width of
+  E_reco/E_true, valid test gammas;
+- ``roc_auc``: gamma (0) vs proton (101) test events, valid ones, per true-energy bin;
+- ``trigger_efficiency``: simulated gammas (shower table) that made an array trigger;
+- ``reconstruction_efficiency``: simulated gammas with a valid stereo reconstruction;
+- ``effective_area_m2``: reconstruction efficiency x pi r^2 of the simulated scatter radius
+  (before any gamma/hadron or direction cut: CTAO's values include those cuts, so ours is an
+  upper bound of the comparable figure).
+
+Test events are those with ``is_train`` False; the efficiencies use all simulated gammas (the
+geometry does not depend on the trained models). ``prod5_*`` hold the published value at each bin
+centre, interpolated linearly in log10(E) and log10(value) between the points of
+``PROD5_ALPHA`` and None outside them. ``plot_performance`` draws the curves with the reference.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from ..errors import DataFileError
+from ..io import paths
+from ..io.tables import read_table
+from ..reco.metrics import (
+    angular_resolution,
+    auc_per_energy_bin,
+    efficiency,
+    energy_bias_resolution,
+    energy_bins,
+)
+from ..sim.blocks import PRIMARY_IDS
+from .dl1 import data_files
+
+#: ../shared/REFERENCE.md "Published CTAO performance, Prod5 Alpha (20 deg zenith, 50 h, offset
+#: 0-1 deg)", read from the official Prod5 IRF files: E (TeV), then North / South values.
+PROD5_ALPHA = {
+    "energy_tev": (0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0),
+    "angular_resolution_deg": {
+        "north": (0.27, 0.133, 0.075, 0.058, 0.050, 0.041, 0.030, 0.022),
+        "south": (0.27, 0.151, 0.080, 0.056, 0.042, 0.034, 0.027, 0.021),
+    },
+    "energy_resolution": {
+        "north": (0.20, 0.15, 0.10, 0.081, 0.095, 0.096, 0.11, 0.14),
+        "south": (0.29, 0.15, 0.10, 0.068, 0.065, 0.063, 0.08, 0.15),
+    },
+    "effective_area_m2": {
+        "north": (1.1e4, 1.1e5, 2.2e5, 4.4e5, 7.0e5, 9.0e5, 9.3e5, 8.3e5),
+        "south": (4.4e2, 1.6e5, 2.9e5, 8.1e5, 1.3e6, 2.2e6, 2.8e6, 2.9e6),
+    },
+}
+REFERENCE_NOTE = (
+    "CTAO Prod5 Alpha, 20 deg zenith, 50 h, offset 0-1 deg, from the official IRF files "
+    "(../shared/REFERENCE.md); interpolated in log E"
+)
+E_MIN_TEV, E_MAX_TEV, BINS_PER_DECADE = 0.02, 100.0, 5
+CURVE_LABELS = {
+    "angular_resolution_deg": "68% angular resolution (deg)",
+    "energy_bias": "energy bias (median E_reco/E_true - 1)",
+    "energy_resolution": "energy resolution (16-84% half width)",
+    "roc_auc": "gamma/proton ROC AUC",
+    "trigger_efficiency": "trigger efficiency",
+    "reconstruction_efficiency": "reconstruction efficiency",
+    "effective_area_m2": "effective area, no cuts (m^2)",
+}
+
+
+def prod5_reference(name: str, site: str, energy_tev: np.ndarray) -> list[float | None]:
+    """Published Prod5 Alpha value of curve ``name`` at each energy (None outside the table or
+    for curves without a published value)."""
+    if name not in PROD5_ALPHA:
+        return [None] * len(energy_tev)
+    log_e = np.log10(PROD5_ALPHA["energy_tev"])
+    log_v = np.log10(PROD5_ALPHA[name][site])
+    x = np.log10(np.asarray(energy_tev, np.float64))
+    inside = (x >= log_e[0]) & (x <= log_e[-1])
+    values = 10.0 ** np.interp(x, log_e, log_v)
+    return [float(v) if ok else None for v, ok in zip(values, inside)]
+
+
+def _read_dl2(files: list[Path]) -> dict[str, np.ndarray | str]:
+    """DL2 events, shower truth, trigger and shower distribution of all files, and the site."""
+    parts: dict[str, list[np.ndarray]] = {"events": [], "showers": [], "trigger": [], "distribution": []}
+    site_name = ""
+    sources = {
+        "events": paths.DL2_SUBARRAY_EVENTS,
+        "showers": paths.SIMULATION_SHOWER,
+        "trigger": paths.DL1_SUBARRAY_TRIGGER,
+        "distribution": paths.SIMULATION_SHOWER_DISTRIBUTION,
+    }
+    for path in files:
+        try:
+            with h5py.File(path, "r") as h5:
+                for key, table in sources.items():
+                    parts[key].append(read_table(h5, table)[0])
+                site_name = str(h5[paths.SUBARRAY_LAYOUT].attrs.get("site_name", ""))
+        except (OSError, KeyError) as err:
+            raise DataFileError(f"{path}: unreadable DL2 file ({err})") from None
+    out: dict[str, np.ndarray | str] = {k: np.concatenate(v) for k, v in parts.items()}
+    out["site"] = "south" if "south" in site_name.lower() else "north"
+    return out
+
+
+def _keys(table: np.ndarray) -> np.ndarray:
+    return (np.asarray(table["obs_id"], np.int64) << 40) + np.asarray(table["event_id"], np.int64)
+
+
+def performance(run_dir: str | Path) -> dict:
+    """Per-true-energy-bin performance of a run's DL2 test events (see the module docstring)."""
+    data = _read_dl2(data_files(run_dir, "dl2"))
+    ev, showers, site = data["events"], data["showers"], data["site"]
+    bins = energy_bins(E_MIN_TEV, E_MAX_TEV, BINS_PER_DECADE)
+    primary = ev["true_shower_primary_id"]
+    test_valid = ~ev["is_train"] & ev["is_valid"]
+    g = test_valid & (primary == PRIMARY_IDS["gamma"]) & np.isfinite(ev["reco_energy"])
+    gh = test_valid & np.isin(primary, (PRIMARY_IDS["gamma"], PRIMARY_IDS["proton"])) & np.isfinite(ev["gammaness"])
+
+    sim_gamma = showers[showers["true_shower_primary_id"] == PRIMARY_IDS["gamma"]]
+    e_sim = sim_gamma["true_energy"]
+    triggered = np.isin(_keys(sim_gamma), _keys(data["trigger"]))
+    valid = np.isin(_keys(sim_gamma), _keys(ev[ev["is_valid"]]))
+    dist = data["distribution"]
+    radius = dist["max_scatter_radius"][dist["particle"] == b"gamma"]
+    area = np.pi * float(radius.max()) ** 2 if radius.size else np.nan
+
+    results = {
+        **angular_resolution(ev["true_energy"][g], ev["reco_alt"][g], ev["reco_az"][g], ev["true_alt"][g], ev["true_az"][g], bins),
+        **energy_bias_resolution(ev["true_energy"][g], ev["reco_energy"][g], bins),
+    }
+    curves = {
+        name: {"value": results[name], "n_events": results["n_events"]}
+        for name in ("angular_resolution_deg", "energy_bias", "energy_resolution")
+    }
+    auc = auc_per_energy_bin(ev["true_energy"][gh], ev["gammaness"][gh], primary[gh] == PRIMARY_IDS["gamma"], bins)
+    curves["roc_auc"] = {"value": auc["roc_auc"], "n_events": auc["n_events"]}
+    for name, selected in (("trigger_efficiency", triggered), ("reconstruction_efficiency", valid)):
+        eff = efficiency(selected, e_sim, bins)
+        curves[name] = {"value": eff["efficiency"], "n_events": eff["n_events"]}
+    curves["effective_area_m2"] = {
+        "value": [None if v is None else v * area for v in curves["reconstruction_efficiency"]["value"]],
+        "n_events": curves["reconstruction_efficiency"]["n_events"],
+    }
+    centers = np.sqrt(bins[:-1] * bins[1:])
+    for name, curve in curves.items():
+        for ref_site in ("north", "south"):
+            curve[f"prod5_{ref_site}"] = prod5_reference(name, ref_site, centers)
+    return {
+        "energy_bins_tev": bins.tolist(),
+        "energy_center_tev": centers.tolist(),
+        "site": site,
+        "reference": REFERENCE_NOTE,
+        "counts": {
+            "simulated_gammas": int(sim_gamma.size),
+            "triggered_gammas": int(triggered.sum()),
+            "reconstructed_gammas": int(valid.sum()),
+            "test_gammas": int(g.sum()),
+            "test_protons": int((gh & (primary == PRIMARY_IDS["proton"])).sum()),
+        },
+        "curves": curves,
+    }
+
+
+def plot_performance(perf: dict, plot_dir: str | Path) -> list[Path]:
+    """One PNG per curve of ``performance()`` in ``plot_dir`` (ours vs Prod5 of the run's site)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plot_dir = Path(plot_dir)
+    plot_dir.mkdir(parents=True, exist_ok=True)
+    centers = np.asarray(perf["energy_center_tev"])
+    site = perf["site"]
+    files = []
+    for name, curve in perf["curves"].items():
+        fig, ax = plt.subplots(figsize=(6, 4))
+        value = np.array([np.nan if v is None else v for v in curve["value"]], float)
+        ax.plot(centers, value, "o-", label="ctasim (this run)")
+        ref = np.array([np.nan if v is None else v for v in curve[f"prod5_{site}"]], float)
+        if np.isfinite(ref).any():
+            ax.plot(centers, ref, "k--", label=f"CTAO Prod5 Alpha {site.capitalize()}")
+        ax.set_xscale("log")
+        if name in ("angular_resolution_deg", "effective_area_m2"):
+            ax.set_yscale("log")
+        ax.set_xlabel("true energy (TeV)")
+        ax.set_ylabel(CURVE_LABELS[name])
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        path = plot_dir / f"{name}.png"
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        files.append(path)
+    return files

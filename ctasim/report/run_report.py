@@ -1,0 +1,491 @@
+"""The human report of a run: summary.json, report.md, report.html, plots/*.png, provenance.json.
+
+The report is a list of blocks (heading, paragraph, table, image, bullet list) produced by one
+renderer per top-level summary key (``SECTIONS``) and written both as Markdown and as minimal
+HTML, so no Markdown library is needed. A summary key without a renderer of its own (the
+``dl1``, ``dl2``, ``irf``, ``science``, ``alerts`` keys that later stages add) is rendered as a
+table of its values; adding a dedicated section is one function added to ``SECTIONS``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..io.provenance import make_provenance, write_provenance_json
+from ..rates import SEED_REFERENCE
+from .plots import write_plots
+from .summary import (
+    STAGE_DL0_ARCHIVED,
+    STAGE_R1_READOUT,
+    accounting_levels,
+    archived_path,
+    short_stage,
+)
+
+SUMMARY_FILE = "summary.json"
+REPORT_MD = "report.md"
+REPORT_HTML = "report.html"
+PROVENANCE_FILE = "provenance.json"
+PLOT_DIR = "plots"
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 2
+
+
+@dataclass(frozen=True)
+class Para:
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    header: Sequence[str]
+    rows: Sequence[Sequence[str]]
+
+
+@dataclass(frozen=True)
+class Image:
+    alt: str
+    src: str  # relative to the run directory
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: Sequence[str]
+
+
+Block = Heading | Para | Table | Image | Bullets
+Section = Callable[[Mapping[str, Any]], list[Block]]
+
+
+def fmt(value: Any, spec: str = ".3g") -> str:
+    """A number for a table cell ('n/a' for missing values)."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    return format(value, spec)
+
+
+# -- sections -------------------------------------------------------------------------------
+
+
+def scenario_section(summary: Mapping[str, Any]) -> list[Block]:
+    s = summary["scenario"]
+    return [
+        Heading(f"Run report: {s.get('name')}", 1),
+        Table(["key", "value"], [[k, fmt(v)] for k, v in s.items()]),
+    ]
+
+
+def accounting_section(summary: Mapping[str, Any]) -> list[Block]:
+    acc = summary["accounting"]
+    stages = acc["stages"]
+    status = (
+        "The accounting closes: every shower, camera trigger and read-out event ends in "
+        "exactly one state."
+        if acc["closed"]
+        else f"**The accounting does not close:** {acc['error']}"
+    )
+    rows = []
+    for level, level_stage, parts in accounting_levels(stages):
+        total = stages.get(level_stage, {}).get("total", 0)
+        rows.append([f"**{level}**", str(total), "100%", "", ""])
+        for state, stage in parts:
+            e = stages.get(stage, {"total": 0, "by_tel_type": {}, "by_stream": {}})
+            share = f"{100.0 * e['total'] / total:.1f}%" if total else "n/a"
+            by_type = ", ".join(f"{t} {n}" for t, n in e["by_tel_type"].items())
+            by_stream = ", ".join(f"{t} {n}" for t, n in e["by_stream"].items())
+            rows.append([f"-> {state}", str(e["total"]), share, by_type, by_stream])
+    return [
+        Heading("Accounting"),
+        Para(status),
+        Table(["stage", "count", "share", "by telescope type", "by stream"], rows),
+        Image("event accounting", f"{PLOT_DIR}/accounting.png"),
+    ]
+
+
+def rates_section(summary: Mapping[str, Any]) -> list[Block]:
+    r = summary["rates"]
+    ex = r["extrapolated"]
+    rows = []
+    for stage in archived_path(summary):
+        e, b = ex["stages"][stage], r["vs_budget"].get(stage, {})
+        rows.append(
+            [
+                stage,
+                fmt(r["stages"][stage]["bytes_per_s"]),
+                fmt(e["bytes_per_array_event"]),
+                fmt(e.get("gbit_per_s")),
+                fmt(b.get("budget_gbit_per_s")),
+                fmt(b.get("ratio")),
+                fmt(e.get("gbyte_per_s")),
+                fmt(e.get("pb_per_year")),
+                fmt(e.get("link_days_per_night")),
+            ]
+        )
+    sh = ex["shipped"]
+    rows.append(
+        [
+            "**shipped** (archived + technical)",
+            "",
+            fmt(sh["bytes_per_array_event"]),
+            fmt(sh.get("gbit_per_s")),
+            "",
+            "",
+            fmt(sh.get("gbyte_per_s")),
+            fmt(sh.get("pb_per_year")),
+            fmt(sh.get("link_days_per_night")),
+        ]
+    )
+    days = sh.get("link_days_per_night")
+    verdict = (
+        "not extrapolated (no array events)"
+        if days is None
+        else f"{days:.2f} days per night over the {ex['link_gbit_per_s']:g} Gb/s link, "
+        + ("within" if sh["within_link_limit"] else "over")
+        + f" the {sh['link_limit_days']:g}-day limit"
+    )
+    measured_hz = ex["measured_array_rate_hz"]
+    return [
+        Heading("Data rates"),
+        Para(
+            f"Measured over {fmt(r['simulated_seconds'])} simulated s "
+            f"({ex['array_events']} array events, {fmt(measured_hz)} Hz) and extrapolated per "
+            f"array event to {ex['array_trigger_rate_hz']:g} Hz array triggers for the whole "
+            f"layout, {ex['hours_per_year']:g} h per year, {ex['night_hours']:g} h nights. "
+            f"Shipped data: {verdict}. The budget column is the analytic budget "
+            "(ctasim.rates) of the same layout and assumptions. Stages of the archived data "
+            "path; every stage metered is in summary.json (rates.extrapolated.stages)."
+        ),
+        Table(
+            [
+                "stage",
+                "B/s (simulated)",
+                "B/array event",
+                "Gb/s",
+                "budget Gb/s",
+                "measured/budget",
+                "GB/s",
+                "PB/yr",
+                "link d/night",
+            ],
+            rows,
+        ),
+        Image("data-rate waterfall", f"{PLOT_DIR}/rate_waterfall.png"),
+    ]
+
+
+def reference_bullets() -> list[str]:
+    """The seed-material figures (REFERENCE.md 'Data volume') in words."""
+    ref = SEED_REFERENCE
+
+    def per_type(d: Mapping[str, float]) -> str:
+        return ", ".join(f"{k} {v:g}" for k, v in d.items())
+
+    return [
+        (
+            f"At the central trigger (Gb/s): {per_type(ref['central_trigger_gbit_per_s'])}; "
+            f"{ref['central_trigger_pb_per_year']:g} PB/yr over "
+            f"{ref['observing_hours_per_year']:g} h."
+        ),
+        (
+            "After keeping waveforms for 3% of pixels and integrating the rest (Gb/s): "
+            f"{per_type(ref['after_selection_gbit_per_s'])}; "
+            f"{ref['after_selection_pb_per_year']:g} PB/yr."
+        ),
+        (
+            "With ~20% technical data (GB/s): "
+            f"{per_type(ref['with_technical_data_gbyte_per_s'])}; "
+            f"{ref['with_technical_data_pb_per_year']:g} PB/yr."
+        ),
+        (
+            f"Off-site link {ref['link_gbit_per_s']:g} Gb/s, a night shipped in < "
+            f"{ref['link_max_days_per_night']:g} days: ~{ref['target_pb_per_year']:g} PB/yr, "
+            f"i.e. ~{ref['target_overall_reduction']:g}x overall reduction from raw."
+        ),
+        f"Source: {ref['source']}.",
+    ]
+
+
+def reduction_section(summary: Mapping[str, Any]) -> list[Block]:
+    red = summary["reduction"]
+    steps = [
+        [" -> ".join(map(short_stage, step.split("->"))), fmt(f, ".2f")]
+        for step, f in red["steps"].items()
+    ]
+    steps += [
+        [f"**overall** {STAGE_R1_READOUT} -> {STAGE_DL0_ARCHIVED}", fmt(red["overall"], ".2f")],
+        ["**overall incl. technical data**", fmt(red["overall_with_technical"], ".2f")],
+        ["camera triggers -> read-out (stereo trigger)", fmt(red["trigger"], ".2f")],
+    ]
+    variant_steps = {
+        v: {short_stage(step.split("->")[1]): f for step, f in e["steps"].items()}
+        for v, e in red["variants"].items()
+    }
+    columns = list(dict.fromkeys(k for steps_of in variant_steps.values() for k in steps_of))
+    variants = [
+        [
+            v + (" (archived)" if v == red["archived_variant"] else ""),
+            *(fmt(variant_steps[v].get(c), ".2f") for c in columns),
+            fmt(e["overall"], ".2f"),
+        ]
+        for v, e in red["variants"].items()
+    ]
+    types = [
+        [
+            t,
+            fmt(e["read_out_gbit_per_s"]),
+            fmt(e["archived_gbit_per_s"]),
+            fmt(e["factor"], ".2f"),
+            fmt(e["reference_read_out_gbit_per_s"]),
+            fmt(e["reference_reduced_gbit_per_s"]),
+            fmt(e["reference_factor"], ".2f"),
+        ]
+        for t, e in red["by_tel_type"].items()
+    ]
+    tech = red["technical_data"]
+    tech_text = (
+        f"Technical data add {tech['percent_of_event_data']:.1f}% on top of the archived event "
+        f"data (seed material: ~{tech['reference_percent']:g}%)."
+        if tech["percent_of_event_data"] is not None
+        else "No archived event data to relate technical data to."
+    )
+    comparison = [red["target"]["sentence"][0].upper() + red["target"]["sentence"][1:] + "."]
+    for t, e in red["by_tel_type"].items():
+        if e["reference_read_out_gbit_per_s"] and e["read_out_gbit_per_s"] is not None:
+            comparison.append(
+                f"{t}: read-out R1 {e['read_out_gbit_per_s']:.3g} Gb/s against "
+                f"{e['reference_read_out_gbit_per_s']:g} Gb/s in the seed material; "
+                f"reduction to the archive {fmt(e['factor'], '.1f')}x against "
+                f"{e['reference_factor']:.1f}x there (waveform selection and integration, "
+                "no compression)."
+            )
+    return [
+        Heading("Data-volume reduction"),
+        Para(
+            f"Factors are bytes before / bytes after, relative to raw read-out R1 "
+            f"({red['reference_stage']}); archived variant: "
+            f"{red['archived_variant'] or 'unknown'}; chain: "
+            f"{' -> '.join(red['chain']) or 'n/a'}."
+        ),
+        Table(["step", "factor"], steps),
+        Image("reduction factors", f"{PLOT_DIR}/reduction.png"),
+        *(
+            [
+                Para(
+                    "Every variant metered on the same events (factor of each step, the first "
+                    "from read-out R1; overall = read-out R1 / compressed bytes, before the "
+                    "archive's own overhead):"
+                ),
+                Table(["variant", *columns, "overall"], variants),
+            ]
+            if variants
+            else []
+        ),
+        Para(tech_text),
+        Heading("Against the reference figures", 3),
+        Bullets(comparison),
+        Table(
+            [
+                "type",
+                "read-out Gb/s",
+                "archived Gb/s",
+                "factor",
+                "seed raw Gb/s",
+                "seed reduced Gb/s",
+                "seed factor",
+            ],
+            types,
+        ),
+        Para(
+            "Seed material (REFERENCE.md, 'Data volume'; its array is larger than most "
+            "layouts here, so compare per telescope type and orders of magnitude):"
+        ),
+        Bullets(reference_bullets()),
+    ]
+
+
+def timing_section(summary: Mapping[str, Any]) -> list[Block]:
+    t = summary["timing"]
+    rows = [
+        [k, fmt(t[k])]
+        for k in (
+            "wall_seconds",
+            "n_blocks",
+            "showers_per_s",
+            "array_events_per_s",
+            "telescope_events_per_s",
+        )
+    ]
+    rows += [
+        [f"{stage} (s, summed over actors)", fmt(s)] for stage, s in t["stage_seconds"].items()
+    ]
+    return [Heading("Timing"), Table(["quantity", "value"], rows)]
+
+
+def files_section(summary: Mapping[str, Any]) -> list[Block]:
+    return [Heading("Files"), Bullets([f"`{f}`" for f in summary["files"]] or ["none"])]
+
+
+def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """(dotted key, leaf value) pairs of a nested mapping; lists of scalars kept as one leaf."""
+    if isinstance(value, Mapping):
+        return [p for k, v in value.items() for p in flatten(v, f"{prefix}.{k}" if prefix else k)]
+    return [(prefix, value)]
+
+
+def generic_section(key: str) -> Section:
+    """A section for a summary key without a renderer of its own: a table of its values."""
+
+    def render(summary: Mapping[str, Any]) -> list[Block]:
+        rows = [
+            [k, fmt(v) if not isinstance(v, list) else json.dumps(v)]
+            for k, v in flatten(summary[key])
+        ]
+        return [Heading(key), Table(["key", "value"], rows)]
+
+    return render
+
+
+SECTIONS: dict[str, Section] = {
+    "scenario": scenario_section,
+    "accounting": accounting_section,
+    "rates": rates_section,
+    "reduction": reduction_section,
+    "timing": timing_section,
+}
+TRAILING_SECTIONS: dict[str, Section] = {"files": files_section}
+
+
+def render_blocks(summary: Mapping[str, Any]) -> list[Block]:
+    """The report's blocks: the known sections, every other summary key, then the files."""
+    sections = [SECTIONS[k] for k in SECTIONS if k in summary]
+    sections += [generic_section(k) for k in summary if k not in SECTIONS | TRAILING_SECTIONS]
+    sections += [TRAILING_SECTIONS[k] for k in TRAILING_SECTIONS if k in summary]
+    return [block for section in sections for block in section(summary)]
+
+
+# -- output formats ---------------------------------------------------------------------------
+
+
+def to_markdown(blocks: Sequence[Block]) -> str:
+    out = []
+    for b in blocks:
+        if isinstance(b, Heading):
+            out.append(f"{'#' * b.level} {b.text}")
+        elif isinstance(b, Para):
+            out.append(b.text)
+        elif isinstance(b, Table):
+            lines = ["| " + " | ".join(b.header) + " |", "|" + "---|" * len(b.header)]
+            lines += [
+                "| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in b.rows
+            ]
+            out.append("\n".join(lines))
+        elif isinstance(b, Image):
+            out.append(f"![{b.alt}]({b.src})")
+        else:
+            out.append("\n".join(f"- {item}" for item in b.items))
+    return "\n\n".join(out) + "\n"
+
+
+def _inline_html(text: str) -> str:
+    """Escape, then render the two inline marks used here: **bold** and `code`."""
+    parts = html.escape(text).split("**")
+    text = "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
+    parts = text.split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def to_html(blocks: Sequence[Block], title: str) -> str:
+    body = []
+    for b in blocks:
+        if isinstance(b, Heading):
+            body.append(f"<h{b.level}>{_inline_html(b.text)}</h{b.level}>")
+        elif isinstance(b, Para):
+            body.append(f"<p>{_inline_html(b.text)}</p>")
+        elif isinstance(b, Table):
+            head = "".join(f"<th>{_inline_html(h)}</th>" for h in b.header)
+            rows = "".join(
+                "<tr>" + "".join(f"<td>{_inline_html(c)}</td>" for c in row) + "</tr>"
+                for row in b.rows
+            )
+            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+        elif isinstance(b, Image):
+            body.append(f'<p><img src="{html.escape(b.src)}" alt="{html.escape(b.alt)}"></p>')
+        else:
+            items = "".join(f"<li>{_inline_html(i)}</li>" for i in b.items)
+            body.append(f"<ul>{items}</ul>")
+    style = (
+        "body{font-family:sans-serif;max-width:70em;margin:2em auto}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}"
+        "img{max-width:100%}"
+    )
+    return (
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{html.escape(title)}'
+        f"</title><style>{style}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``: readers
+    see the old file or the complete new one, never a partial one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; a report is meant to be read by others
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_summary_json(path: Path, summary: Mapping[str, Any]) -> Path:
+    """summary.json, atomically; refuses (ValueError/TypeError) what is not plain JSON."""
+    return write_text_atomic(path, json.dumps(summary, indent=2, allow_nan=False) + "\n")
+
+
+def write_run_report(run_dir: Path, summary: Mapping[str, Any], scenario: Any) -> Path:
+    """Write summary.json, plots/*.png, report.md, report.html and (if absent) provenance.json
+    into ``run_dir``; ``scenario`` is a ``Scenario`` or its resolved mapping. Returns report.md."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    outputs = [write_summary_json(run_dir / SUMMARY_FILE, summary)]
+    outputs += write_plots(summary, run_dir / PLOT_DIR).values()
+    blocks = render_blocks(summary)
+    title = f"ctasim run report: {summary['scenario'].get('name')}"
+    outputs.append(write_text_atomic(run_dir / REPORT_MD, to_markdown(blocks)))
+    outputs.append(write_text_atomic(run_dir / REPORT_HTML, to_html(blocks, title)))
+    prov_path = run_dir / PROVENANCE_FILE
+    if not prov_path.exists():
+        resolved = scenario.to_dict() if hasattr(scenario, "to_dict") else dict(scenario)
+        prov = make_provenance(
+            resolved["name"],
+            resolved,
+            resolved["seed"],
+            extra={
+                "outputs": [
+                    *summary.get("files", []),
+                    *(str(p.relative_to(run_dir)) for p in outputs),
+                ]
+            },
+        )
+        write_provenance_json(prov_path, prov)
+    return run_dir / REPORT_MD

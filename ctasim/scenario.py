@@ -1,0 +1,233 @@
+"""Scenario files: schema, loading and validation.
+
+A scenario YAML says which array, which particles and how many, the trigger and reduction
+settings, the offline stages, the output directory and the seed. It is validated before anything
+starts: unknown keys and wrong values are refused with one line naming the file, the key path,
+the value and what was expected (pydantic models with ``extra="forbid"``, as gammapy's
+AnalysisConfig).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .dl0.codecs import CODECS
+from .dl0.reduction import ReductionConfig as LibraryReductionConfig
+from .errors import ConfigError
+from .io.provenance import scenario_hash
+from .instrument.config import available_layouts, layout_path, read_yaml
+from .sim.source import Population
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Pointing(_Model):
+    """Telescope pointing (all telescopes parallel), deg."""
+
+    alt_deg: float = Field(70.0, gt=0.0, le=90.0)
+    az_deg: float = Field(0.0, ge=0.0, lt=360.0)
+
+
+class ArrayConfig(_Model):
+    layout: str = "north_alpha"
+    pointing: Pointing = Pointing()
+
+    @field_validator("layout")
+    @classmethod
+    def _layout_exists(cls, v: str) -> str:
+        if not layout_path(v).is_file():
+            raise ValueError(f"a layout file or one of: {', '.join(available_layouts())}")
+        return v
+
+
+class Spectrum(_Model):
+    """Energy spectrum to draw primaries from (see ctasim.sim.spectra)."""
+
+    type: Literal["power_law", "crab_log_parabola", "crab_hegra", "cosmic_proton", "cosmic_electron"] = "power_law"
+    index: float | None = Field(None, lt=0.0, description="power-law index (dN/dE ~ E^index), default -2")
+
+    @model_validator(mode="after")
+    def _index_only_for_power_law(self) -> "Spectrum":
+        if self.type != "power_law" and self.index is not None:
+            raise ValueError(f"no index for spectrum type {self.type} (only power_law takes one)")
+        return self
+
+    def to_config(self) -> dict[str, Any]:
+        """The mapping ``ctasim.sim.spectra.spectrum_from_config`` takes."""
+        if self.type == "power_law":
+            return {"type": "power_law", "index": -2.0 if self.index is None else self.index}
+        return {"type": self.type}
+
+
+class ParticleConfig(_Model):
+    """One simulated population (a separate observation id, like a CORSIKA run)."""
+
+    name: str
+    particle: Literal["gamma", "proton", "electron"]
+    spectrum: Spectrum = Spectrum()
+    n_showers: int = Field(gt=0)
+    energy_min_tev: float = Field(0.01, gt=0.0)
+    energy_max_tev: float = Field(100.0, gt=0.0)
+    max_scatter_m: float = Field(1000.0, gt=0.0)
+    viewcone_deg: float = Field(0.0, ge=0.0, le=20.0)
+    source_offset_deg: float = Field(0.0, ge=0.0, le=10.0)
+    rate_hz: float = Field(1000.0, gt=0.0, description="arrival rate of simulated showers")
+
+    @model_validator(mode="after")
+    def _energy_range(self) -> "ParticleConfig":
+        if self.energy_max_tev <= self.energy_min_tev:
+            raise ValueError(f"energy_max_tev ({self.energy_max_tev}) above energy_min_tev ({self.energy_min_tev})")
+        return self
+
+
+class SimulationConfig(_Model):
+    block_size: int = Field(200, gt=0, le=100_000, description="showers per block")
+
+
+class TriggerConfig(_Model):
+    """Central (stereo) trigger: at least min_telescopes within window_ns."""
+
+    min_telescopes: int = Field(2, ge=1)
+    window_ns: float = Field(100.0, gt=0.0)
+
+
+class ReductionConfig(_Model):
+    """On-site data-volume reduction (ctasim.dl0.reduction): a variant and per-step overrides.
+
+    Variants: ``raw`` (compressed full waveforms), ``integrated`` (charge + peak time per pixel),
+    ``pixel_selection`` (charges of all pixels + waveforms of the selected pixels). Steps left
+    unset take the variant's default. ``compare_variants`` are also run on every block and
+    metered (not archived), so the report compares them.
+    """
+
+    variant: Literal["raw", "integrated", "pixel_selection"] = "pixel_selection"
+    window_samples: int | None = Field(None, gt=0, description="samples kept around the image time")
+    window_shift: int | None = Field(None, ge=0)
+    gain_selection: bool | None = None
+    integrate: bool | None = None
+    pixel_selection: bool | None = None
+    picture_threshold_pe: float = Field(8.0, gt=0.0)
+    n_rings: int = Field(1, ge=0, le=5)
+    max_survival_fraction: float = Field(0.15, gt=0.0, le=1.0)
+    float_dtype: Literal["float32", "float16"] = "float32"
+    codec: str = "blosc2-zstd-bitshuffle"
+    compare_variants: list[Literal["raw", "integrated", "pixel_selection"]] = []
+
+    @field_validator("codec")
+    @classmethod
+    def _codec_known(cls, v: str) -> str:
+        if v not in CODECS:
+            raise ValueError(f"one of {', '.join(CODECS)}")
+        return v
+
+    def library_configs(self) -> list[LibraryReductionConfig]:
+        """The archived variant first, then the comparison variants (same overrides)."""
+        overrides = self.model_dump(exclude={"variant", "compare_variants"}, exclude_none=True)
+        variants = [self.variant] + [v for v in self.compare_variants if v != self.variant]
+        first = LibraryReductionConfig.for_variant(self.variant, **overrides)
+        shared = {k: v for k, v in overrides.items() if k not in ("gain_selection", "integrate", "pixel_selection")}
+        return [first] + [LibraryReductionConfig.for_variant(v, **shared) for v in variants[1:]]
+
+
+class ExecutionConfig(_Model):
+    """How the actor graph runs: backend, actor counts and flow control."""
+
+    backend: Literal["ray", "local"] = "ray"
+    telescopes_per_actor: int = Field(1, ge=1, description="telescopes hosted by one camera actor")
+    reducer_actors: int = Field(1, ge=1)
+    max_blocks_in_flight: int = Field(4, ge=1, le=64)
+    keep_r1: bool = False
+
+
+class OfflineConfig(_Model):
+    dl1: bool = False
+    dl2: bool = False
+    models: str | None = None
+
+
+class Scenario(_Model):
+    name: str
+    description: str = ""
+    seed: int = Field(ge=0, lt=2**63)
+    output_dir: str = "runs/{name}"
+    array: ArrayConfig = ArrayConfig()
+    particles: list[ParticleConfig] = Field(min_length=1)
+    simulation: SimulationConfig = SimulationConfig()
+    trigger: TriggerConfig = TriggerConfig()
+    reduction: ReductionConfig = ReductionConfig()
+    execution: ExecutionConfig = ExecutionConfig()
+    offline: OfflineConfig = OfflineConfig()
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> "Scenario":
+        names = [p.name for p in self.particles]
+        if len(set(names)) != len(names):
+            raise ValueError(f"unique particle names, got {names}")
+        return self
+
+    def populations(self) -> list[Population]:
+        """The particle populations to simulate, one observation id each (1, 2, ...)."""
+        return [
+            Population(
+                name=p.name, particle=p.particle, spectrum=p.spectrum.to_config(), n_showers=p.n_showers,
+                energy_min_tev=p.energy_min_tev, energy_max_tev=p.energy_max_tev,
+                max_scatter_m=p.max_scatter_m, viewcone_deg=p.viewcone_deg,
+                source_offset_deg=p.source_offset_deg, rate_hz=p.rate_hz, obs_id=i + 1,
+            )
+            for i, p in enumerate(self.particles)
+        ]
+
+    def run_dir(self, override: str | Path | None = None) -> Path:
+        return Path(override) if override else Path(self.output_dir.format(name=self.name))
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def hash(self) -> str:
+        """sha256 of the resolved scenario, as recorded in provenance and summary.json."""
+        return scenario_hash(self.to_dict())
+
+
+def _format_loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<root>"
+
+
+def _lookup(data: Any, loc: tuple) -> Any:
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def validate_scenario(data: Any, source: str = "<scenario>") -> Scenario:
+    """Validate a scenario mapping; the first problem raises a one-line ConfigError."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        e = err.errors()[0]
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        msg = e["msg"].removeprefix("Value error, ").replace("Input should be ", "")
+        if e["type"] == "extra_forbidden":
+            msg = "a known key (unknown keys are refused)"
+        elif e["type"] == "missing":
+            raise ConfigError(source, _format_loc(loc), None, "a value (required key is missing)") from None
+        raise ConfigError(source, _format_loc(loc), e.get("input", _lookup(data, loc)), msg) from None
+
+
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Read and validate a scenario YAML file, optionally with top-level overrides (e.g. seed)."""
+    data = read_yaml(Path(path))
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), "<root>", data, "a mapping of scenario keys")
+    data = {**data, **(overrides or {})}
+    return validate_scenario(data, str(path))

@@ -1,0 +1,253 @@
+"""Telescope simulation: Cherenkov light of a block of showers -> triggered R1 waveforms per telescope.
+
+Per telescope and block (random numbers from ``block_rng(seed, "camera/<stream>", block, tel_id)``
+only, so a telescope's output does not depend on which other telescopes the simulator hosts):
+
+1. showers whose light cannot reach the telescope (``light.photon_density_bound`` at its distance
+   from the axis) are skipped, then a cheap estimate of the p.e. in the camera from
+   ~``ESTIMATE_POINTS`` emission points per shower; showers below ``SKIP_FRACTION`` x trigger threshold (and without a muon near the mirror)
+   are skipped;
+2. p.e. of the others: Poisson number, positions and times (``ctasim.sim.light``), pixels;
+3. trigger (``ctasim.sim.trigger``) on Cherenkov + NSB p.e.;
+4. waveforms of triggered events (``ctasim.sim.electronics``): the readout window starts
+   ``n_samples // 4`` samples before the trigger sample.
+
+The NSB trace of a camera type is drawn once per simulator from ``block_rng(seed, "nsb/<camera>")``
+and shared by the telescopes of that type and all blocks: each event reads a window at a random
+offset of it (the window offsets come from the telescope's block generator). Drawing it per block
+cost more than the rest of the simulation; the price is that pedestals of different events reuse
+the same ``TRACE_SAMPLES``-long noise in different combinations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+from ..instrument.frames import altaz_to_vector
+from ..instrument.subarray import SubarrayDescription
+from ..instrument.telescope import TelescopeDescription
+from ..rng import block_rng
+from .blocks import ShowerBlock, TelescopeEvents
+from .electronics import (
+    TRACE_SAMPLES,
+    NoiseTrace,
+    make_noise_trace,
+    pulse_template,
+    single_pe_charges,
+    synthesize_waveforms,
+)
+from .light import (
+    expected_cumulative,
+    expected_per_shower,
+    muon_geometry,
+    muon_pe,
+    photon_density_bound,
+    shower_pe,
+)
+from .trigger import group_trigger
+
+ESTIMATE_POINTS = 24       # emission points per shower used by the cheap light estimate
+SKIP_FRACTION = 0.25       # skip showers whose estimated p.e. are below this x trigger threshold
+PRE_BINS = 4               # trigger bins kept before the first Cherenkov p.e.
+MAX_TRIGGER_BINS = 512     # longest time span searched for a trigger (samples)
+FOV_MARGIN_DEG = 0.5       # light this far outside the camera radius is still followed (PSF)
+
+STATS_DTYPE = np.dtype([
+    ("tel_id", "i2"),
+    ("n_showers", "i8"),       # showers of the block tested
+    ("n_candidates", "i8"),    # showers whose light was followed (not skipped)
+    ("n_triggered", "i8"),     # triggered events (rows of TelescopeEvents)
+    ("n_pe", "i8"),            # Cherenkov p.e. in the camera, all candidates
+])
+
+
+class TelescopeSimulator:
+    """Cameras of the telescopes ``tel_ids`` of a subarray pointing at (alt, az) deg.
+
+    ``nsb_scale``: optional per-pixel NSB rate factors by camera name (non-uniform sky).
+    """
+
+    def __init__(self, subarray: SubarrayDescription, tel_ids: Iterable[int], pointing_alt_deg: float,
+                 pointing_az_deg: float, seed: int,
+                 nsb_scale: Mapping[str, np.ndarray] | None = None) -> None:
+        self.subarray = subarray
+        self.tel_ids = [int(t) for t in tel_ids]
+        self.alt_rad = float(np.deg2rad(pointing_alt_deg))
+        self.az_rad = float(np.deg2rad(pointing_az_deg))
+        self.pointing = altaz_to_vector(pointing_alt_deg, pointing_az_deg)
+        self.seed = int(seed)
+        self.nsb_scale = dict(nsb_scale or {})
+        self._traces: dict[str, NoiseTrace] = {}
+        self._digitisers: dict[str, tuple] = {}
+        self._fov: dict[tuple[str, str], float] = {}
+
+    def noise_trace(self, camera_name: str) -> NoiseTrace:
+        """NSB + electronic-noise trace of a camera type (drawn on first use)."""
+        if camera_name not in self._traces:
+            tel = next(t for t in self.subarray.telescope_types.values() if t.camera_name == camera_name)
+            rng = block_rng(self.seed, f"nsb/{camera_name}")
+            self._traces[camera_name] = make_noise_trace(rng, tel.camera, TRACE_SAMPLES,
+                                                         self.nsb_scale.get(camera_name))
+        return self._traces[camera_name]
+
+    def simulate(self, block: ShowerBlock) -> dict[int, TelescopeEvents]:
+        """Triggered events of every hosted telescope (an entry per telescope, possibly empty)."""
+        return self.simulate_with_stats(block)[0]
+
+    def simulate_with_stats(self, block: ShowerBlock) -> tuple[dict[int, TelescopeEvents], np.ndarray]:
+        """As ``simulate``, plus one STATS_DTYPE row per telescope (counts for trigger bookkeeping)."""
+        events, stats = {}, np.zeros(len(self.tel_ids), STATS_DTYPE)
+        for row, tel_id in enumerate(self.tel_ids):
+            events[tel_id], stats[row] = self._simulate_telescope(block, tel_id)
+        return events, stats
+
+    def pedestal_waveforms(self, tel_id: int, block_index: int, n_events: int, stream: str = "pedestal") -> np.ndarray:
+        """Waveforms (uint16 [n, n_channels, n_pixels, n_samples]) without Cherenkov light."""
+        tel = self.subarray.tel(tel_id)
+        ro = tel.camera.readout
+        trace = self.noise_trace(tel.camera_name)
+        rng = block_rng(self.seed, f"camera/{stream}", block_index, tel_id)
+        start = rng.integers(0, TRACE_SAMPLES - ro.n_samples, n_events)
+        empty = np.zeros(0)
+        return synthesize_waveforms(trace.amplitude, start, np.zeros(n_events + 1, np.int64),
+                                    empty.astype(np.int32), empty, empty, *self._digitiser(tel))
+
+    def _cos_fov(self, tel: TelescopeDescription) -> float:
+        """Cosine of the largest angle from the optical axis whose light is followed (cached)."""
+        key = (tel.camera_name, tel.optics.name)
+        if key not in self._fov:
+            radius = tel.camera.geometry.radius / tel.optics.effective_focal_length
+            self._fov[key] = float(np.cos(radius + np.deg2rad(FOV_MARGIN_DEG)))
+        return self._fov[key]
+
+    def _digitiser(self, tel: TelescopeDescription) -> tuple:
+        """Trailing arguments of ``synthesize_waveforms`` for a telescope's camera (cached)."""
+        if tel.camera_name not in self._digitisers:
+            ro = tel.camera.readout
+            self._digitisers[tel.camera_name] = (
+                pulse_template(tel.camera), ro.sample_width_ns, ro.n_samples,
+                np.asarray(ro.gain_adc_per_pe, np.float64), ro.pedestal_adc, float(ro.adc_max))
+        return self._digitisers[tel.camera_name]
+
+    def _simulate_telescope(self, block: ShowerBlock, tel_id: int) -> tuple[TelescopeEvents, tuple]:
+        tel = self.subarray.tel(tel_id)
+        cam, ro, optics = tel.camera, tel.camera.readout, tel.optics
+        geom = cam.geometry
+        rng = block_rng(self.seed, f"camera/{block.stream}", block.block_index, tel_id)
+        position = self.subarray.position(tel_id)
+        tx, ty, tz = position
+        ax, ay, az = self.pointing
+        focal = optics.effective_focal_length
+        cos_fov = self._cos_fov(tel)
+        em, showers = block.emission, block.showers
+        pde = cam.photon_detection_efficiency
+        threshold = cam.trigger.threshold_pe
+        points = (em.x, em.y, em.z, em.photons, em.cherenkov_angle, em.dir_x, em.dir_y, em.dir_z)
+        tel_args = (tx, ty, tz, ax, ay, az, optics.mirror_area, cos_fov)
+
+        skip_pe = SKIP_FRACTION * threshold
+        bound = photon_density_bound(showers["true_energy"], impact_distance(showers, position))
+        near = np.flatnonzero(bound * optics.mirror_area * pde >= skip_pe)
+        estimate = expected_per_shower(near, em.offsets, *points, *tel_args, ESTIMATE_POINTS) * pde
+        candidate = np.zeros(block.n_showers, bool)
+        candidate[near[estimate >= skip_pe]] = True
+        mu = block.muons
+        if mu is not None and mu.x.size:
+            radius = np.sqrt(optics.mirror_area / np.pi)
+            mu_expected, *mu_region = muon_geometry(mu.x, mu.y, mu.z, mu.dir_x, mu.dir_y, mu.dir_z,
+                                                 mu.cherenkov_angle, mu.photons_per_m, tx, ty, tz,
+                                                 ax, ay, az, radius, cos_fov)
+            mu_owner = np.repeat(np.arange(block.n_showers), np.diff(mu.offsets))
+            candidate[mu_owner[mu_expected > 0]] = True
+        cand = np.flatnonzero(candidate)
+        n_cand = cand.size
+
+        # Cherenkov p.e. of the shower light
+        cum = np.empty(em.x.size)           # filled for the candidates' points only
+        expected_cumulative(cand, em.offsets, *points, *tel_args, cum)
+        last = em.offsets[cand + 1] - 1
+        lam = np.where(em.offsets[cand + 1] > em.offsets[cand], cum[np.maximum(last, 0)], 0.0) * pde
+        n_pe = rng.poisson(lam)
+        total = int(n_pe.sum())
+        psf = np.deg2rad(optics.psf_sigma_deg)
+        cx, cy, ct = shower_pe(cand, n_pe, em.offsets, cum, em.x, em.y, em.z, em.t, em.dir_x, em.dir_y,
+                               em.dir_z, em.lateral_sigma, tx, ty, tz, self.alt_rad, self.az_rad, focal,
+                               psf, rng.random(total), rng.standard_normal((total, 4)))
+        owner = np.repeat(np.arange(n_cand), n_pe)
+        if mu is not None and mu.x.size and n_cand:
+            rows = np.flatnonzero(mu_expected > 0)
+            n_try = rng.poisson(mu_expected[rows] * pde)
+            m = int(n_try.sum())
+            mx, my, mt, mrow = muon_pe(rows, n_try, *mu_region, mu.x, mu.y, mu.z, mu.t, mu.dir_x, mu.dir_y,
+                                       mu.dir_z, mu.cherenkov_angle, tx, ty, tz, radius, self.alt_rad,
+                                       self.az_rad, focal, psf, rng.random((m, 2)), rng.standard_normal((m, 2)))
+            cx, cy, ct = np.concatenate([cx, mx]), np.concatenate([cy, my]), np.concatenate([ct, mt])
+            owner = np.concatenate([owner, np.searchsorted(cand, mu_owner[rows[mrow]])])
+        pixel = geom.pixel_at(cx, cy)
+        keep = pixel >= 0
+        order = np.argsort(owner[keep], kind="stable")
+        owner, pixel, ct = owner[keep][order], pixel[keep][order], ct[keep][order]
+        pe_offsets = np.zeros(n_cand + 1, np.int64)
+        np.cumsum(np.bincount(owner, minlength=n_cand), out=pe_offsets[1:])
+
+        # trigger: time bins from PRE_BINS before each event's first p.e.
+        dt = ro.sample_width_ns
+        has_pe = pe_offsets[1:] > pe_offsets[:-1]
+        t_ref = np.zeros(n_cand)
+        if ct.size:
+            t_ref[has_pe] = np.minimum.reduceat(ct, pe_offsets[:-1][has_pe])
+        pe_bin = np.floor((ct - t_ref[owner]) / dt).astype(np.int64) + PRE_BINS
+        window = max(1, int(round(cam.trigger.window_ns / dt)))
+        span = np.zeros(n_cand, np.int64)
+        if ct.size:
+            span[has_pe] = np.maximum.reduceat(pe_bin, pe_offsets[:-1][has_pe])
+        n_bins = np.minimum(span + 1 + window, MAX_TRIGGER_BINS)
+        in_range = pe_bin < n_bins[owner]
+        n_pre = ro.n_samples // 4
+        trace = self.noise_trace(cam.name)
+        trace_start = rng.integers(n_pre + 1, TRACE_SAMPLES - MAX_TRIGGER_BINS - ro.n_samples, n_cand)
+        sel_offsets = np.zeros(n_cand + 1, np.int64)
+        np.cumsum(np.bincount(owner[in_range], minlength=n_cand), out=sel_offsets[1:])
+        trig = group_trigger(sel_offsets, pixel[in_range], pe_bin[in_range], n_bins, trace.nsb_counts,
+                             trace_start, geom.neighbors_indptr, geom.neighbors_indices,
+                             int(np.ceil(threshold)), window)
+
+        # waveforms of the triggered events
+        rows = np.flatnonzero(trig >= 0)
+        first = trig[rows] - n_pre                                  # first read-out bin
+        sel = np.flatnonzero(trig[owner] >= 0)                     # p.e. of triggered events
+        n_sel = np.diff(pe_offsets)[rows]
+        wf_offsets = np.zeros(rows.size + 1, np.int64)
+        np.cumsum(n_sel, out=wf_offsets[1:])
+        read_t0 = t_ref[rows] + (first - PRE_BINS) * dt              # ns, start of the first sample
+        pe_time = ct[sel] - np.repeat(read_t0, n_sel)
+        charge = single_pe_charges(rng, sel.size, ro.excess_noise_factor)
+        waveform = synthesize_waveforms(trace.amplitude, trace_start[rows] + first, wf_offsets,
+                                        pixel[sel], pe_time, charge, *self._digitiser(tel))
+        flat = np.repeat(np.arange(rows.size), n_sel) * geom.n_pixels + pixel[sel]
+        true_image = np.bincount(flat, minlength=rows.size * geom.n_pixels).astype(np.int32)
+        true_image = true_image.reshape(rows.size, geom.n_pixels)
+
+        sh = showers[cand[rows]]
+        trigger_time = sh["time"] + (t_ref[rows] + (trig[rows] - PRE_BINS) * dt) * 1e-9
+        events = TelescopeEvents(
+            tel_id=tel_id,
+            obs_id=int(showers["obs_id"][0]) if showers.size else 0,
+            event_id=sh["event_id"].astype(np.int64),
+            trigger_time=trigger_time,
+            waveform=waveform,
+            true_image=true_image,
+            impact_distance=impact_distance(sh, position).astype(np.float32),
+        )
+        return events, (tel_id, block.n_showers, n_cand, rows.size, pixel.size)
+
+
+def impact_distance(showers: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """Distance (m) of a ground-frame position from the axes of the showers (SHOWER_DTYPE rows)."""
+    u = altaz_to_vector(showers["true_alt"], showers["true_az"]).reshape(-1, 3)
+    rel = position[None, :] - np.column_stack([showers["true_core_x"], showers["true_core_y"],
+                                               np.zeros(showers.size)])
+    along = (rel * u).sum(axis=1)
+    return np.linalg.norm(rel - along[:, None] * u, axis=1)

@@ -1,0 +1,265 @@
+"""Toy air showers: Cherenkov emission points of gamma, electron and proton showers, and muons.
+
+An electromagnetic (sub-)shower starts at a depth, follows an axis, and emits its light at points
+sampled from the PDG gamma-function longitudinal profile ``dE/dt ~ t^(a-1) exp(-b t)``
+(t = depth / X0 after the start). Each point carries photons proportional to the shower energy
+(less for the shower's old tail), the local Cherenkov angle, and a lateral spread scaling as the Moliere
+radius (1 / density). A gamma is one such shower; a proton is several electromagnetic
+sub-showers (the pi0 photons of its hadronic cascade) with transverse-momentum kicks and lateral
+offsets, plus muons reaching the ground. See ../shared/TOY_PHYSICS.md; values marked (est.) are
+calibrated against ../shared/REFERENCE.md by tests/sim.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..instrument.frames import altaz_to_vector
+from .atmosphere import (
+    C_M_PER_NS,
+    cherenkov_angle,
+    height_of_vertical_depth,
+    relative_density,
+    vertical_depth,
+)
+from .blocks import LightEmission, MuonTracks
+
+X0_G_CM2 = 36.7                 # radiation length in air (REFERENCE.md)
+EC_TEV = 85e-6                  # critical energy in air, 85 MeV (REFERENCE.md)
+PROFILE_B = 0.5                 # PDG longitudinal profile slope b
+GAMMA_FIRST_INT_X0 = 9.0 / 7.0  # mean depth of a photon's first pair production, in X0
+# t_max counted from the first interaction so that the mean X_max is Heitler's X0 ln(E/Ec)
+# (REFERENCE.md X_max table); electrons start radiating at once: one X0 shallower (PDG C_e - C_g)
+TMAX_OFFSET = {"gamma": -GAMMA_FIRST_INT_X0, "electron": -GAMMA_FIRST_INT_X0 - 1.0}
+MIN_TMAX = 0.5                  # X0, floor for sub-showers near the critical energy
+# past the maximum the electrons fall below the Cherenkov threshold: the light per unit energy
+# deposit decays as exp(-(t - t_max) / AGE_DECAY_X0) (est.; removes a spurious spike of light
+# from the shower's tail near the ground)
+AGE_DECAY_X0 = 3.0
+
+# photons (300-600 nm) emitted per TeV of electromagnetic energy (calibrated, est.) so that vertical
+# 1 TeV gammas give ~100 photons/m^2 inside the light pool at 2.2 km (REFERENCE.md). The yield per
+# g/cm^2 of track does not depend on altitude (sin^2 theta_c ~ density cancels the 1/density of
+# the path length per g/cm^2), so points carry equal shares of it.
+YIELD_PHOTONS_PER_TEV = 1.6e7
+LATERAL_SIGMA_M = 9.0           # lateral spread of emitters at 8 km a.s.l., per axis (est., gives
+                                # ~0.1 deg wide 1 TeV gamma images, REFERENCE.md)
+LATERAL_REF_HEIGHT_M = 8000.0
+POINTS_PER_SQRT_TEV = 600.0     # emission points of a sub-shower: 600 sqrt(E/TeV), clipped (est.)
+MIN_POINTS, MAX_POINTS = 24, 3000
+
+PROTON_INTERACTION_G_CM2 = 85.0   # p-air interaction length (TOY_PHYSICS.md: 80-90)
+PION_INTERACTION_G_CM2 = 120.0    # later generations start this much deeper on average (est.)
+PROTON_EM_FRACTION = 1.0 / 3.0    # Cherenkov yield per TeV about a third of a gamma's (TOY, est.)
+SUBSHOWERS_PER_DECADE = 2.5       # extra EM sub-showers per decade above 10 GeV (est.)
+PT_MEAN_GEV = 0.35                # mean transverse momentum (TOY_PHYSICS.md 0.3-0.4 GeV)
+SUBSHOWER_OFFSET_M = 20.0         # lateral offset of sub-shower axes per axis (est.)
+MAX_KICK_RAD = np.deg2rad(10.0)
+MUONS_PER_TEV = 8.0               # muons above ~4 GeV at ground per proton: 8 (E/TeV)^0.9 (est.)
+MUON_P_RANGE_GEV = (4.0, 200.0)   # muon momenta, dN/dp ~ p^-2 (est.)
+# Frank-Tamm photons per metre in 300-600 nm per unit sin^2(theta_c): 2 pi alpha (1/300nm - 1/600nm)
+FRANK_TAMM_PER_M = 2.0 * np.pi / 137.036 * (1.0 / 300e-9 - 1.0 / 600e-9)
+
+
+@njit(cache=True)
+def perpendicular_basis(ax, ay, az):
+    """Two unit vectors perpendicular to the unit vector a and to each other."""
+    if abs(ax) < 0.9:
+        rx, ry, rz = 1.0, 0.0, 0.0
+    else:
+        rx, ry, rz = 0.0, 1.0, 0.0
+    e1x, e1y, e1z = ay * rz - az * ry, az * rx - ax * rz, ax * ry - ay * rx
+    n = np.sqrt(e1x * e1x + e1y * e1y + e1z * e1z)
+    e1x, e1y, e1z = e1x / n, e1y / n, e1z / n
+    return e1x, e1y, e1z, ay * e1z - az * e1y, az * e1x - ax * e1z, ax * e1y - ay * e1x
+
+
+@njit(cache=True)
+def lateral_sigma(h_m):
+    """Lateral spread (m, per axis) of a shower's emitters at height h (m a.s.l.), ~ Moliere radius."""
+    return LATERAL_SIGMA_M * relative_density(LATERAL_REF_HEIGHT_M) / relative_density(h_m)
+
+
+@njit(cache=True)
+def _tilt(ax, ay, az, angle, phi):
+    """Unit vector at ``angle`` (rad) from a, at azimuth phi around it."""
+    e1x, e1y, e1z, e2x, e2y, e2z = perpendicular_basis(ax, ay, az)
+    c, s = np.cos(angle), np.sin(angle)
+    cp, sp = np.cos(phi), np.sin(phi)
+    return (c * ax + s * (cp * e1x + sp * e2x), c * ay + s * (cp * e1y + sp * e2y),
+            c * az + s * (cp * e1z + sp * e2z))
+
+
+@njit(cache=True)
+def tilt_vectors(ax, ay, az, angle, phi):
+    """Arrays of unit vectors tilted from the unit vectors a by angle (rad) at azimuth phi."""
+    out = np.empty((ax.size, 3))
+    for k in range(ax.size):
+        out[k, 0], out[k, 1], out[k, 2] = _tilt(ax[k], ay[k], az[k], angle[k], phi[k])
+    return out
+
+
+@njit(cache=True)
+def _axis_point(core_x, core_y, ux, uy, uz, slant_depth, obs_level):
+    """Point of the axis (core, upward unit vector u) at a slant depth; returns (x, y, z, s) where
+    s (m) is the distance along the axis above the core."""
+    h = height_of_vertical_depth(slant_depth * uz)
+    s = (h - obs_level) / uz
+    return core_x + s * ux, core_y + s * uy, s * uz, s
+
+
+@njit(cache=True)
+def _subshower_points(sub_shower, sub_start_depth, sub_energy, sub_tmax, sub_kick, sub_kick_phi, sub_off1,
+                      sub_off2, core_x, core_y, ux, uy, uz, obs_level, point_sub, point_t,
+                      point_n1, point_n2, n_points_sub,
+                      x, y, z, t, photons, theta_c, dx, dy, dz, sigma, keep):
+    """Positions, times and yields of all emission points (numba; randoms drawn by the caller).
+
+    ``point_t`` is the depth after the sub-shower start in X0, ``point_n1/2`` standard normals for
+    the lateral offset of the point.
+    """
+    n_sub = sub_shower.size
+    sx = np.empty(n_sub)
+    sy = np.empty(n_sub)
+    sz = np.empty(n_sub)
+    st = np.empty(n_sub)
+    ddx = np.empty(n_sub)
+    ddy = np.empty(n_sub)
+    ddz = np.empty(n_sub)
+    for j in range(n_sub):
+        i = sub_shower[j]
+        px, py, pz, s = _axis_point(core_x[i], core_y[i], ux[i], uy[i], uz[i], sub_start_depth[j],
+                                    obs_level)
+        e1x, e1y, e1z, e2x, e2y, e2z = perpendicular_basis(ux[i], uy[i], uz[i])
+        sx[j] = px + sub_off1[j] * e1x + sub_off2[j] * e2x
+        sy[j] = py + sub_off1[j] * e1y + sub_off2[j] * e2y
+        sz[j] = pz + sub_off1[j] * e1z + sub_off2[j] * e2z
+        st[j] = -s / C_M_PER_NS
+        ddx[j], ddy[j], ddz[j] = _tilt(-ux[i], -uy[i], -uz[i], sub_kick[j], sub_kick_phi[j])
+    for k in range(point_sub.size):
+        j = point_sub[k]
+        cosz = -ddz[j]
+        h_start = obs_level + sz[j]
+        xv = vertical_depth(h_start) + point_t[k] * X0_G_CM2 * cosz
+        h = height_of_vertical_depth(xv)
+        if h <= obs_level or cosz <= 0.0:
+            keep[k] = False
+            continue
+        keep[k] = True
+        path = (h_start - h) / cosz
+        sig = lateral_sigma(h)
+        e1x, e1y, e1z, e2x, e2y, e2z = perpendicular_basis(ddx[j], ddy[j], ddz[j])
+        # half of the lateral spread in the point position, half per photon (see LightEmission)
+        a1 = point_n1[k] * sig * np.sqrt(0.5)
+        a2 = point_n2[k] * sig * np.sqrt(0.5)
+        x[k] = sx[j] + path * ddx[j] + a1 * e1x + a2 * e2x
+        y[k] = sy[j] + path * ddy[j] + a1 * e1y + a2 * e2y
+        z[k] = sz[j] + path * ddz[j] + a1 * e1z + a2 * e2z
+        t[k] = st[j] + path / C_M_PER_NS
+        age = np.exp(-max(point_t[k] - sub_tmax[j], 0.0) / AGE_DECAY_X0)
+        photons[k] = sub_energy[j] * YIELD_PHOTONS_PER_TEV * age / n_points_sub[j]
+        theta_c[k] = cherenkov_angle(h)
+        dx[k], dy[k], dz[k] = ddx[j], ddy[j], ddz[j]
+        sigma[k] = sig * np.sqrt(0.5)
+
+
+def n_points(energy_tev: np.ndarray) -> np.ndarray:
+    """Emission points of a sub-shower of the given electromagnetic energy (TeV)."""
+    return np.clip(np.rint(POINTS_PER_SQRT_TEV * np.sqrt(energy_tev)), MIN_POINTS, MAX_POINTS).astype(np.int64)
+
+
+def simulate_showers(
+    rng: np.random.Generator,
+    particle: str,
+    energy: np.ndarray,
+    alt_deg: np.ndarray,
+    az_deg: np.ndarray,
+    core_x: np.ndarray,
+    core_y: np.ndarray,
+    obs_level_m: float,
+) -> tuple[LightEmission, MuonTracks | None, np.ndarray, np.ndarray]:
+    """Cherenkov emission of showers of one particle type.
+
+    Energies in TeV, arrival directions (alt, az) in deg, cores (m) on the observation level
+    (m a.s.l.). Returns (emission, muons or None, first-interaction height in m above the
+    observation level, X_max slant depth in g/cm^2).
+    """
+    n = energy.size
+    u = altaz_to_vector(alt_deg, az_deg).reshape(n, 3)
+    ux, uy, uz = (np.ascontiguousarray(u[:, k]) for k in range(3))
+    ground_depth = vertical_depth(obs_level_m) / uz
+    first_len = PROTON_INTERACTION_G_CM2 if particle == "proton" else GAMMA_FIRST_INT_X0 * X0_G_CM2
+    x_first = np.minimum(rng.exponential(first_len, n), 0.9 * ground_depth)
+
+    if particle == "proton":
+        n_sub = 1 + rng.poisson(SUBSHOWERS_PER_DECADE * np.log10(np.maximum(energy / 0.01, 1.0)))
+        sub_shower = np.repeat(np.arange(n), n_sub)
+        first = np.zeros(sub_shower.size, bool)
+        first[np.concatenate([[0], np.cumsum(n_sub)[:-1]])] = True
+        frac = rng.exponential(1.0, sub_shower.size)      # flat Dirichlet split of the EM energy
+        frac /= np.bincount(sub_shower, frac, n)[sub_shower]
+        sub_energy = PROTON_EM_FRACTION * energy[sub_shower] * frac
+        sub_depth = x_first[sub_shower] + np.where(first, 0.0, rng.exponential(PION_INTERACTION_G_CM2, sub_shower.size))
+        sub_depth = np.minimum(sub_depth, 0.95 * ground_depth[sub_shower])
+        pt = rng.gamma(2.0, PT_MEAN_GEV / 2.0, sub_shower.size)
+        kick = np.minimum(pt / (sub_energy * 1e3), MAX_KICK_RAD)
+        off1, off2 = rng.normal(0.0, SUBSHOWER_OFFSET_M, (2, sub_shower.size)) * ~first
+        tmax_offset = TMAX_OFFSET["gamma"]
+    else:
+        sub_shower = np.arange(n)
+        sub_energy = energy.astype(np.float64)
+        sub_depth = x_first
+        kick = np.zeros(n)
+        off1 = off2 = np.zeros(n)
+        tmax_offset = TMAX_OFFSET[particle]
+    kick_phi = rng.uniform(0.0, 2 * np.pi, sub_shower.size)
+    t_max = np.maximum(np.log(sub_energy / EC_TEV) + tmax_offset, MIN_TMAX)
+
+    n_pts = n_points(sub_energy)
+    point_sub = np.repeat(np.arange(sub_shower.size), n_pts)
+    point_t = rng.gamma(np.repeat(PROFILE_B * t_max + 1.0, n_pts), 1.0 / PROFILE_B)
+    normals = rng.standard_normal((2, point_sub.size))
+    m = point_sub.size
+    out = [np.empty(m) for _ in range(10)]
+    keep = np.empty(m, bool)
+    _subshower_points(sub_shower, sub_depth, sub_energy, t_max, kick, kick_phi, off1, off2,
+                      np.asarray(core_x, float), np.asarray(core_y, float), ux, uy, uz, float(obs_level_m),
+                      point_sub, point_t, normals[0], normals[1], n_pts, *out, keep)
+    counts = np.bincount(sub_shower[point_sub[keep]], minlength=n)
+    emission = LightEmission(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+                             *(a[keep] for a in out))
+
+    # X_max: energy-weighted depth of the sub-showers' maxima (slant, along the primary)
+    sub_xmax = sub_depth + X0_G_CM2 * t_max
+    x_max = np.bincount(sub_shower, sub_energy * sub_xmax, n) / np.bincount(sub_shower, sub_energy, n)
+    h_first = height_of_vertical_depth(x_first * uz) - obs_level_m
+    muons = _muons(rng, energy, x_first, ux, uy, uz, core_x, core_y, obs_level_m) if particle == "proton" else None
+    return emission, muons, h_first, x_max
+
+
+def _muons(rng, energy, x_first, ux, uy, uz, core_x, core_y, obs_level_m) -> MuonTracks:
+    """Muons of proton showers: produced on the axis below the first interaction, kicked by pT/p."""
+    n_mu = rng.poisson(MUONS_PER_TEV * energy**0.9)
+    owner = np.repeat(np.arange(energy.size), n_mu)
+    depth = x_first[owner] + rng.exponential(PION_INTERACTION_G_CM2, owner.size)
+    depth = np.minimum(depth, 0.95 * vertical_depth(obs_level_m) / uz[owner])
+    h = height_of_vertical_depth(depth * uz[owner])
+    s = (h - obs_level_m) / uz[owner]
+    p_lo, p_hi = MUON_P_RANGE_GEV
+    p = 1.0 / (1.0 / p_lo - rng.random(owner.size) * (1.0 / p_lo - 1.0 / p_hi))   # dN/dp ~ p^-2
+    kick = np.minimum(rng.gamma(2.0, PT_MEAN_GEV / 2.0, owner.size) / p, MAX_KICK_RAD)
+    phi = rng.uniform(0.0, 2 * np.pi, owner.size)
+    d = tilt_vectors(-ux[owner], -uy[owner], -uz[owner], kick, phi)
+    theta = float(cherenkov_angle(float(obs_level_m)))
+    return MuonTracks(
+        offsets=np.concatenate([[0], np.cumsum(n_mu)]).astype(np.int64),
+        x=np.asarray(core_x)[owner] + s * ux[owner],
+        y=np.asarray(core_y)[owner] + s * uy[owner],
+        z=s * uz[owner],
+        t=-s / C_M_PER_NS,
+        dir_x=np.ascontiguousarray(d[:, 0]), dir_y=np.ascontiguousarray(d[:, 1]),
+        dir_z=np.ascontiguousarray(d[:, 2]),
+        cherenkov_angle=np.full(owner.size, theta),
+        photons_per_m=np.full(owner.size, FRANK_TAMM_PER_M * np.sin(theta) ** 2),
+    )

@@ -1,0 +1,148 @@
+"""Per-core benchmarks of ctasim's DL1 kernels against ctapipe on the same inputs.
+
+Each entry of ``SECTIONS`` is a function ``(args) -> list[Row]`` that builds its own inputs,
+runs ctasim and the ctapipe reference on them and returns µs per unit of work; ``main`` prints all
+rows side by side. Add a section by writing such a function and appending it to ``SECTIONS``.
+
+    python scripts/bench_dl1.py [--sections image] [--n-images 500] [--repeat 5] [--cpu 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # per-core figures
+
+import numpy as np  # noqa: E402
+
+from ctasim.instrument.config import load_telescope_types  # noqa: E402
+
+
+@dataclass
+class Row:
+    """One benchmark line: µs per unit (image, event) for ctasim and the reference."""
+
+    section: str
+    step: str
+    ctasim_us: float
+    reference_us: float
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.reference_us / self.ctasim_us
+
+
+def _best_block_time(func: Callable[[], object], repeat: int) -> float:
+    """Best wall time (s) of ``repeat`` calls of ``func`` after one warm-up call."""
+    func()
+    best = np.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _per_item_times(func: Callable[[int], object], n: int) -> np.ndarray:
+    """Wall time (s) of ``func(i)`` for i in range(n), after one warm-up call."""
+    func(0)
+    out = np.empty(n)
+    for i in range(n):
+        start = time.perf_counter()
+        func(i)
+        out[i] = time.perf_counter() - start
+    return out
+
+
+def bench_image(args: argparse.Namespace) -> list[Row]:
+    """Cleaning + image parameters on LSTCam toy images vs ctapipe's ImageProcessor."""
+    from ctapipe.containers import ArrayEventContainer, DL1CameraContainer
+    from ctapipe.image import ImageProcessor
+    from ctapipe.image import tailcuts_clean as ctapipe_tailcuts
+    from traitlets.config import Config
+
+    from ctasim.image import default_cleaning, image_parameters, process_images, tailcuts_clean
+    from ctasim.image.ctapipe_compat import to_ctapipe_subarray, toy_images
+
+    tel = load_telescope_types()["LST_LST_LSTCam"]
+    geom, f = tel.camera.geometry, tel.optics.effective_focal_length
+    subarray = to_ctapipe_subarray(tel)
+    cam_geom = subarray.tel[1].camera.geometry
+    images, times = toy_images(cam_geom, args.n_images, np.random.default_rng(args.seed))
+    cfg = default_cleaning(tel.camera_name)
+    processor = ImageProcessor(subarray, config=Config({"TailcutsImageCleaner": {
+        "picture_threshold_pe": cfg.picture_pe, "boundary_threshold_pe": cfg.boundary_pe,
+        "min_picture_neighbors": cfg.min_picture_neighbors,
+        "keep_isolated_pixels": cfg.keep_isolated_pixels,
+    }}))
+    n = len(images)
+
+    def ctapipe_event(i: int) -> np.ndarray:
+        event = ArrayEventContainer()
+        event.dl1.tel[1] = DL1CameraContainer(image=images[i], peak_time=times[i])
+        processor(event)
+        return event.dl1.tel[1].image_mask
+
+    ref_masks = np.array([ctapipe_event(i) for i in range(n)])
+    masks, _ = process_images(images, times, tel)
+    if not np.array_equal(masks, ref_masks):
+        raise RuntimeError("ctasim and ctapipe masks differ: timings would not compare like with like")
+    n_pix = masks.sum(axis=1)
+    note = f"{n} images, {n_pix.mean():.0f} px/image after cleaning"
+
+    def ctasim_clean() -> np.ndarray:
+        return tailcuts_clean(images, geom, cfg.picture_pe, cfg.boundary_pe, cfg.min_picture_neighbors)
+
+    t_clean = _best_block_time(ctasim_clean, args.repeat) / n
+    t_params = _best_block_time(lambda: image_parameters(images, times, masks, geom, f), args.repeat) / n
+    t_all = _best_block_time(lambda: process_images(images, times, tel), args.repeat) / n
+    ref_clean = _per_item_times(
+        lambda i: ctapipe_tailcuts(cam_geom, images[i], cfg.picture_pe, cfg.boundary_pe, False,
+                                   cfg.min_picture_neighbors), n)
+    ref_all = _per_item_times(ctapipe_event, n)
+    us = 1e6
+    return [
+        Row("image", "tailcuts cleaning", t_clean * us, ref_clean.mean() * us,
+            f"ctapipe median {np.median(ref_clean) * us:.0f} µs"),
+        Row("image", "parameters (hillas, leakage, conc., timing, morph.)", t_params * us,
+            (ref_all.mean() - ref_clean.mean()) * us, "ctapipe: ImageProcessor - cleaning"),
+        Row("image", "cleaning + parameters (ImageProcessor)", t_all * us, ref_all.mean() * us,
+            f"ctapipe median {np.median(ref_all) * us:.0f} µs; {note}"),
+    ]
+
+
+SECTIONS: dict[str, Callable[[argparse.Namespace], list[Row]]] = {
+    "image": bench_image,
+}
+
+
+def print_rows(rows: list[Row]) -> None:
+    """Side-by-side table: µs/unit for ctasim and the reference, and their ratio."""
+    print(f"{'section':8} {'step':55} {'ctasim µs':>10} {'ctapipe µs':>11} {'ratio':>8}  note")
+    for r in rows:
+        print(f"{r.section:8} {r.step:55} {r.ctasim_us:10.2f} {r.reference_us:11.1f} "
+              f"{r.ratio:7.0f}x  {r.note}")
+
+
+def main(argv: list[str] | None = None) -> list[Row]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sections", nargs="+", choices=list(SECTIONS), default=list(SECTIONS))
+    parser.add_argument("--n-images", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=5, help="ctasim block runs, best kept")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cpu", type=int, default=None, help="pin this process to one CPU")
+    args = parser.parse_args(argv)
+    if args.cpu is not None:
+        os.sched_setaffinity(0, {args.cpu})
+    rows = [row for name in args.sections for row in SECTIONS[name](args)]
+    print_rows(rows)
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""End-to-end on-site chain: accounting closes, DL0 verifies, in-process == Ray (any actor count).
+
+Ray is started once for this module.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from actors.orchestrator import ActorGraph, run_scenario
+from ctasim.io.archive import verify_archive
+
+from .chain_helpers import dl0_digest, tiny_scenario
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("local")
+    result = run_scenario(tiny_scenario(run_dir), backend="local")
+    return run_dir, result.summary
+
+
+@pytest.fixture(scope="module")
+def ray_session():
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+def test_accounting_closes_exactly(local_run):
+    run_dir, summary = local_run
+    acc = summary["accounting"]
+    assert acc["closed"] is True
+    total = {k: v["total"] for k, v in acc["stages"].items()}
+    assert total["showers_simulated"] == 300
+    assert total["showers_simulated"] == (total["showers_no_telescope_trigger"]
+                                          + total["showers_below_multiplicity"]
+                                          + total["showers_array_triggered"])
+    dropped = sum(v for k, v in total.items() if k.startswith("telescope_triggers_dropped."))
+    assert total["telescope_triggers"] == total["telescope_events_read_out"] + dropped
+    assert total["telescope_events_read_out"] == total["telescope_events_archived"] > 0
+    assert total["array_events"] == total["array_events_archived"] > 0
+
+
+def test_dl0_files_verify_and_report_written(local_run):
+    run_dir, summary = local_run
+    files = sorted((run_dir / "dl0").glob("*.h5"))
+    assert len(files) == 2 and not list((run_dir / "dl0").glob("*.tmp"))
+    n_events = 0
+    for f in files:
+        report = verify_archive(f)
+        assert report["ok"], report["failed"]
+        n_events += report["n_events"]
+    assert n_events == summary["accounting"]["stages"]["telescope_events_archived"]["total"]
+    on_disk = json.loads((run_dir / "summary.json").read_text())
+    assert on_disk["accounting"]["closed"] is True
+    assert (run_dir / "report.md").stat().st_size > 500
+
+
+def test_pixel_selection_keeps_few_percent_and_reduces(local_run):
+    _, summary = local_run
+    red = summary["reduction"]
+    assert red["overall"] > 10.0
+
+
+def test_ray_equals_in_process_for_any_actor_count(local_run, ray_session, tmp_path):
+    run_dir, _ = local_run
+    expected = dl0_digest(run_dir)
+    for per_actor in (13, 5):
+        out = tmp_path / f"ray_{per_actor}"
+        graph = ActorGraph(tiny_scenario(out, telescopes_per_actor=per_actor), backend="ray")
+        try:
+            graph.run()
+        finally:
+            graph.shutdown()
+        assert dl0_digest(out) == expected, f"Ray with {per_actor} telescopes per actor differs"

@@ -1,0 +1,146 @@
+"""DL0 archive: round trip, crash safety, damage and version detection, verification report."""
+
+import subprocess
+import sys
+import textwrap
+
+import h5py
+import numpy as np
+import pytest
+
+from ctasim.dl0.encoded import EncodedBlock
+from ctasim.errors import DataFileError
+from ctasim.io import paths
+from ctasim.io.archive import DL0ArchiveReader, DL0ArchiveWriter, temporary_path, verify_archive
+from ctasim.io.provenance import make_provenance
+from ctasim.sim.blocks import SHOWER_DTYPE, SHOWER_UNITS
+
+N_PIX = 1855
+
+
+def make_block(tel_id, block_index, n=20, stream="gamma", codec="blosc2-zstd-bitshuffle"):
+    rng = np.random.default_rng([tel_id, block_index])
+    mask = rng.random((n, N_PIX)) < 0.03
+    columns = {
+        "event_id": np.arange(n, dtype=np.int64) + 1000 * block_index,
+        "trigger_time": np.sort(rng.random(n)) + block_index,
+        "charge": rng.normal(0, 1, (n, N_PIX)).astype(np.float32),
+        "peak_time": rng.uniform(0, 40, (n, N_PIX)).astype(np.float32),
+        "pixel_mask": mask,
+        "waveform": rng.integers(380, 420, (int(mask.sum()), 1, 20), dtype=np.uint16),
+    }
+    return EncodedBlock.encode(
+        stream, 7, tel_id, block_index, codec, columns, {"variant": "dvr", "t_start": 0.5}
+    )
+
+
+@pytest.fixture
+def archive(tmp_path, subarray):
+    path = tmp_path / "dl0" / "obs_000007.dl0.h5"
+    blocks = [make_block(tel, b) for b in range(3) for tel in (1, 5)]
+    with DL0ArchiveWriter(path, subarray, make_provenance("t", {"a": 1}, seed=3)) as w:
+        written = [w.append(b) for b in blocks]
+        assert w.append(blocks[0]) == 0  # a retried block is ignored
+        showers = np.zeros(60, SHOWER_DTYPE)
+        showers["event_id"] = np.arange(60)
+        w.append_table(paths.SIMULATION_SHOWER, showers, SHOWER_UNITS)
+    assert written == [b.nbytes for b in blocks]
+    return path, blocks
+
+
+def test_round_trip(archive):
+    path, blocks = archive
+    assert not temporary_path(path).exists()
+    with DL0ArchiveReader(path) as r:
+        assert r.tel_ids == [1, 5]
+        assert r.provenance["seed"] == 3
+        assert r.subarray.n_tels == 13
+        got = list(r.iter_blocks(5))
+        want = [b for b in blocks if b.tel_id == 5]
+        assert [g.checksum() for g in got] == [b.checksum() for b in want]
+        assert got[1].attrs == {"variant": "dvr", "t_start": 0.5}
+        for g, b in zip(got, want):
+            for name, values in b.decode().items():
+                np.testing.assert_array_equal(g.decode()[name], values)
+        index = r.block_index(1)
+        assert index["first_event_id"].tolist() == [0, 1000, 2000]
+        assert index["last_event_id"].tolist() == [19, 1019, 2019]
+        assert r.read_telescope(1, ("event_id",))["event_id"].size == 60
+        showers, units = r.read_table(paths.SIMULATION_SHOWER)
+        assert showers.size == 60 and units == SHOWER_UNITS
+    report = verify_archive(path)
+    assert report["ok"], report["failed"]
+    assert report["n_blocks"] == 6 and report["n_events"] == 120
+    assert report["payload_bytes"] == sum(b.nbytes for b in blocks)
+
+
+def test_exception_inside_writer_leaves_no_file(tmp_path, subarray):
+    path = tmp_path / "x.h5"
+    with pytest.raises(RuntimeError), DL0ArchiveWriter(path, subarray) as w:
+        w.append(make_block(1, 0))
+        raise RuntimeError("crash")
+    assert not path.exists() and not temporary_path(path).exists()
+
+
+def test_killed_writer_leaves_no_final_file(tmp_path, subarray):
+    path = tmp_path / "killed.h5"
+    code = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {str(__import__("pathlib").Path(__file__).parent)!r})
+        from test_archive import make_block
+        from ctasim.instrument.config import load_subarray
+        from ctasim.io.archive import DL0ArchiveWriter
+        w = DL0ArchiveWriter({str(path)!r}, load_subarray("north_alpha"))
+        w.append(make_block(1, 0))
+        w._h5.flush()
+        os._exit(1)
+    """)
+    subprocess.run([sys.executable, "-c", code], check=False)
+    assert not path.exists() and temporary_path(path).exists()
+    with pytest.raises(DataFileError, match="killed.h5.tmp"):
+        DL0ArchiveReader(temporary_path(path))
+
+
+def test_flipped_payload_byte_is_detected(archive):
+    path, _ = archive
+    with h5py.File(path, "r") as f:
+        offset = f["/dl0/event/telescope/tel_005/payload"].id.get_chunk_info(0).byte_offset
+    with open(path, "r+b") as fh:
+        fh.seek(offset + 5000)
+        byte = fh.read(1)
+        fh.seek(offset + 5000)
+        fh.write(bytes([byte[0] ^ 0x01]))
+    with DL0ArchiveReader(path) as r:
+        list(r.iter_blocks(1))  # other telescopes still read
+        with pytest.raises(DataFileError, match=r"tel_005 block row 0 .*checksum mismatch"):
+            list(r.iter_blocks(5))
+    report = verify_archive(path)
+    assert not report["ok"] and len(report["failed"]) == 1 and report["n_blocks"] == 5
+
+
+def test_refused_files(tmp_path, archive):
+    path, _ = archive
+    with pytest.raises(DataFileError, match="no such archive"):
+        DL0ArchiveReader(tmp_path / "missing.h5")
+    text = tmp_path / "notes.h5"
+    text.write_text("not hdf5")
+    with pytest.raises(DataFileError, match="not an HDF5 file"):
+        DL0ArchiveReader(text)
+    with h5py.File(path, "r+") as f:
+        f.attrs[paths.ATTR_DATA_MODEL] = "2.0"
+    with pytest.raises(DataFileError, match=r"data model 2.0 is incompatible") as err:
+        DL0ArchiveReader(path)
+    assert "\n" not in str(err.value)
+    assert not verify_archive(path)["ok"]
+
+
+def test_writer_refusals(tmp_path, archive, subarray):
+    path, _ = archive
+    with pytest.raises(DataFileError, match="exists already"):
+        DL0ArchiveWriter(path, subarray)
+    with DL0ArchiveWriter(tmp_path / "y.h5", subarray) as w:
+        with pytest.raises(ValueError, match="not in the archive's subarray"):
+            w.append(make_block(99, 0))
+        w.append(make_block(1, 0))
+        with pytest.raises(DataFileError, match="different contents"):
+            w.append(make_block(1, 0, n=5))

@@ -1,0 +1,158 @@
+"""LightGBM energy / gammaness models on learnable toy samples; model files."""
+
+import json
+
+import numpy as np
+import pytest
+
+import ctasim
+from ctasim.errors import DataFileError
+from ctasim.instrument.config import load_subarray
+from ctasim.reco.dl2 import reconstruct_dl2
+from ctasim.reco.metrics import auc_per_energy_bin, energy_bias_resolution, energy_bins, roc_auc
+from ctasim.reco.models import (
+    DEFAULT_FEATURES,
+    MODEL_MAGIC,
+    EnergyRegressor,
+    ParticleClassifier,
+    combine_per_event,
+    telescope_features,
+)
+from ctasim.reco.stereo import reconstruct_stereo
+from ctasim.reco.toy import toy_events
+
+TOY = {
+    "energy_range_tev": (0.1, 30.0),
+    "hadron_fraction": 0.5,
+    "psi_noise_deg": 2.0,
+    "cog_noise_deg": 0.02,
+    "intensity_noise": 0.15,
+}
+
+
+@pytest.fixture(scope="module")
+def subarray():
+    return load_subarray("north_alpha")
+
+
+@pytest.fixture(scope="module")
+def trained(subarray):
+    table, truth = toy_events(subarray, 2000, seed=21, **TOY)
+    features = telescope_features(table, reconstruct_stereo(table, subarray, 70.0, 0.0), subarray)
+    gamma = truth["true_shower_primary_id"][features.event_id - 1] == 0
+    energy = EnergyRegressor(n_estimators=80).fit(features, truth, "toy seed 21", rows=gamma)
+    particle = ParticleClassifier(n_estimators=80).fit(features, truth, "toy seed 21")
+    return energy, particle
+
+
+@pytest.fixture(scope="module")
+def test_sample(subarray):
+    table, truth = toy_events(subarray, 1500, seed=22, obs_id=2, **TOY)
+    stereo = reconstruct_stereo(table, subarray, 70.0, 0.0)
+    return table, truth, telescope_features(table, stereo, subarray)
+
+
+def test_energy_and_gammaness_are_learned(subarray, trained, test_sample):
+    table, truth, _ = test_sample
+    events, tel = reconstruct_dl2(table, subarray, 70.0, 0.0, *trained, truth=truth)
+    ok = events["is_valid"]
+    assert ok.mean() > 0.5
+    gamma = events["true_shower_primary_id"] == 0
+    sel = ok & gamma
+    bins = energy_bins(0.1, 30.0, 2)
+    res = energy_bias_resolution(events["true_energy"][sel], events["reco_energy"][sel], bins)
+    # toy intensity noise 15% per telescope, several telescopes per event; the outer bins are
+    # biased towards the inside of the training range, as any regressor
+    assert max(res["energy_resolution"]) < 0.3
+    assert max(abs(b) for b in res["energy_bias"][1:-1]) < 0.1
+    auc = auc_per_energy_bin(events["true_energy"][ok], events["gammaness"][ok], gamma[ok], bins)
+    assert min(auc["roc_auc"]) > 0.9
+    assert np.isnan(events["reco_energy"][~ok]).all()
+    # per-telescope predictions only for rows that entered the geometry
+    assert np.isfinite(tel["reco_energy_tel"]).sum() == np.isfinite(tel["gammaness_tel"]).sum()
+    assert ((tel["gammaness_tel"] >= 0) & (tel["gammaness_tel"] <= 1))[
+        np.isfinite(tel["gammaness_tel"])
+    ].all()
+
+
+def test_combination_is_intensity_weighted(test_sample):
+    _, _, features = test_sample
+    values = np.where(features.selected, 1.0, np.nan)
+    values[features.selected & (features.weight > np.median(features.weight))] = 3.0
+    combined = combine_per_event(values, features)
+    ev, w = features.event_index, features.weight
+    k = int(ev[np.flatnonzero(features.selected)[0]])
+    rows = (ev == k) & features.selected
+    assert combined[k] == pytest.approx(np.sum(w[rows] * values[rows]) / np.sum(w[rows]))
+
+
+def test_save_load_round_trip(tmp_path, trained, test_sample):
+    energy, particle = trained
+    features = test_sample[2]
+    for model, cls in ((energy, EnergyRegressor), (particle, ParticleClassifier)):
+        path = model.save(tmp_path / f"{model.kind}.txt")
+        loaded = cls.load(path)
+        a, b = model.predict(features), loaded.predict(features)
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_array_equal(a[1], b[1])
+        header = json.loads(path.read_text().splitlines()[0][len(MODEL_MAGIC) :])
+        assert header["features"] == list(DEFAULT_FEATURES)
+        assert header["ctasim_version"] == ctasim.__version__
+        assert header["training_sample"]["description"] == "toy seed 21"
+        primaries = {"energy": {"0"}, "gammaness": {"0", "101"}}[model.kind]
+        assert set(header["training_sample"]["rows_per_primary_id"]) == primaries
+        assert header["params"]["deterministic"] and header["params"]["num_threads"] == 1
+
+
+def test_training_is_deterministic(subarray, trained):
+    table, truth = toy_events(subarray, 2000, seed=21, **TOY)
+    features = telescope_features(table, reconstruct_stereo(table, subarray, 70.0, 0.0), subarray)
+    again = ParticleClassifier(n_estimators=80).fit(features, truth, "toy seed 21")
+    assert again.booster.model_to_string() == trained[1].booster.model_to_string()
+
+
+def _rewrite_header(path, **changes):
+    first, rest = path.read_text().split("\n", 1)
+    header = json.loads(first[len(MODEL_MAGIC) :])
+    header.update(changes)
+    path.write_text(MODEL_MAGIC + json.dumps(header) + "\n" + rest)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"ctasim_version": "7.0.0"}, "ctasim major version"),
+        ({"ctasim_data_model": "9.0"}, "data model major version"),
+        ({"features": ["log10_intensity"]}, "features"),
+        ({"kind": "gammaness"}, "kind"),
+    ],
+)
+def test_incompatible_model_refused(tmp_path, trained, changes, message):
+    path = trained[0].save(tmp_path / "energy.txt")
+    _rewrite_header(path, **changes)
+    with pytest.raises(DataFileError, match=message) as err:
+        EnergyRegressor.load(path)
+    assert "\n" not in str(err.value)
+
+
+def test_damaged_or_foreign_file_refused(tmp_path, trained):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("tree\nversion=v4\n")
+    with pytest.raises(DataFileError, match="not a ctasim model"):
+        EnergyRegressor.load(bad)
+    with pytest.raises(DataFileError, match="cannot read"):
+        EnergyRegressor.load(tmp_path / "missing.txt")
+    path = trained[0].save(tmp_path / "energy.txt")
+    with pytest.raises(DataFileError, match="features"):
+        EnergyRegressor.load(path, features=DEFAULT_FEATURES[:-1])
+
+
+def test_roc_auc_matches_pairwise_definition():
+    rng = np.random.default_rng(3)
+    scores = np.round(rng.normal(size=300), 1)  # many ties
+    labels = rng.uniform(size=300) < 0.4
+    pos, neg = scores[labels], scores[~labels]
+    pairwise = np.mean((pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :]))
+    assert roc_auc(scores, labels) == pytest.approx(pairwise, rel=1e-12)
+    assert roc_auc(np.array([0.1, 0.9]), np.array([False, True])) == 1.0
+    assert np.isnan(roc_auc(np.array([0.5]), np.array([True])))

@@ -1,0 +1,77 @@
+"""Cherenkov light on the ground and in the camera: pool density, radius, frame convention."""
+
+import numpy as np
+import pytest
+from sim_helpers import POINTING
+
+from ctasim.instrument.frames import altaz_to_vector
+from ctasim.sim.light import expected_per_shower, photon_density_bound, shower_pe
+from ctasim.sim.shower import simulate_showers
+
+OBS_LEVEL_M = 2158.0   # CORSIKA observation level of the North site (REFERENCE.md)
+RADII = np.array([0.0, 25, 50, 75, 100, 125, 150, 200, 300, 400])
+
+
+def _density(energy: float, n: int = 60) -> np.ndarray:
+    """Mean photon density (photons / m^2) of vertical gammas at the RADII from the core."""
+    em, *_ = simulate_showers(np.random.default_rng(int(energy * 1000)), "gamma", np.full(n, energy),
+                              np.full(n, 90.0), np.zeros(n), np.zeros(n), np.zeros(n), OBS_LEVEL_M)
+    points = (em.x, em.y, em.z, em.photons, em.cherenkov_angle, em.dir_x, em.dir_y, em.dir_z)
+    # a 1 m^2 detector looking up, no field-of-view limit
+    every = np.arange(n)
+    return np.array([expected_per_shower(every, em.offsets, *points, r, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, -1.0, 0).mean()
+                     for r in RADII])
+
+
+@pytest.fixture(scope="module")
+def pool():
+    return {e: _density(e) for e in (0.1, 1.0, 10.0)}
+
+
+def test_photon_density_about_100_per_m2_per_tev(pool):
+    inner = (RADII >= 25) & (RADII <= 100)
+    assert pool[1.0][inner].mean() == pytest.approx(100.0, rel=0.3)
+
+
+def test_photon_density_grows_linearly_with_energy(pool):
+    inner = (RADII >= 25) & (RADII <= 125)
+    per_tev = {e: d[inner].mean() / e for e, d in pool.items()}
+    assert per_tev[0.1] == pytest.approx(per_tev[1.0], rel=0.3)
+    assert per_tev[10.0] == pytest.approx(per_tev[1.0], rel=0.3)
+
+
+def test_light_pool_is_flat_to_about_120_m_then_falls(pool):
+    for energy, d in pool.items():
+        plateau = d[(RADII >= 25) & (RADII <= 100)]
+        if energy <= 1.0:   # deeper, higher-energy showers add light near the core
+            assert plateau.max() / plateau.min() < 1.5
+        r_half = np.interp(0.5, (d / plateau.mean())[::-1][:-1], RADII[::-1][:-1])
+        assert 120.0 <= r_half <= 180.0
+        assert d[RADII == 400] < 0.05 * plateau.mean()
+        # the bound used to skip far telescopes stays well above the pool
+        assert np.all(photon_density_bound(energy, RADII) > 3 * d)
+
+
+def test_camera_position_matches_ctapipe_frames():
+    """A direction seen by a telescope lands where ctapipe's CameraFrame puts it."""
+    astropy_units = pytest.importorskip("astropy.units")
+    from astropy.coordinates import AltAz, SkyCoord
+    from ctapipe.coordinates import CameraFrame, TelescopeFrame
+
+    u = astropy_units
+    focal = 28.0
+    alt, az = 71.2, 358.7         # 1.2 deg above and ~0.4 deg west of the pointing
+    v = altaz_to_vector(alt, az)
+    # one emission point 10 km away along v from a telescope at the origin, no PSF, no spread
+    one = np.array([0.0, 1.0])
+    x, y, t = shower_pe(np.array([0]), np.array([1]), np.array([0, 1]), one[1:], v[:1] * 1e4, v[1:2] * 1e4,
+                        v[2:] * 1e4, np.zeros(1), np.zeros(1), np.zeros(1), np.full(1, -1.0), np.zeros(1),
+                        0.0, 0.0, 0.0, np.deg2rad(POINTING[0]), np.deg2rad(POINTING[1]), focal, 0.0,
+                        np.full(1, 0.5), np.zeros((1, 4)))
+    pointing = AltAz(alt=POINTING[0] * u.deg, az=POINTING[1] * u.deg)
+    coord = SkyCoord(alt=alt * u.deg, az=az * u.deg, frame=AltAz())
+    cam = coord.transform_to(TelescopeFrame(telescope_pointing=pointing)).transform_to(
+        CameraFrame(focal_length=focal * u.m, telescope_pointing=pointing))
+    assert x[0] == pytest.approx(cam.x.to_value(u.m), abs=1e-6)
+    assert y[0] == pytest.approx(cam.y.to_value(u.m), abs=1e-6)
+    assert t[0] == pytest.approx(1e4 / 0.299792458)

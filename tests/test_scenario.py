@@ -1,0 +1,58 @@
+"""Scenario schema: the shipped scenarios validate; bad values give one line naming key and value."""
+
+import pytest
+import yaml
+
+from ctasim.errors import ConfigError
+from ctasim.paths import SCENARIO_DIR
+from ctasim.scenario import load_scenario
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIO_DIR.glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_scenarios_are_valid(path):
+    sc = load_scenario(path)
+    assert sc.particles and sc.seed >= 0
+    assert len(sc.hash()) == 64
+
+
+def _bad(tmp_path, edit):
+    data = yaml.safe_load((SCENARIO_DIR / "quickstart.yaml").read_text())
+    edit(data)
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as err:
+        load_scenario(p)
+    msg = str(err.value)
+    assert "\n" not in msg and str(p) in msg
+    return msg
+
+
+def test_negative_rate_names_the_key(tmp_path):
+    msg = _bad(tmp_path, lambda d: d["particles"][1].update(rate_hz=-5))
+    assert "particles[1].rate_hz = -5" in msg and "greater than 0" in msg
+
+
+def test_unknown_key_is_refused(tmp_path):
+    msg = _bad(tmp_path, lambda d: d["trigger"].update(windw_ns=10))
+    assert "trigger.windw_ns" in msg and "unknown" in msg
+
+
+def test_unknown_layout_and_codec(tmp_path):
+    assert "array.layout = 'atlantis'" in _bad(tmp_path, lambda d: d["array"].update(layout="atlantis"))
+    assert "reduction.codec = 'gzip9'" in _bad(tmp_path, lambda d: d["reduction"].update(codec="gzip9"))
+
+
+def test_missing_required_key(tmp_path):
+    assert "seed" in _bad(tmp_path, lambda d: d.pop("seed"))
+
+
+def test_energy_range_must_be_increasing(tmp_path):
+    msg = _bad(tmp_path, lambda d: d["particles"][0].update(energy_min_tev=10.0, energy_max_tev=1.0))
+    assert "particles[0]" in msg
+
+
+def test_same_scenario_same_hash_different_seed_different_hash():
+    a = load_scenario(SCENARIO_DIR / "quickstart.yaml")
+    b = load_scenario(SCENARIO_DIR / "quickstart.yaml")
+    c = load_scenario(SCENARIO_DIR / "quickstart.yaml", {"seed": 7})
+    assert a.hash() == b.hash() != c.hash()
