@@ -22,6 +22,8 @@ from typing import Any
 from tqdm import tqdm
 
 from ctasim.instrument.config import load_subarray
+from ctasim.offline import run_offline
+from ctasim.report.run_report import write_run_report
 from ctasim.scenario import Scenario
 
 from .archiver import ArchiverActor
@@ -136,15 +138,20 @@ class ActorGraph:
         in_flight: list[Any] = []
         limit = self.scenario.execution.max_blocks_in_flight
         bar = tqdm(total=len(todo), unit="block", disable=not progress, desc=self.scenario.name)
-        while todo or in_flight:
-            while todo and len(in_flight) < limit:
-                in_flight.append(self._submit(*todo.popleft()))
-            done, in_flight = b.wait(in_flight)
-            for ack in b.get(done):
-                b.call(a["monitor"], "record", ack)
-                bar.update(1)
-        bar.close()
-        files = b.get(b.call(a["archiver"], "close"))
+        try:
+            while todo or in_flight:
+                while todo and len(in_flight) < limit:
+                    in_flight.append(self._submit(*todo.popleft()))
+                done, in_flight = b.wait(in_flight)
+                for ack in b.get(done):
+                    b.call(a["monitor"], "record", ack)
+                    bar.update(1)
+            files = b.get(b.call(a["archiver"], "close"))
+        except BaseException:
+            b.get(b.call(a["archiver"], "abort"))  # no partial archive left looking complete
+            raise
+        finally:
+            bar.close()
         wall = time.perf_counter() - t0
         summary = b.get(b.call(a["monitor"], "summary", files, wall, self.backend_kind))
         return RunResult(self.run_dir, summary)
@@ -162,12 +169,12 @@ class ActorGraph:
 def run_scenario(scenario: Scenario, run_dir: str | Path | None = None, backend: str | None = None,
                  address: str | None = None, progress: bool = False) -> RunResult:
     """Run the on-site chain, the offline stages the scenario asks for, and write the report."""
-    from ctasim.report.run_report import write_run_report
-
     graph = ActorGraph(scenario, run_dir, backend or scenario.execution.backend, address)
     try:
         result = graph.run(progress=progress)
     finally:
         graph.shutdown()
+    if scenario.offline.dl1 or scenario.offline.dl2:
+        result.summary.update(run_offline(result.run_dir, scenario.offline))
     write_run_report(result.run_dir, result.summary, scenario)
     return result

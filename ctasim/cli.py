@@ -28,6 +28,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_process(args: argparse.Namespace) -> int:
+    import json
+
+    from .offline import run_offline
+    from .report.run_report import write_run_report
+    from .scenario import OfflineConfig
+
+    run_dir = args.run_dir
+    summary_path = run_dir / "summary.json"
+    if not summary_path.is_file():
+        raise CtasimError(f"{run_dir}: no summary.json (is it a ctasim run directory?)")
+    summary = json.loads(summary_path.read_text())
+    config = OfflineConfig(dl1=True, dl2=args.dl2, models=args.models, keep_images=args.keep_images)
+    summary.update(run_offline(run_dir, config))
+    provenance = json.loads((run_dir / "provenance.json").read_text())
+    write_run_report(run_dir, summary, provenance.get("scenario", summary["scenario"]))
+    print(f"updated {summary_path} and {run_dir / 'report.md'}")
+    return 0
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
 
@@ -80,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, help="override the scenario seed")
     r.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     r.set_defaults(func=_cmd_run)
+
+    o = sub.add_parser("process", help="offline stages over an existing run: DL0 -> DL1 (-> DL2)")
+    o.add_argument("run_dir", type=Path)
+    o.add_argument("--dl2", action="store_true", help="also reconstruct DL2 (stereo, energy, gammaness)")
+    o.add_argument("--models", help="directory of trained models (default: train on half of this run)")
+    o.add_argument("--keep-images", action=argparse.BooleanOptionalAction, default=None,
+                   help="store DL1 images (default: only for small runs)")
+    o.set_defaults(func=_cmd_process)
 
     v = sub.add_parser("validate", help="check a scenario file without running it")
     v.add_argument("scenario")

@@ -145,9 +145,15 @@ class ExecutionConfig(_Model):
 
 
 class OfflineConfig(_Model):
+    """Offline stages run after the on-site chain (ctasim.offline). ``models``: a directory of
+    trained models; None trains them on a deterministic ``train_fraction`` of this run's events
+    and evaluates on the rest."""
+
     dl1: bool = False
     dl2: bool = False
     models: str | None = None
+    keep_images: bool | None = None
+    train_fraction: float = Field(0.5, gt=0.0, lt=1.0)
 
 
 class Scenario(_Model):

@@ -132,10 +132,25 @@ def _rank_value(a, b, n, rank):
 
 
 @njit(cache=True)
-def _trim(sq, n, k, keep, buf_a, buf_b):
-    """keep = 1 for the k smallest squared residuals sq[:n] (ties: pixel order), else 0."""
-    buf_a[:n] = sq[:n]
-    threshold = _rank_value(buf_a, buf_b, n, k - 1)
+def _kth_residual(sq, n, k, lo, hi, buf_a, buf_b):
+    """k-th smallest (1-based) of sq[:n], known to lie in [lo, hi] (lo = 0, hi = inf: anywhere).
+
+    Only the values in [lo, hi] go to the selection; after a C-step that is the few points
+    near the trimming boundary.
+    """
+    below = 0
+    n_between = 0
+    for p in range(n):
+        v = sq[p]
+        below += v < lo
+        buf_a[n_between] = v
+        n_between += (v >= lo) & (v <= hi)
+    return _rank_value(buf_a, buf_b, n_between, k - 1 - below)
+
+
+@njit(cache=True)
+def _keep_smallest(sq, n, k, threshold, keep):
+    """keep = 1 for the k smallest sq[:n], the k-th being ``threshold`` (ties: pixel order)."""
     kept = 0
     for p in range(n):
         below = sq[p] < threshold
@@ -186,8 +201,11 @@ def lts_line(x, y, n, rng, sq, keep, buf_a, buf_b):
         else:
             keep[:n] = 0.0
             _residuals(x, y, n, slope, intercept, keep, sq)
+            max_kept = np.inf  # the first trimmed subset is selected among all points
+            min_dropped = 0.0
             for it in range(LTS_MAX_ITERATIONS):
-                _trim(sq, n, k, keep, buf_a, buf_b)
+                threshold = _kth_residual(sq, n, k, min_dropped, max_kept, buf_a, buf_b)
+                _keep_smallest(sq, n, k, threshold, keep)
                 new_slope, new_intercept = _fit_kept(x, y, keep, n, k)
                 if np.isnan(new_slope):
                     error = np.nan

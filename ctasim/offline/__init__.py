@@ -29,9 +29,10 @@ def next_pass_number(run_dir: str | Path) -> int:
     return max(passes) + 1
 
 
-def run_offline(run_dir: str | Path, config, keep_images: bool | None = None, train_fraction: float = 0.5) -> dict:
-    """Run the offline stages ``config`` (``ctasim.scenario.OfflineConfig``: dl1, dl2, models)
-    asks for on ``run_dir``; DL2 runs DL1 first when the run has no DL1 files yet.
+def run_offline(run_dir: str | Path, config) -> dict:
+    """Run the offline stages ``config`` (``ctasim.scenario.OfflineConfig``: dl1, dl2, models,
+    keep_images, train_fraction) asks for on ``run_dir``; DL2 runs DL1 first when the run has no
+    DL1 files yet.
 
     Returns ``{"dl1": stats}`` and/or ``{"dl2": stats | {"performance": ..., "plots": [...]}}``
     (JSON-friendly), plots in ``run_dir/plots``.
@@ -41,9 +42,9 @@ def run_offline(run_dir: str | Path, config, keep_images: bool | None = None, tr
     sections: dict = {}
     has_dl1 = any((run_dir / "dl1").glob("*.dl1.h5"))
     if config.dl1 or (config.dl2 and not has_dl1):
-        _, sections["dl1"] = process_dl1(run_dir, keep_images=keep_images, pass_number=pass_number)
+        _, sections["dl1"] = process_dl1(run_dir, keep_images=config.keep_images, pass_number=pass_number)
     if config.dl2:
-        _, stats = process_dl2(run_dir, config.models, train_fraction, pass_number=pass_number)
+        _, stats = process_dl2(run_dir, config.models, config.train_fraction, pass_number=pass_number)
         perf = performance(run_dir)
         plots = plot_performance(perf, run_dir / "plots")
         sections["dl2"] = stats | {"performance": perf, "plots": [str(p) for p in plots]}

@@ -31,8 +31,8 @@ TAIL_SCALE = 1.2            # exponential scale of the tail
 MIN_SIN_PSI = 1e-3          # regularises the ring term on the axis (rad)
 # upper bound of the photon density per TeV at a distance r from the shower axis, used to skip
 # far telescopes before any per-point work: POOL_BOUND * min(1, (POOL_BOUND_R / (r - margin))^3);
-# above the simulated pool by > 3x at all radii (tests/sim/test_light.py)
-POOL_BOUND_PER_TEV = 150.0      # photons / m^2 / TeV
+# above the simulated pool everywhere, by > 3x beyond 200 m (tests/sim/test_light.py)
+POOL_BOUND_PER_TEV = 400.0      # photons / m^2 / TeV
 POOL_BOUND_R_M = 170.0
 POOL_BOUND_MARGIN_M = 100.0     # lateral offsets of points and hadronic sub-showers
 
