@@ -21,8 +21,6 @@ from numba import njit
 
 from ..instrument.camera import CameraGeometry
 
-CHUNK = 32  # pixels tested at once for any picture pixel
-
 
 @dataclass(frozen=True)
 class CleaningConfig:
@@ -60,18 +58,12 @@ def _tailcuts_kernel(images, indptr, indices, picture, boundary, min_neighbors, 
     for i in range(n_images):
         img = images[i]
         mask = masks[i]
-        mask[:] = False
         n_core = 0
-        for start in range(0, n_pixels, CHUNK):  # skip chunks without picture pixels (SIMD test)
-            stop = min(start + CHUNK, n_pixels)
-            hit = False
-            for p in range(start, stop):
-                hit |= img[p] >= picture
-            if hit:
-                for p in range(start, stop):
-                    if img[p] >= picture:
-                        core[n_core] = p
-                        n_core += 1
+        for p in range(n_pixels):
+            mask[p] = False
+            if img[p] >= picture:
+                core[n_core] = p
+                n_core += 1
         if min_neighbors > 0 and not keep_isolated:
             n_kept = 0
             for k in range(n_core):

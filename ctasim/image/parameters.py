@@ -25,7 +25,7 @@ from numba import njit
 
 from ..instrument.camera import CameraGeometry
 from ..instrument.telescope import TelescopeDescription
-from .cleaning import CHUNK, CleaningConfig, clean_images, default_cleaning
+from .cleaning import CleaningConfig, clean_images, default_cleaning
 from .concentration import concentration
 from .hillas import hillas
 from .leakage import leakage
@@ -69,24 +69,16 @@ def _parameters_kernel(images, peak_times, masks, lon, lat, pix_width, border1, 
     for i in range(n_images):
         n = 0
         total = 0.0
-        mask = masks[i]
-        for start in range(0, n_pixels, CHUNK):  # skip chunks without selected pixels
-            stop = min(start + CHUNK, n_pixels)
-            hit = False
-            for p in range(start, stop):
-                hit |= mask[p]
-            if not hit:
-                continue
-            for p in range(start, stop):
-                if mask[p]:
-                    pix[n] = p
-                    x[n] = lon[p]
-                    y[n] = lat[p]
-                    w[n] = images[i, p]
-                    t[n] = peak_times[i, p]
-                    width[n] = pix_width[p]
-                    total += w[n]
-                    n += 1
+        for p in range(n_pixels):
+            if masks[i, p]:
+                pix[n] = p
+                x[n] = lon[p]
+                y[n] = lat[p]
+                w[n] = images[i, p]
+                t[n] = peak_times[i, p]
+                width[n] = pix_width[p]
+                total += w[n]
+                n += 1
         out_i[i, 0] = n
         out_i[i, 1] = n_islands(pix, n, indptr, indices, labels, stack)
         row = out_f[i]

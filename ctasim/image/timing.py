@@ -48,29 +48,6 @@ def _fit_pair(x, y, a, b):
 
 
 @njit(cache=True)
-def _fit_kept(x, y, keep, n, k):
-    """Least-squares line through the k points with keep == 1 -> (slope, intercept).
-
-    Summed in pixel order with 0/1 weights (adding zeros is exact): the result depends on the
-    subset only. NaN if degenerate.
-    """
-    sx = 0.0
-    sy = 0.0
-    sxx = 0.0
-    sxy = 0.0
-    for p in range(n):
-        f = keep[p]
-        sx += f * x[p]
-        sy += f * y[p]
-        sxx += f * x[p] * x[p]
-        sxy += f * x[p] * y[p]
-    det = sxx * k - sx * sx
-    if det < DET_EPS:
-        return np.nan, np.nan
-    return (k * sxy - sx * sy) / det, (sxx * sy - sx * sxy) / det
-
-
-@njit(cache=True)
 def _residuals(x, y, n, slope, intercept, keep, sq):
     """Squared residuals of the line into sq -> (sum, max over keep == 1, min over keep == 0)."""
     rss = 0.0
@@ -149,19 +126,40 @@ def _kth_residual(sq, n, k, lo, hi, buf_a, buf_b):
 
 
 @njit(cache=True)
-def _keep_smallest(sq, n, k, threshold, keep):
-    """keep = 1 for the k smallest sq[:n], the k-th being ``threshold`` (ties: pixel order)."""
+def _fit_smallest(x, y, sq, n, k, threshold, keep):
+    """Keep the k points of smallest sq, the k-th being ``threshold``, and fit a line to them.
+
+    keep[:n] is set to 1 for them, 0 otherwise (ties at the threshold: pixel order). Sums run
+    in pixel order with 0/1 weights (adding zeros is exact), ties last: the line depends on the
+    previous line only. Returns (slope, intercept); NaN if degenerate.
+    """
+    sx = 0.0
+    sy = 0.0
+    sxx = 0.0
+    sxy = 0.0
     kept = 0
     for p in range(n):
-        below = sq[p] < threshold
-        keep[p] = below
-        kept += below
+        f = 1.0 if sq[p] < threshold else 0.0
+        keep[p] = f
+        kept += f
+        sx += f * x[p]
+        sy += f * y[p]
+        sxx += f * x[p] * x[p]
+        sxy += f * x[p] * y[p]
     for p in range(n):
         if kept == k:
             break
         if sq[p] == threshold:
             keep[p] = 1.0
             kept += 1
+            sx += x[p]
+            sy += y[p]
+            sxx += x[p] * x[p]
+            sxy += x[p] * y[p]
+    det = sxx * k - sx * sx
+    if det < DET_EPS:
+        return np.nan, np.nan
+    return (k * sxy - sx * sy) / det, (sxx * sy - sx * sxy) / det
 
 
 @njit(cache=True)
@@ -205,8 +203,7 @@ def lts_line(x, y, n, rng, sq, keep, buf_a, buf_b):
             min_dropped = 0.0
             for it in range(LTS_MAX_ITERATIONS):
                 threshold = _kth_residual(sq, n, k, min_dropped, max_kept, buf_a, buf_b)
-                _keep_smallest(sq, n, k, threshold, keep)
-                new_slope, new_intercept = _fit_kept(x, y, keep, n, k)
+                new_slope, new_intercept = _fit_smallest(x, y, sq, n, k, threshold, keep)
                 if np.isnan(new_slope):
                     error = np.nan
                     break

@@ -113,7 +113,7 @@ class TelescopeEvents:
     def n_events(self) -> int:
         return int(self.event_id.size)
 
-    def take(self, rows: np.ndarray) -> "TelescopeEvents":
+    def take(self, rows: np.ndarray) -> TelescopeEvents:
         """The subset of events at the given row indices or boolean mask."""
         return TelescopeEvents(
             self.tel_id, self.obs_id, self.event_id[rows], self.trigger_time[rows],

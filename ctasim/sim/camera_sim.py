@@ -199,7 +199,7 @@ class TelescopeSimulator:
         if ct.size:
             t_ref[has_pe] = np.minimum.reduceat(ct, pe_offsets[:-1][has_pe])
         pe_bin = np.floor((ct - t_ref[owner]) / dt).astype(np.int64) + PRE_BINS
-        window = max(1, int(round(cam.trigger.window_ns / dt)))
+        window = max(1, round(cam.trigger.window_ns / dt))
         span = np.zeros(n_cand, np.int64)
         if ct.size:
             span[has_pe] = np.maximum.reduceat(pe_bin, pe_offsets[:-1][has_pe])

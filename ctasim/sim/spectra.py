@@ -19,13 +19,13 @@ E_REF_TEV = 1.0
 N_CDF_POINTS = 4096
 
 # Crab Nebula, HEGRA power law (pyirf spectral.CRAB_HEGRA)
-CRAB_HEGRA = dict(normalization=2.83e-11, index=-2.62)
+CRAB_HEGRA = {"normalization": 2.83e-11, "index": -2.62}
 # Crab Nebula, MAGIC log-parabola in log10 form (pyirf spectral.CRAB_MAGIC_JHEAP2015)
-CRAB_MAGIC = dict(normalization=3.23e-11, a=-2.47, b=-0.24)
+CRAB_MAGIC = {"normalization": 3.23e-11, "a": -2.47, "b": -0.24}
 # cosmic-ray protons from the CTA IRF document (pyirf spectral.IRFDOC_PROTON_SPECTRUM)
-IRFDOC_PROTON = dict(normalization=9.8e-6, index=-2.62)
+IRFDOC_PROTON = {"normalization": 9.8e-6, "index": -2.62}
 # cosmic-ray electrons, power law with a log-normal bump (pyirf spectral.IRFDOC_ELECTRON_SPECTRUM)
-IRFDOC_ELECTRON = dict(normalization=2.385e-9, index=-3.43, mu=-0.101, sigma=0.741, f=1.95)
+IRFDOC_ELECTRON = {"normalization": 2.385e-9, "index": -3.43, "mu": -0.101, "sigma": 0.741, "f": 1.95}
 
 
 class Spectrum:
@@ -116,9 +116,9 @@ def spectrum_from_config(config: dict[str, Any], source: str = "spectrum") -> Sp
     if kind not in SPECTRUM_TYPES:
         raise ConfigError(source, "spectrum.type", kind, f"one of {', '.join(SPECTRUM_TYPES)}")
     allowed = {"type", "index", "normalization", "e_ref"} if kind == "power_law" else {"type"}
-    for key in config:
+    for key, value in config.items():
         if key not in allowed:
-            raise ConfigError(source, f"spectrum.{key}", config[key], f"no such key for type {kind}")
+            raise ConfigError(source, f"spectrum.{key}", value, f"no such key for type {kind}")
     if kind == "power_law":
         index = config.get("index")
         if not _is_number(index) or index >= 0:

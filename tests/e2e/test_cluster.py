@@ -6,7 +6,7 @@ import pytest
 
 from actors.orchestrator import ActorGraph, run_scenario
 
-from .chain_helpers import dl0_digest, tiny_scenario
+from chain_helpers import dl0_digest, tiny_scenario
 
 pytestmark = pytest.mark.e2e
 

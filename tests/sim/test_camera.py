@@ -130,7 +130,7 @@ def test_events_are_consistent(north, lst_gammas):
     showers, events = lst_gammas
     tel = north.tel(1)
     ro = tel.camera.readout
-    for tel_id, evs in events.items():
+    for evs in events.values():
         for ev in evs:
             assert ev.waveform.dtype == np.uint16 and ev.true_image.dtype == np.int32
             assert ev.waveform.shape[1:] == (ro.n_channels, tel.camera.geometry.n_pixels, ro.n_samples)

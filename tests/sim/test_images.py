@@ -13,7 +13,7 @@ def _camera_deg(north, tel_id=1):
 
 def _table(north, sample):
     """Moments of all LST images of a sample, telescope frame in deg (camera x = f * fov_lat)."""
-    showers, events = sample
+    _showers, events = sample
     x, y = _camera_deg(north)
     cols = []
     for tel_id in LSTS:
@@ -49,7 +49,7 @@ def test_centroid_moves_away_from_the_source_with_impact(north, lst_gammas):
 
 def test_time_gradient_grows_with_impact(north, lst_gammas):
     """Light from deeper in the shower (farther from the source) arrives later: ~ b / (2 c)."""
-    showers, events = lst_gammas
+    _showers, events = lst_gammas
     x, y = _camera_deg(north)
     tel = north.tel(1)
     ro = tel.camera.readout

@@ -5,8 +5,9 @@ import pytest
 from sim_helpers import POINTING
 
 from ctasim.instrument.frames import altaz_to_vector
-from ctasim.sim.light import expected_per_shower, photon_density_bound, shower_pe
-from ctasim.sim.shower import simulate_showers
+from ctasim.sim.atmosphere import cherenkov_angle
+from ctasim.sim.light import expected_per_shower, muon_geometry, muon_pe, photon_density_bound, shower_pe
+from ctasim.sim.shower import FRANK_TAMM_PER_M, simulate_showers
 
 OBS_LEVEL_M = 2158.0   # CORSIKA observation level of the North site (REFERENCE.md)
 RADII = np.array([0.0, 25, 50, 75, 100, 125, 150, 200, 300, 400])
@@ -76,3 +77,28 @@ def test_camera_position_matches_ctapipe_frames():
     assert x[0] == pytest.approx(cam.x.to_value(u.m), abs=1e-6)
     assert y[0] == pytest.approx(cam.y.to_value(u.m), abs=1e-6)
     assert t[0] == pytest.approx(1e4 / 0.299792458)
+
+
+@pytest.mark.parametrize("impact_m, arc", [(3.0, False), (20.0, True)])
+def test_muon_paints_a_ring_of_the_cherenkov_angle(impact_m, arc):
+    """A muon through (near) the mirror: p.e. on a circle of radius theta_c * f around its direction."""
+    focal, area = 28.0, 386.7
+    radius = np.sqrt(area / np.pi)
+    theta = float(cherenkov_angle(OBS_LEVEL_M))
+    d = -altaz_to_vector(*POINTING)                    # muon moving along the optical axis
+    start = np.array([impact_m, 0.0, 0.0]) - 3000.0 * d
+    args = [np.array([v]) for v in (*start, *d)]
+    expected, *region = muon_geometry(*args, np.array([theta]), np.array([FRANK_TAMM_PER_M * np.sin(theta) ** 2]),
+                                      0.0, 0.0, 0.0, *(-d), radius, -1.0)
+    n = int(expected[0] * 0.1)
+    rng = np.random.default_rng(3)
+    x, y, _, _ = muon_pe(np.array([0]), np.array([n]), *region, *args[:3], np.zeros(1), *args[3:],
+                         np.array([theta]), 0.0, 0.0, 0.0, radius, np.deg2rad(POINTING[0]),
+                         np.deg2rad(POINTING[1]), focal, 0.0, rng.random((n, 2)), np.zeros((n, 2)))
+    r = np.hypot(x, y)
+    assert np.allclose(r, focal * np.tan(theta), rtol=0.01)
+    phi = np.arctan2(y, x)
+    coverage = np.unique(np.floor((phi + np.pi) / (2 * np.pi) * 36)).size / 36
+    assert (coverage < 0.6) if arc else (coverage == 1.0)
+    if not arc:   # a full ring of an LST collects ~1000-3000 p.e. (0.1 photon -> p.e.)
+        assert 1000 < x.size < 3000

@@ -1,11 +1,10 @@
 import numpy as np
 import pytest
+from sim_helpers import POINTING
 
 from ctasim.errors import ConfigError
 from ctasim.instrument.frames import altaz_to_vector
 from ctasim.sim.source import Population, ShowerSource
-
-from sim_helpers import POINTING
 
 
 def _source(north, **kw):
@@ -71,3 +70,11 @@ def test_bad_population_raises_config_error(north, field, value):
     kw = {"particle": "gamma", "n_showers": 10, field: value}
     with pytest.raises(ConfigError):
         ShowerSource(Population("bad", **kw), north, *POINTING, 1, 10)
+
+
+def test_electrons_peak_one_radiation_length_above_gammas(north):
+    x_max = {}
+    for particle in ("gamma", "electron"):
+        src = _source(north, particle=particle, energy_min_tev=1.0, energy_max_tev=1.0001, n_showers=100)
+        x_max[particle] = src.block(0).showers["true_x_max"].mean()
+    assert x_max["gamma"] - x_max["electron"] == pytest.approx(36.7, abs=15.0)

@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 
@@ -20,7 +22,7 @@ def test_tabulated_sampling_follows_the_log_parabola():
     counts, _ = np.histogram(e, bins)
     grid = np.logspace(np.log10(0.05), np.log10(50.0), 6001)
     expected = np.array([np.trapezoid(crab(grid[(grid >= lo) & (grid <= hi)]), grid[(grid >= lo) & (grid <= hi)])
-                         for lo, hi in zip(bins[:-1], bins[1:])])
+                         for lo, hi in itertools.pairwise(bins)])
     mean = e.size * expected / expected.sum()
     assert np.all(np.abs(counts - mean) < 4 * np.sqrt(mean))
 

@@ -1,0 +1,43 @@
+"""The Python actor API: build the graph, replace a role with a user class, run, read the monitor."""
+
+from __future__ import annotations
+
+import pytest
+from chain_helpers import tiny_scenario
+
+from actors.orchestrator import ActorGraph
+from actors.reducer import ReducerActor
+from ctasim.dl0.reduction import ReductionConfig
+from ctasim.io.archive import DL0ArchiveReader
+
+
+class IntegratingReducer(ReducerActor):
+    """A user's reducer: keep only integrated charges, compressed with plain zstd."""
+
+    def __init__(self, subarray, configs):
+        super().__init__(subarray, [ReductionConfig.for_variant("integrated", codec="zstd")])
+
+
+def test_replace_reducer_and_read_monitor(tmp_path):
+    graph = ActorGraph(tiny_scenario(tmp_path), backend="local")
+    graph.replace("reducer", IntegratingReducer)
+    result = graph.run()
+    summary = graph.summary()
+    graph.shutdown()
+    assert result.summary["accounting"]["closed"] is True
+    assert summary["accounting"]["stages"]["telescope_events_archived"]["total"] > 0
+    assert "integrated" in summary["reduction"]["variants"]
+    files = sorted((tmp_path / "dl0").glob("*.h5"))
+    with DL0ArchiveReader(files[0]) as reader:
+        block = next(reader.iter_blocks())
+    assert block.codec == "zstd" and "waveform" not in block.payload and "charge" in block.payload
+
+
+def test_unknown_role_and_late_replace_are_refused(tmp_path):
+    graph = ActorGraph(tiny_scenario(tmp_path), backend="local")
+    with pytest.raises(ValueError, match="unknown role"):
+        graph.replace("compressor", IntegratingReducer)
+    graph.start()
+    with pytest.raises(RuntimeError, match="before start"):
+        graph.replace("reducer", IntegratingReducer)
+    graph.shutdown()
