@@ -13,14 +13,14 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # per-core figures
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from ctasim.instrument.config import load_telescope_types  # noqa: E402
+from ctasim.instrument.config import load_telescope_types
 
 
 @dataclass
@@ -81,11 +81,19 @@ def bench_image(args: argparse.Namespace) -> list[Row]:
     cam_geom = subarray.tel[1].camera.geometry
     images, times = toy_images(cam_geom, args.n_images, np.random.default_rng(args.seed))
     cfg = default_cleaning(tel.camera_name)
-    processor = ImageProcessor(subarray, config=Config({"TailcutsImageCleaner": {
-        "picture_threshold_pe": cfg.picture_pe, "boundary_threshold_pe": cfg.boundary_pe,
-        "min_picture_neighbors": cfg.min_picture_neighbors,
-        "keep_isolated_pixels": cfg.keep_isolated_pixels,
-    }}))
+    processor = ImageProcessor(
+        subarray,
+        config=Config(
+            {
+                "TailcutsImageCleaner": {
+                    "picture_threshold_pe": cfg.picture_pe,
+                    "boundary_threshold_pe": cfg.boundary_pe,
+                    "min_picture_neighbors": cfg.min_picture_neighbors,
+                    "keep_isolated_pixels": cfg.keep_isolated_pixels,
+                }
+            }
+        ),
+    )
     n = len(images)
 
     def ctapipe_event(i: int) -> np.ndarray:
@@ -97,28 +105,53 @@ def bench_image(args: argparse.Namespace) -> list[Row]:
     ref_masks = np.array([ctapipe_event(i) for i in range(n)])
     masks, _ = process_images(images, times, tel)
     if not np.array_equal(masks, ref_masks):
-        raise RuntimeError("ctasim and ctapipe masks differ: timings would not compare like with like")
+        raise RuntimeError(
+            "ctasim and ctapipe masks differ: timings would not compare like with like"
+        )
     n_pix = masks.sum(axis=1)
     note = f"{n} images, {n_pix.mean():.0f} px/image after cleaning"
 
     def ctasim_clean() -> np.ndarray:
-        return tailcuts_clean(images, geom, cfg.picture_pe, cfg.boundary_pe, cfg.min_picture_neighbors)
+        return tailcuts_clean(
+            images, geom, cfg.picture_pe, cfg.boundary_pe, cfg.min_picture_neighbors
+        )
 
     t_clean = _best_block_time(ctasim_clean, args.repeat) / n
-    t_params = _best_block_time(lambda: image_parameters(images, times, masks, geom, f), args.repeat) / n
+    t_params = (
+        _best_block_time(lambda: image_parameters(images, times, masks, geom, f), args.repeat) / n
+    )
     t_all = _best_block_time(lambda: process_images(images, times, tel), args.repeat) / n
     ref_clean = _per_item_times(
-        lambda i: ctapipe_tailcuts(cam_geom, images[i], cfg.picture_pe, cfg.boundary_pe, False,
-                                   cfg.min_picture_neighbors), n, args.repeat_reference)
+        lambda i: ctapipe_tailcuts(
+            cam_geom, images[i], cfg.picture_pe, cfg.boundary_pe, False, cfg.min_picture_neighbors
+        ),
+        n,
+        args.repeat_reference,
+    )
     ref_all = _per_item_times(ctapipe_event, n, args.repeat_reference)
     us = 1e6
     return [
-        Row("image", "tailcuts cleaning", t_clean * us, ref_clean.mean() * us,
-            f"ctapipe median {np.median(ref_clean) * us:.0f} µs"),
-        Row("image", "parameters (hillas, leakage, conc., timing, morph.)", t_params * us,
-            (ref_all.mean() - ref_clean.mean()) * us, "ctapipe: ImageProcessor - cleaning"),
-        Row("image", "cleaning + parameters (ImageProcessor)", t_all * us, ref_all.mean() * us,
-            f"ctapipe median {np.median(ref_all) * us:.0f} µs; {note}"),
+        Row(
+            "image",
+            "tailcuts cleaning",
+            t_clean * us,
+            ref_clean.mean() * us,
+            f"ctapipe median {np.median(ref_clean) * us:.0f} µs",
+        ),
+        Row(
+            "image",
+            "parameters (hillas, leakage, conc., timing, morph.)",
+            t_params * us,
+            (ref_all.mean() - ref_clean.mean()) * us,
+            "ctapipe: ImageProcessor - cleaning",
+        ),
+        Row(
+            "image",
+            "cleaning + parameters (ImageProcessor)",
+            t_all * us,
+            ref_all.mean() * us,
+            f"ctapipe median {np.median(ref_all) * us:.0f} µs; {note}",
+        ),
     ]
 
 
@@ -131,8 +164,10 @@ def print_rows(rows: list[Row]) -> None:
     """Side-by-side table: µs/unit for ctasim and the reference, and their ratio."""
     print(f"{'section':8} {'step':55} {'ctasim µs':>10} {'ctapipe µs':>11} {'ratio':>8}  note")
     for r in rows:
-        print(f"{r.section:8} {r.step:55} {r.ctasim_us:10.2f} {r.reference_us:11.1f} "
-              f"{r.ratio:7.0f}x  {r.note}")
+        print(
+            f"{r.section:8} {r.step:55} {r.ctasim_us:10.2f} {r.reference_us:11.1f} "
+            f"{r.ratio:7.0f}x  {r.note}"
+        )
 
 
 def main(argv: list[str] | None = None) -> list[Row]:
@@ -140,8 +175,12 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--sections", nargs="+", choices=list(SECTIONS), default=list(SECTIONS))
     parser.add_argument("--n-images", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=10, help="ctasim block runs, best kept")
-    parser.add_argument("--repeat-reference", type=int, default=3,
-                        help="reference loops over all inputs, fastest per item kept")
+    parser.add_argument(
+        "--repeat-reference",
+        type=int,
+        default=3,
+        help="reference loops over all inputs, fastest per item kept",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cpu", type=int, default=None, help="pin this process to one CPU")
     args = parser.parse_args(argv)

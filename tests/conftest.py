@@ -1,8 +1,12 @@
 """Shared fixtures: location of ../shared reference data (tests needing it skip when absent)."""
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Ray 2.60 writes an auth token under ~/.ray unless told not to (REFERENCE.md)
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 REFERENCE_DATA = SHARED / "reference-data"

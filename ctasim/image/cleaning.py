@@ -48,11 +48,15 @@ def default_cleaning(camera_name: str) -> CleaningConfig:
     try:
         return DEFAULT_CLEANING[camera_name]
     except KeyError:
-        raise KeyError(f"no default cleaning for camera {camera_name!r}; known: {sorted(DEFAULT_CLEANING)}") from None
+        raise KeyError(
+            f"no default cleaning for camera {camera_name!r}; known: {sorted(DEFAULT_CLEANING)}"
+        ) from None
 
 
 @njit(cache=True)
-def _tailcuts_kernel(images, indptr, indices, picture, boundary, min_neighbors, keep_isolated, masks):
+def _tailcuts_kernel(
+    images, indptr, indices, picture, boundary, min_neighbors, keep_isolated, masks
+):
     n_images, n_pixels = images.shape
     core = np.empty(n_pixels, np.int64)  # pixels in the picture
     for i in range(n_images):
@@ -130,8 +134,14 @@ def tailcuts_clean(
     masks = np.empty(images.shape, bool)
     dtype = images.dtype.type
     _tailcuts_kernel(
-        images, geom.neighbors_indptr, geom.neighbors_indices, dtype(picture_pe), dtype(boundary_pe),
-        int(min_picture_neighbors), bool(keep_isolated_pixels), masks,
+        images,
+        geom.neighbors_indptr,
+        geom.neighbors_indices,
+        dtype(picture_pe),
+        dtype(boundary_pe),
+        int(min_picture_neighbors),
+        bool(keep_isolated_pixels),
+        masks,
     )
     return masks
 
@@ -143,13 +153,18 @@ def time_delta_clean(
     min_number_neighbors: int,
     time_limit_ns: float,
 ) -> np.ndarray:
-    """Keep a selected pixel if >= min_number_neighbors selected neighbours have |dt| < limit (ns)."""
+    """Keep selected pixels with >= min_number_neighbors selected neighbours |dt| < limit ns."""
     masks = _check_block("masks", masks, geom).astype(bool, copy=False)
     peak_times = _check_block("peak_times", peak_times, geom)
     out = np.empty(masks.shape, bool)
     _time_delta_kernel(
-        masks, peak_times, geom.neighbors_indptr, geom.neighbors_indices,
-        int(min_number_neighbors), peak_times.dtype.type(time_limit_ns), out,
+        masks,
+        peak_times,
+        geom.neighbors_indptr,
+        geom.neighbors_indices,
+        int(min_number_neighbors),
+        peak_times.dtype.type(time_limit_ns),
+        out,
     )
     return out
 
@@ -159,9 +174,15 @@ def clean_images(
 ) -> np.ndarray:
     """Tail cuts, then the time constraint if ``config.time_limit_ns`` is set -> bool masks."""
     masks = tailcuts_clean(
-        images, geom, config.picture_pe, config.boundary_pe,
-        config.min_picture_neighbors, config.keep_isolated_pixels,
+        images,
+        geom,
+        config.picture_pe,
+        config.boundary_pe,
+        config.min_picture_neighbors,
+        config.keep_isolated_pixels,
     )
     if config.time_limit_ns is None:
         return masks
-    return time_delta_clean(masks, peak_times, geom, config.min_time_neighbors, config.time_limit_ns)
+    return time_delta_clean(
+        masks, peak_times, geom, config.min_time_neighbors, config.time_limit_ns
+    )

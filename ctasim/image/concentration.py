@@ -14,9 +14,19 @@ from numba import njit
 
 
 @njit(cache=True)
-def concentration(x: np.ndarray, y: np.ndarray, w: np.ndarray, pix_width: np.ndarray, n: int,
-                  size: float, cog_x: float, cog_y: float, length: float, width: float,
-                  psi: float):
+def concentration(
+    x: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    pix_width: np.ndarray,
+    n: int,
+    size: float,
+    cog_x: float,
+    cog_y: float,
+    length: float,
+    width: float,
+    psi: float,
+):
     """Selected pixels ``x[:n], y[:n]`` (deg), charges ``w[:n]``, widths ``pix_width[:n]`` (deg).
 
     Returns (cog, core, pixel) fractions of ``size``.

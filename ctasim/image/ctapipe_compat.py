@@ -49,6 +49,8 @@ def to_ctapipe_subarray(tel: TelescopeDescription, tel_id: int = 1):
         ReflectorShape,
         SizeType,
         SubarrayDescription,
+    )
+    from ctapipe.instrument import (
         TelescopeDescription as CtapipeTelescope,
     )
 
@@ -75,13 +77,17 @@ def to_ctapipe_subarray(tel: TelescopeDescription, tel_id: int = 1):
         reflector_shape=ReflectorShape.UNKNOWN,
     )
     description = CtapipeTelescope(
-        name=tel.type_name, optics=optics, camera=CameraDescription(tel.camera_name, geometry, readout)
+        name=tel.type_name,
+        optics=optics,
+        camera=CameraDescription(tel.camera_name, geometry, readout),
     )
     return SubarrayDescription(
         name="ctasim",
         tel_positions={tel_id: [0.0, 0.0, 0.0] * u.m},
         tel_descriptions={tel_id: description},
-        reference_location=EarthLocation(lon=-17.892 * u.deg, lat=28.762 * u.deg, height=2177 * u.m),
+        reference_location=EarthLocation(
+            lon=-17.892 * u.deg, lat=28.762 * u.deg, height=2177 * u.m
+        ),
     )
 
 
@@ -96,7 +102,8 @@ def toy_images(
 
     Intensities log-uniform in ``intensity_range``; centroids within 60 % of the camera radius;
     lengths 5-25 % and widths 3-6 % of the camera radius (ctapipe's toy scale on LSTCam: lengths
-    0.05-0.3 m, widths ~0.05 m); every other image skewed; time gradient up to +-2 ns per shower length.
+    0.05-0.3 m, widths ~0.05 m); every other image skewed; time gradient up to +-2 ns per
+    shower length.
     """
     import astropy.units as u
     from ctapipe.image.toymodel import Gaussian, SkewedGaussian, obtain_time_image
@@ -118,7 +125,14 @@ def toy_images(
         intensity = np.exp(rng.uniform(*np.log(intensity_range)))
         images[i], _, _ = model.generate_image(camera_geometry, intensity, nsb_level_pe, rng=rng)
         gradient = rng.uniform(-2.0, 2.0) * u.ns / length
-        t = obtain_time_image(camera_geometry.pix_x, camera_geometry.pix_y, x, y, psi,
-                              gradient, TOY_TIME_INTERCEPT_NS * u.ns)
+        t = obtain_time_image(
+            camera_geometry.pix_x,
+            camera_geometry.pix_y,
+            x,
+            y,
+            psi,
+            gradient,
+            TOY_TIME_INTERCEPT_NS * u.ns,
+        )
         times[i] = t + rng.normal(0.0, TOY_TIME_JITTER_NS, n_pixels)
     return images, times

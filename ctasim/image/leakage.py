@@ -7,8 +7,9 @@ from numba import njit
 
 
 @njit(cache=True)
-def leakage(pix: np.ndarray, w: np.ndarray, n: int, size: float,
-            border1: np.ndarray, border2: np.ndarray):
+def leakage(
+    pix: np.ndarray, w: np.ndarray, n: int, size: float, border1: np.ndarray, border2: np.ndarray
+):
     """Selected pixels ``pix[:n]`` with charges ``w[:n]`` (p.e.) summing to ``size``.
 
     Returns (pixels_width_1, pixels_width_2, intensity_width_1, intensity_width_2).

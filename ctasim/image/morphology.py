@@ -10,8 +10,14 @@ from numba import njit
 
 
 @njit(cache=True)
-def n_islands(pix: np.ndarray, n: int, indptr: np.ndarray, indices: np.ndarray,
-              labels: np.ndarray, stack: np.ndarray) -> int:
+def n_islands(
+    pix: np.ndarray,
+    n: int,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    labels: np.ndarray,
+    stack: np.ndarray,
+) -> int:
     """Number of islands formed by the n selected pixels ``pix[:n]``.
 
     ``labels`` (int32 [n_pixels], all zero) and ``stack`` (int64 [n_pixels]) are scratch buffers;

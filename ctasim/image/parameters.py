@@ -34,26 +34,63 @@ from .pixels import telescope_pixels
 from .timing import timing
 
 FLOAT_COLUMNS = (
-    "hillas_intensity", "hillas_fov_lon", "hillas_fov_lat", "hillas_r", "hillas_phi",
-    "hillas_length", "hillas_width", "hillas_psi", "hillas_skewness", "hillas_kurtosis",
-    "leakage_pixels_width_1", "leakage_pixels_width_2",
-    "leakage_intensity_width_1", "leakage_intensity_width_2",
-    "concentration_cog", "concentration_core", "concentration_pixel",
-    "timing_slope", "timing_intercept", "timing_deviation",
+    "hillas_intensity",
+    "hillas_fov_lon",
+    "hillas_fov_lat",
+    "hillas_r",
+    "hillas_phi",
+    "hillas_length",
+    "hillas_width",
+    "hillas_psi",
+    "hillas_skewness",
+    "hillas_kurtosis",
+    "leakage_pixels_width_1",
+    "leakage_pixels_width_2",
+    "leakage_intensity_width_1",
+    "leakage_intensity_width_2",
+    "concentration_cog",
+    "concentration_core",
+    "concentration_pixel",
+    "timing_slope",
+    "timing_intercept",
+    "timing_deviation",
 )
 INT_COLUMNS = ("morphology_n_pixels", "morphology_n_islands")
 PARAMETER_COLUMNS = FLOAT_COLUMNS + INT_COLUMNS
-PARAMETERS_DTYPE = np.dtype([(c, np.float64) for c in FLOAT_COLUMNS] + [(c, np.int32) for c in INT_COLUMNS])
+PARAMETERS_DTYPE = np.dtype(
+    [(c, np.float64) for c in FLOAT_COLUMNS] + [(c, np.int32) for c in INT_COLUMNS]
+)
 PARAMETER_UNITS = {
-    "hillas_intensity": "p.e.", "hillas_fov_lon": "deg", "hillas_fov_lat": "deg", "hillas_r": "deg",
-    "hillas_phi": "deg", "hillas_length": "deg", "hillas_width": "deg", "hillas_psi": "deg",
-    "timing_slope": "ns/deg", "timing_intercept": "ns", "timing_deviation": "ns",
+    "hillas_intensity": "p.e.",
+    "hillas_fov_lon": "deg",
+    "hillas_fov_lat": "deg",
+    "hillas_r": "deg",
+    "hillas_phi": "deg",
+    "hillas_length": "deg",
+    "hillas_width": "deg",
+    "hillas_psi": "deg",
+    "timing_slope": "ns/deg",
+    "timing_intercept": "ns",
+    "timing_deviation": "ns",
 }
 
 
 @njit(cache=True)
-def _parameters_kernel(images, peak_times, masks, lon, lat, pix_width, border1, border2,
-                       indptr, indices, rng, out_f, out_i):
+def _parameters_kernel(
+    images,
+    peak_times,
+    masks,
+    lon,
+    lat,
+    pix_width,
+    border1,
+    border2,
+    indptr,
+    indices,
+    rng,
+    out_f,
+    out_i,
+):
     n_images, n_pixels = images.shape
     pix = np.empty(n_pixels, np.int64)
     x = np.empty(n_pixels)
@@ -98,10 +135,25 @@ def _parameters_kernel(images, peak_times, masks, lon, lat, pix_width, border1, 
         row[8] = skewness
         row[9] = kurtosis
         row[10], row[11], row[12], row[13] = leakage(pix, w, n, size, border1, border2)
-        row[14], row[15], row[16] = concentration(x, y, w, width, n, size, cog_x, cog_y,
-                                                  length, wid, psi)
-        row[17], row[18], row[19] = timing(x, y, t, n, cog_x, cog_y, psi, rng,
-                                           longi, tt, scratch[0], scratch[1], scratch[2], scratch[3])
+        row[14], row[15], row[16] = concentration(
+            x, y, w, width, n, size, cog_x, cog_y, length, wid, psi
+        )
+        row[17], row[18], row[19] = timing(
+            x,
+            y,
+            t,
+            n,
+            cog_x,
+            cog_y,
+            psi,
+            rng,
+            longi,
+            tt,
+            scratch[0],
+            scratch[1],
+            scratch[2],
+            scratch[3],
+        )
 
 
 def image_parameters(
@@ -129,9 +181,19 @@ def image_parameters(
     out_f = np.empty((shape[0], len(FLOAT_COLUMNS)))
     out_i = np.empty((shape[0], len(INT_COLUMNS)), np.int32)
     _parameters_kernel(
-        images, peak_times, masks, px.fov_lon, px.fov_lat, px.width, px.border1, px.border2,
-        geom.neighbors_indptr, geom.neighbors_indices,
-        np.random.default_rng(0) if rng is None else rng, out_f, out_i,
+        images,
+        peak_times,
+        masks,
+        px.fov_lon,
+        px.fov_lat,
+        px.width,
+        px.border1,
+        px.border2,
+        geom.neighbors_indptr,
+        geom.neighbors_indices,
+        np.random.default_rng(0) if rng is None else rng,
+        out_f,
+        out_i,
     )
     params = np.empty(shape[0], PARAMETERS_DTYPE)
     for j, name in enumerate(FLOAT_COLUMNS):
@@ -152,5 +214,7 @@ def process_images(
     geom = tel.camera.geometry
     config = default_cleaning(tel.camera_name) if cleaning is None else cleaning
     masks = clean_images(images, peak_times, geom, config)
-    params = image_parameters(images, peak_times, masks, geom, tel.optics.effective_focal_length, rng)
+    params = image_parameters(
+        images, peak_times, masks, geom, tel.optics.effective_focal_length, rng
+    )
     return masks, params

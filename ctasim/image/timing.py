@@ -8,14 +8,17 @@ algorithm is used here, with the same random draws from a ``numpy.random.Generat
 same generator state and the same sequence of images the results equal ctapipe's.
 
 Implementation differences that do not change the result: 2x2 normal equations solved in closed
-form; the trimmed subset found by a branch-free quickselect (not a
-full sort) and summed in pixel order; a start whose line equals one met by an earlier start of the
-same image takes that start's result (it would follow the same path). Differences in corner cases: ties in squared residuals at the
-trimming boundary are resolved by pixel order (ctapipe: by its sort), and a C-step on a
-degenerate subset (all points at one longitudinal position) ends that start, where ctapipe goes
-on from an arbitrary subset. With 3 points the trimmed fits use 2 points, every pair fits
-exactly and the "best" start is decided by rounding (in ctapipe too), so the line through
-3-pixel images may differ from ctapipe's.
+form and summed in pixel order; the trimmed subset found by a quickselect restricted to the
+points near the previous trimming boundary (not a full sort); a start stops as soon as its
+subset is a fixed point (ctapipe confirms it with one more C-step); a start whose line equals
+one met by an earlier start of the same image takes that start's result (the next subset depends
+on the line only, so it would follow the same path).
+
+Differences in corner cases: ties in squared residuals at the trimming boundary are resolved by
+pixel order (ctapipe: by its sort); a C-step on a degenerate subset (all points at one
+longitudinal position) ends that start, where ctapipe goes on from an arbitrary subset; with 3
+points the trimmed fits use 2 points, every pair fits exactly and the "best" start is decided by
+rounding (in ctapipe too), so the line through 3-pixel images may differ from ctapipe's.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ DET_EPS = 2 * np.finfo(np.float64).eps  # ctapipe.fitting.EPS
 
 @njit(cache=True)
 def _fit_pair(x, y, a, b):
-    """Line through points a and b -> (slope, intercept, rss); NaN if degenerate (ctapipe's test)."""
+    """Line through points a and b -> (slope, intercept, rss); NaN if degenerate, as ctapipe."""
     sx = x[a] + x[b]
     sy = y[a] + y[b]
     sxx = x[a] * x[a] + x[b] * x[b]
@@ -207,7 +210,9 @@ def lts_line(x, y, n, rng, sq, keep, buf_a, buf_b):
                 if np.isnan(new_slope):
                     error = np.nan
                     break
-                new_error, max_kept, min_dropped = _residuals(x, y, n, new_slope, new_intercept, keep, sq)
+                new_error, max_kept, min_dropped = _residuals(
+                    x, y, n, new_slope, new_intercept, keep, sq
+                )
                 same = new_slope == slope and new_intercept == intercept
                 last_error = error
                 slope, intercept, error = new_slope, new_intercept, new_error
@@ -227,8 +232,12 @@ def lts_line(x, y, n, rng, sq, keep, buf_a, buf_b):
                     break
                 merged = -1
                 for q in range(first):
-                    if (seen_left[q] >= 0 and it + seen_left[q] < LTS_MAX_ITERATIONS
-                            and seen[q, 0] == slope and seen[q, 1] == intercept):
+                    if (
+                        seen_left[q] >= 0
+                        and it + seen_left[q] < LTS_MAX_ITERATIONS
+                        and seen[q, 0] == slope
+                        and seen[q, 1] == intercept
+                    ):
                         merged = q
                         break
                 if merged >= 0:

@@ -53,7 +53,9 @@ def plot_camera(
     ax.add_collection(pixels)
     if mask is not None:
         outline = polygons[np.asarray(mask, dtype=bool)]
-        ax.add_collection(PolyCollection(outline, facecolors="none", edgecolors=MASK_EDGE_COLOR, linewidths=0.8))
+        ax.add_collection(
+            PolyCollection(outline, facecolors="none", edgecolors=MASK_EDGE_COLOR, linewidths=0.8)
+        )
     ax.set_aspect("equal")
     ax.autoscale_view()
     ax.set_xlabel("x (m)")

@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from ctasim.image import CleaningConfig, clean_images, default_cleaning, tailcuts_clean, time_delta_clean
+from ctasim.image import (
+    CleaningConfig,
+    clean_images,
+    default_cleaning,
+    tailcuts_clean,
+    time_delta_clean,
+)
 from ctasim.instrument.camera import build_camera_geometry
 
 # pixel 0 at the centre, 3 its neighbour on the +x side; 13 on the rim, not next to 0 or 3
@@ -44,7 +50,9 @@ def test_time_delta_clean():
     assert _selected(mask) == [0, 3, 6]
     assert _selected(time_delta_clean(mask, times, GEOM, 1, 1.0)) == [0, 3]
     config = CleaningConfig(8.0, 5.0, min_picture_neighbors=0, time_limit_ns=1.0)
-    np.testing.assert_array_equal(clean_images(image, times, GEOM, config), time_delta_clean(mask, times, GEOM, 1, 1.0))
+    np.testing.assert_array_equal(
+        clean_images(image, times, GEOM, config), time_delta_clean(mask, times, GEOM, 1, 1.0)
+    )
 
 
 def test_defaults_per_camera():

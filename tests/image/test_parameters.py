@@ -81,7 +81,11 @@ def test_two_equal_pixels():
     assert (p["leakage_pixels_width_1"], p["leakage_pixels_width_2"]) == (0.0, 0.5)
     assert (p["leakage_intensity_width_1"], p["leakage_intensity_width_2"]) == (0.0, 0.5)
     # both pixels half a pixel from the centroid; zero width: no ellipse
-    assert (p["concentration_cog"], p["concentration_core"], p["concentration_pixel"]) == (1.0, 0.0, 0.5)
+    assert (p["concentration_cog"], p["concentration_core"], p["concentration_pixel"]) == (
+        1.0,
+        0.0,
+        0.5,
+    )
     # 2 points: the trimmed LTS fit has 1 point, no line (as ctapipe)
     assert np.isnan(p["timing_slope"]) and np.isnan(p["timing_deviation"])
     assert (p["morphology_n_pixels"], p["morphology_n_islands"]) == (2, 1)
@@ -144,9 +148,13 @@ def test_shape_checks():
 def test_process_images_uses_the_camera_default():
     tel = load_telescope_types()["MST_MST_FlashCam"]  # 9 / 4.5 p.e., 2 picture neighbours
     geom = tel.camera.geometry
-    ring = geom.neighbors_indices[geom.neighbors_indptr[0]:geom.neighbors_indptr[1]]
+    ring = geom.neighbors_indices[geom.neighbors_indptr[0] : geom.neighbors_indptr[1]]
     a = ring[0]
-    b = next(q for q in ring if q in geom.neighbors_indices[geom.neighbors_indptr[a]:geom.neighbors_indptr[a + 1]])
+    b = next(
+        q
+        for q in ring
+        if q in geom.neighbors_indices[geom.neighbors_indptr[a] : geom.neighbors_indptr[a + 1]]
+    )
     c = next(q for q in ring if q not in (a, b))
     images = np.zeros((2, geom.n_pixels), np.float32)
     images[1, [0, a, b, c]] = [20.0, 12.0, 9.0, 4.5]  # a triangle of picture pixels + a boundary

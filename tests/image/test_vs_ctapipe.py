@@ -58,7 +58,9 @@ def _value(container, unit):
 def _cog_ring_tie(tel, masks, params):
     """Images with a selected pixel within rounding of one pixel width from the centroid."""
     px = telescope_pixels(tel.camera.geometry, tel.optics.effective_focal_length)
-    d2 = (px.fov_lon - params["hillas_fov_lon"][:, None]) ** 2 + (px.fov_lat - params["hillas_fov_lat"][:, None]) ** 2
+    d2 = (px.fov_lon - params["hillas_fov_lon"][:, None]) ** 2 + (
+        px.fov_lat - params["hillas_fov_lat"][:, None]
+    ) ** 2
     return (masks & np.isclose(d2, px.width**2, rtol=1e-9, atol=0)).any(axis=1)
 
 
@@ -78,12 +80,16 @@ def compared(request):
     cam_geom = subarray.tel[1].camera.geometry
     images, times = toy_images(cam_geom, N_IMAGES, np.random.default_rng(7))
     cleaning = default_cleaning(tel.camera_name)
-    config = Config({"TailcutsImageCleaner": {
-        "picture_threshold_pe": cleaning.picture_pe,
-        "boundary_threshold_pe": cleaning.boundary_pe,
-        "min_picture_neighbors": cleaning.min_picture_neighbors,
-        "keep_isolated_pixels": cleaning.keep_isolated_pixels,
-    }})
+    config = Config(
+        {
+            "TailcutsImageCleaner": {
+                "picture_threshold_pe": cleaning.picture_pe,
+                "boundary_threshold_pe": cleaning.boundary_pe,
+                "min_picture_neighbors": cleaning.min_picture_neighbors,
+                "keep_isolated_pixels": cleaning.keep_isolated_pixels,
+            }
+        }
+    )
     processor = ImageProcessor(subarray, config=config)
     FIT_RNG.bit_generator.state = np.random.default_rng(11).bit_generator.state
     ref_masks, ref_params = [], []
@@ -93,7 +99,9 @@ def compared(request):
         processor(event)
         ref_masks.append(event.dl1.tel[1].image_mask)
         p = event.dl1.tel[1].parameters
-        ref_params.append({col: _value(getattr(p, c)[f], unit) for col, (c, f, unit) in CTAPIPE_NAMES.items()})
+        ref_params.append(
+            {col: _value(getattr(p, c)[f], unit) for col, (c, f, unit) in CTAPIPE_NAMES.items()}
+        )
     ref = {col: np.array([r[col] for r in ref_params]) for col in PARAMETER_COLUMNS}
     masks, params = process_images(images, times, tel, rng=np.random.default_rng(11))
     return tel, cam_geom, images, times, np.array(ref_masks), ref, masks, params
@@ -145,7 +153,9 @@ def test_time_delta_cleaning_matches_ctapipe(compared):
     geom = tel.camera.geometry
     masks = tailcuts_clean(images, geom, 6.0, 3.0, min_picture_neighbors=1)
     ours = time_delta_clean(masks, times, geom, min_number_neighbors=1, time_limit_ns=1.0)
-    ref = np.array([apply_time_delta_cleaning(cam_geom, m, t, 1, 1.0) for m, t in zip(masks, times)])
+    ref = np.array(
+        [apply_time_delta_cleaning(cam_geom, m, t, 1, 1.0) for m, t in zip(masks, times)]
+    )
     np.testing.assert_array_equal(ours, ref)
     assert ours.sum() < masks.sum()
 
@@ -156,7 +166,15 @@ def test_tailcuts_options_match_ctapipe(compared, keep_isolated, min_neighbors):
 
     tel, cam_geom, images, *_ = compared
     config = CleaningConfig(5.0, 2.5, min_neighbors, keep_isolated)
-    ours = tailcuts_clean(images, tel.camera.geometry, config.picture_pe, config.boundary_pe,
-                          config.min_picture_neighbors, config.keep_isolated_pixels)
-    ref = np.array([ctapipe_tailcuts(cam_geom, im, 5.0, 2.5, keep_isolated, min_neighbors) for im in images])
+    ours = tailcuts_clean(
+        images,
+        tel.camera.geometry,
+        config.picture_pe,
+        config.boundary_pe,
+        config.min_picture_neighbors,
+        config.keep_isolated_pixels,
+    )
+    ref = np.array(
+        [ctapipe_tailcuts(cam_geom, im, 5.0, 2.5, keep_isolated, min_neighbors) for im in images]
+    )
     np.testing.assert_array_equal(ours, ref)

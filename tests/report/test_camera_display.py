@@ -20,7 +20,9 @@ def test_plot_camera_png(tmp_path, tel_type):
     geom = load_telescope_types()[tel_type].camera.geometry
     r = np.hypot(geom.pix_x, geom.pix_y)
     values = 100.0 * np.exp(-((r - 0.3 * r.max()) ** 2) / (0.1 * r.max()) ** 2)
-    path = plot_camera(geom, values, tmp_path / "plots" / "camera.png", title=tel_type, mask=values > 10)
+    path = plot_camera(
+        geom, values, tmp_path / "plots" / "camera.png", title=tel_type, mask=values > 10
+    )
     _assert_png(path)
 
 
@@ -36,4 +38,6 @@ def test_pixel_polygons_tile_the_camera():
 def test_plot_waveform_png(tmp_path):
     t = np.arange(40)
     waveform = np.exp(-0.5 * ((t - 15) / 2.0) ** 2)[None, :] * np.arange(1, 5)[:, None]
-    _assert_png(plot_waveform(waveform, [0, 3], tmp_path / "wf.png", sample_width_ns=1.0 / 1.024), 5_000)
+    _assert_png(
+        plot_waveform(waveform, [0, 3], tmp_path / "wf.png", sample_width_ns=1.0 / 1.024), 5_000
+    )

@@ -12,7 +12,7 @@ from ctasim.io.provenance import scenario_hash
 from ctasim.rates import BudgetAssumptions, budget
 from ctasim.report import summary as S
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "summary_json.md"
+DOCS = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_top_level_and_scenario(summary):
