@@ -6,7 +6,13 @@ from sim_helpers import POINTING
 
 from ctasim.instrument.frames import altaz_to_vector
 from ctasim.sim.atmosphere import cherenkov_angle
-from ctasim.sim.light import expected_per_shower, muon_geometry, muon_pe, photon_density_bound, shower_pe
+from ctasim.sim.light import (
+    expected_per_shower,
+    muon_geometry,
+    muon_pe,
+    photon_density_bound,
+    shower_pe,
+)
 from ctasim.sim.shower import FRANK_TAMM_PER_M, simulate_showers
 
 OBS_LEVEL_M = 2158.0   # CORSIKA observation level of the North site (REFERENCE.md)

@@ -1,0 +1,107 @@
+"""On-site chain throughput in-process vs Ray, and peak memory for a run twice as long.
+
+Each configuration runs in its own subprocess (clean Ray state, its own peak RSS); memory is
+the peak of the summed RSS of the run's whole process tree (Ray's daemons and workers
+included), sampled every 0.2 s.
+
+    python scripts/bench_onsite.py [--showers 600] [--layout north_alpha] [--per-actor 13]
+
+Prints array events/s for each backend, the Ray/in-process wall-time ratio (the actor
+overhead; target < 1.15) and the peak memory of a run with twice the showers (target: within
+10 %).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+
+import psutil
+
+RUN = """
+import json, sys, time
+from actors.orchestrator import ActorGraph
+from ctasim.scenario import validate_scenario
+cfg = json.loads(sys.argv[1])
+t0 = time.perf_counter()
+graph = ActorGraph(validate_scenario(cfg), backend=cfg["execution"]["backend"])
+result = graph.run()
+graph.shutdown()
+acc = result.summary["accounting"]["stages"]
+print(json.dumps({"wall_s": time.perf_counter() - t0, "chain_s": result.summary["timing"]["wall_seconds"],
+                  "array_events": acc["array_events"]["total"],
+                  "telescope_events": acc["telescope_events_archived"]["total"]}))
+"""
+
+
+def scenario(n_showers: int, layout: str, backend: str, per_actor: int, out: str) -> dict:
+    half = n_showers // 2
+    return {
+        "name": "bench_onsite", "seed": 3, "output_dir": out, "array": {"layout": layout},
+        "particles": [
+            {"name": "gamma", "particle": "gamma", "n_showers": half, "energy_min_tev": 0.03,
+             "energy_max_tev": 50.0, "max_scatter_m": 600.0, "rate_hz": 1000.0},
+            {"name": "proton", "particle": "proton", "n_showers": half, "energy_min_tev": 0.1,
+             "energy_max_tev": 100.0, "max_scatter_m": 800.0, "viewcone_deg": 5.0, "rate_hz": 9000.0},
+        ],
+        "simulation": {"block_size": 100},
+        "execution": {"backend": backend, "telescopes_per_actor": per_actor, "max_blocks_in_flight": 4},
+    }
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def run(cfg: dict) -> dict:
+    """Run one scenario in a subprocess; its result plus the peak RSS of its process tree."""
+    proc = subprocess.Popen([sys.executable, "-c", RUN, json.dumps(cfg)], stdout=subprocess.PIPE, text=True)
+    ps, peak = psutil.Process(proc.pid), 0
+    while proc.poll() is None:
+        peak = max(peak, tree_rss(ps))
+        time.sleep(0.2)
+    out = proc.stdout.read().strip().splitlines()
+    if proc.returncode:
+        raise SystemExit(f"run failed ({proc.returncode})")
+    return json.loads(out[-1]) | {"peak_rss_mb": peak / 2**20}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--showers", type=int, default=600, help="showers (half gamma, half proton)")
+    ap.add_argument("--layout", default="north_alpha")
+    ap.add_argument("--per-actor", type=int, default=13, help="telescopes per camera actor (Ray)")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        # warm the numba cache once so neither backend pays for compilation
+        run(scenario(100, args.layout, "local", args.per_actor, f"{tmp}/warm"))
+        rows = {}
+        for backend in ("local", "ray"):
+            for factor in (1, 2):
+                cfg = scenario(factor * args.showers, args.layout, backend, args.per_actor, f"{tmp}/{backend}{factor}")
+                rows[(backend, factor)] = run(cfg)
+    print(f"{'backend':8s} {'showers':>8s} {'array ev':>9s} {'chain s':>8s} {'array ev/s':>11s} {'peak MB':>8s}")
+    for (backend, factor), r in rows.items():
+        rate = r["array_events"] / r["chain_s"]
+        print(f"{backend:8s} {factor * args.showers:8d} {r['array_events']:9d} {r['chain_s']:8.1f} {rate:11.1f} "
+              f"{r['peak_rss_mb']:8.0f}")
+    for factor in (1, 2):
+        ratio = rows[("ray", factor)]["chain_s"] / rows[("local", factor)]["chain_s"]
+        print(f"Ray / in-process wall time, {factor}x showers: {ratio:.2f} (target < 1.15)")
+    for backend in ("local", "ray"):
+        growth = rows[(backend, 2)]["peak_rss_mb"] / rows[(backend, 1)]["peak_rss_mb"] - 1
+        print(f"peak memory growth for a run twice as long, {backend}: {100 * growth:+.1f} % (target within 10 %)")
+
+
+if __name__ == "__main__":
+    main()
