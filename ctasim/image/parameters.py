@@ -16,6 +16,8 @@ Deliberate differences from ctapipe's ImageProcessor:
 - Timing uses ctapipe's random LTS starts from the generator passed in (``rng``; a fresh
   ``default_rng(0)`` per call by default), so a block's timing parameters are reproducible and
   equal ctapipe's for the same generator state and image order (see ``ctasim.image.timing``).
+- Exact ties decided by rounding can go the other way: a pixel exactly one pixel width from the
+  centroid (``concentration_cog``), the line through 3-pixel images (``timing_*``).
 """
 
 from __future__ import annotations
