@@ -56,6 +56,7 @@ class Ack:
     accounting: dict
     rates: dict
     timing: dict
+    waveform_pixels: dict
 
 
 class ArchiverActor:
@@ -121,7 +122,7 @@ class ArchiverActor:
             rates.add(STAGE_TECHNICAL, w.append_table(path, rows, units), stream=stream)
         timing = dict(reduced.timing, source=truth.seconds, central_trigger=decision.seconds,
                       archiver=time.perf_counter() - t0)
-        return Ack(stream, block_index, acc.to_dict(), rates.to_dict(), timing)
+        return Ack(stream, block_index, acc.to_dict(), rates.to_dict(), timing, reduced.waveform_pixels)
 
     def close(self) -> list[str]:
         """Complete every archive (shower distribution table, checksum, atomic rename)."""

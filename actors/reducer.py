@@ -33,6 +33,7 @@ class Reduced:
     monitoring: np.ndarray
     timing: dict[str, float]
     n_events_reduced: dict[int, int]
+    waveform_pixels: dict[str, list[int]]  # variant -> [pixels with waveform kept, pixels seen]
 
 
 def impact_rows(events: TelescopeEvents) -> np.ndarray:
@@ -53,7 +54,7 @@ class ReducerActor:
 
     def reduce(self, stream: str, block_index: int, *readouts: Readout) -> Reduced:
         t0 = time.perf_counter()
-        blocks, impact, reduced = [], {}, {}
+        blocks, impact, reduced, pixels = [], {}, {}, {}
         rates = RateMeter()
         for readout in readouts:
             for tel_id, events in readout.events.items():
@@ -65,10 +66,13 @@ class ReducerActor:
                     for step, nbytes in stats.bytes.items():
                         rates.add(reduction_stage(stats.variant, step), nbytes, events.n_events, tel_type, tel_id,
                                   stream)
+                    n_pix = stats.n_events * stats.n_pixels
+                    kept, seen = pixels.get(stats.variant, (0, 0))
+                    pixels[stats.variant] = [kept + round(stats.kept_waveform_fraction * n_pix), seen + n_pix]
                     if k == 0:
                         blocks.append(block)
                 impact[tel_id] = impact_rows(events)
                 reduced[tel_id] = events.n_events
         monitoring = np.concatenate([r.monitoring for r in readouts])
         timing = {"camera": sum(r.seconds for r in readouts), "reducer": time.perf_counter() - t0}
-        return Reduced(blocks, rates, impact, monitoring, timing, reduced)
+        return Reduced(blocks, rates, impact, monitoring, timing, reduced, pixels)

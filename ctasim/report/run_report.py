@@ -262,6 +262,13 @@ def reduction_section(summary: Mapping[str, Any]) -> list[Block]:
         else "No archived event data to relate technical data to."
     )
     comparison = [red["target"]["sentence"][0].upper() + red["target"]["sentence"][1:] + "."]
+    for v, e in red.get("kept_waveform_fraction", {}).items():
+        if 0 < e["kept"] < e["pixels"]:
+            comparison.append(
+                f"Pixel selection ({v}) kept the waveforms of {100 * e['fraction']:.1f}% of the "
+                f"pixels of read-out events ({e['kept']} of {e['pixels']}); the seed material "
+                "assumes 3%."
+            )
     for t, e in red["by_tel_type"].items():
         if e["reference_read_out_gbit_per_s"] and e["read_out_gbit_per_s"] is not None:
             comparison.append(

@@ -50,6 +50,7 @@ for the whole layout.
 | `reduction.trigger` | `r1_camera_triggers` / `r1_read_out` (the stereo trigger's share) |
 | `reduction.by_tel_type` | per type: `read_out_gbit_per_s`, `archived_gbit_per_s` (extrapolated), `factor`, and the seed material's `reference_read_out_gbit_per_s`, `reference_reduced_gbit_per_s`, `reference_factor` (null for types it lacks) |
 | `reduction.technical_data` | `bytes`, `percent_of_event_data` (% on top of `dl0_archived`), `reference_percent` (20) |
+| `reduction.kept_waveform_fraction` | per variant: `kept` (pixels whose waveform was stored), `pixels` (pixels of read-out events), `fraction` (the seed material assumes 0.03) |
 | `reduction.overall_with_technical` | `r1_read_out` / (`dl0_archived` + `technical_data`) |
 | `reduction.target` | `factor` (70), `measured` (= `overall_with_technical`), `fraction` (measured / target), `gap` (target / measured), `met` (bool), `sentence` (in words) |
 | `timing.wall_seconds` | wall time of the run (s) |
@@ -435,8 +436,11 @@ def build_summary(
     backend: str,
     subarray: SubarrayDescription | None = None,
     assumptions: BudgetAssumptions | None = None,
+    waveform_pixels: Mapping[str, Sequence[int]] | None = None,
 ) -> dict[str, Any]:
     """The summary.json content of a run (keys in this module's docstring).
+
+    ``waveform_pixels``: per reduction variant, (pixels whose waveform was kept, pixels seen).
 
     ``scenario`` is the resolved scenario mapping (``Scenario.to_dict()``); ``stage_seconds``
     wall seconds per stage summed over actors; ``wall_seconds`` of the whole run. ``subarray``
@@ -491,7 +495,11 @@ def build_summary(
                 extrapolated, archived_chain(measured["stages"], variant), analytic
             ),
         },
-        "reduction": _reduction(rates, measured, extrapolated, variant),
+        "reduction": _reduction(rates, measured, extrapolated, variant)
+        | {"kept_waveform_fraction": {
+            v: {"kept": int(k), "pixels": int(n), "fraction": k / n if n else None}
+            for v, (k, n) in sorted((waveform_pixels or {}).items())
+        }},
         "timing": _timing(accounting, stage_seconds, n_blocks, float(wall_seconds)),
         "files": [str(f) for f in files],
     }
