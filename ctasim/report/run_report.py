@@ -341,6 +341,77 @@ def timing_section(summary: Mapping[str, Any]) -> list[Block]:
     return [Heading("Timing"), Table(["quantity", "value"], rows)]
 
 
+def dl1_section(summary: Mapping[str, Any]) -> list[Block]:
+    d = summary["dl1"]
+    rows = [
+        ["pass", fmt(d["pass_number"])],
+        ["array events", fmt(d["array_events"])],
+        ["telescope images", fmt(d["telescope_events"])],
+        ["images stored", fmt(d["images_stored"])],
+        ["image processing (s): calibration, cleaning, parameters", fmt(d["image_processing_s"])],
+        ["wall (s), incl. archive reading and DL1 writing", fmt(d["wall_s"])],
+        ["images/s end to end", fmt(d["images_per_s"])],
+    ]
+    return [Heading("DL1: calibrated images and image parameters"), Table(["quantity", "value"], rows)]
+
+
+# performance curves of the DL2 section: summary key, label, number format
+CURVES = (
+    ("angular_resolution_deg", "R68 (deg)", ".3f"),
+    ("energy_resolution", "dE/E", ".3f"),
+    ("energy_bias", "bias", "+.3f"),
+    ("roc_auc", "AUC", ".3f"),
+    ("trigger_efficiency", "trigger eff.", ".3f"),
+    ("effective_area_m2", "A_eff (m^2)", ".3g"),
+)
+
+
+def dl2_section(summary: Mapping[str, Any]) -> list[Block]:
+    d = summary["dl2"]
+    perf = d.get("performance", {})
+    curves = perf.get("curves", {})
+    site = perf.get("site", "north")
+    blocks: list[Block] = [
+        Heading("DL2: reconstruction quality"),
+        Para(
+            f"{fmt(d.get('valid_events'))} of {fmt(d.get('array_events'))} array events "
+            f"reconstructed; models {'trained on this run' if d.get('trained') else 'loaded'} "
+            f"({d.get('models')}); test events: {fmt(perf.get('counts', {}).get('test_gammas'))} "
+            f"gammas, {fmt(perf.get('counts', {}).get('test_protons'))} protons. Per true-energy "
+            f"bin, beside the published CTAO Prod5 {site.capitalize()} values "
+            f"({perf.get('reference', 'REFERENCE.md')}); bins with too few events are blank. "
+            "The toy's protons are easier to separate than real ones, so AUC is optimistic."
+        ),
+    ]
+    centers = perf.get("energy_center_tev", [])
+
+    def has_reference(curve: Mapping[str, Any]) -> bool:
+        return any(v is not None for v in curve.get(f"prod5_{site}") or [])
+
+    header = ["E (TeV)"]
+    for key, label, _ in CURVES:
+        if key in curves:
+            header += [label] + ([f"Prod5 {site[0].upper()}"] if has_reference(curves[key]) else [])
+    rows = []
+    for i, e in enumerate(centers):
+        row = [fmt(e, ".3g")]
+        for key, _, spec in CURVES:
+            if key not in curves:
+                continue
+            c = curves[key]
+            row.append(fmt(c["value"][i], spec))
+            if has_reference(c):
+                row.append(fmt(c[f"prod5_{site}"][i], spec))
+        if any(cell != fmt(None) for cell in row[1:]):
+            rows.append(row)
+    if rows:
+        blocks.append(Table(header, rows))
+    for path in d.get("plots", []):
+        name = Path(path).name
+        blocks.append(Image(name.removesuffix(".png").replace("_", " "), f"{PLOT_DIR}/{name}"))
+    return blocks
+
+
 def files_section(summary: Mapping[str, Any]) -> list[Block]:
     return [Heading("Files"), Bullets([f"`{f}`" for f in summary["files"]] or ["none"])]
 
@@ -371,6 +442,8 @@ SECTIONS: dict[str, Section] = {
     "rates": rates_section,
     "reduction": reduction_section,
     "timing": timing_section,
+    "dl1": dl1_section,
+    "dl2": dl2_section,
 }
 TRAILING_SECTIONS: dict[str, Section] = {"files": files_section}
 

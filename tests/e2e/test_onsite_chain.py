@@ -65,7 +65,12 @@ def test_dl0_files_verify_and_report_written(local_run):
 def test_pixel_selection_keeps_few_percent_and_reduces(local_run):
     _, summary = local_run
     red = summary["reduction"]
+    kept = red["kept_waveform_fraction"]["pixel_selection"]["fraction"]
+    assert 0.005 < kept < 0.10  # the seed material assumes ~3 % of pixels
+    assert red["kept_waveform_fraction"]["integrated"]["kept"] == 0
+    # integration + selection + compression: an order of magnitude at least, below the raw size
     assert red["overall"] > 10.0
+    assert red["variants"]["integrated"]["overall"] > red["variants"]["pixel_selection"]["overall"]
 
 
 def test_ray_equals_in_process_for_any_actor_count(local_run, ray_session, tmp_path):
