@@ -74,11 +74,9 @@ def _tailcuts_kernel(
                 p = core[k]
                 count = 0
                 for j in range(indptr[p], indptr[p + 1]):
-                    if img[indices[j]] >= picture:
-                        count += 1
-                if count >= min_neighbors:
-                    core[n_kept] = p
-                    n_kept += 1
+                    count += img[indices[j]] >= picture
+                core[n_kept] = p
+                n_kept += count >= min_neighbors
             n_core = n_kept
         for k in range(n_core):
             p = core[k]

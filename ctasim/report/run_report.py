@@ -345,9 +345,9 @@ def dl1_section(summary: Mapping[str, Any]) -> list[Block]:
     d = summary["dl1"]
     rows = [
         ["pass", fmt(d["pass_number"])],
-        ["array events", fmt(d["array_events"])],
-        ["telescope images", fmt(d["telescope_events"])],
-        ["images stored", fmt(d["images_stored"])],
+        ["array events", fmt(d["array_events"], ".0f")],
+        ["telescope images", fmt(d["telescope_events"], ".0f")],
+        ["images stored", fmt(d["images_stored"], ".0f")],
         ["image processing (s): calibration, cleaning, parameters", fmt(d["image_processing_s"])],
         ["wall (s), incl. archive reading and DL1 writing", fmt(d["wall_s"])],
         ["images/s end to end", fmt(d["images_per_s"])],
@@ -374,10 +374,10 @@ def dl2_section(summary: Mapping[str, Any]) -> list[Block]:
     blocks: list[Block] = [
         Heading("DL2: reconstruction quality"),
         Para(
-            f"{fmt(d.get('valid_events'))} of {fmt(d.get('array_events'))} array events "
+            f"{fmt(d.get('valid_events'), '.0f')} of {fmt(d.get('array_events'), '.0f')} array events "
             f"reconstructed; models {'trained on this run' if d.get('trained') else 'loaded'} "
-            f"({d.get('models')}); test events: {fmt(perf.get('counts', {}).get('test_gammas'))} "
-            f"gammas, {fmt(perf.get('counts', {}).get('test_protons'))} protons. Per true-energy "
+            f"({d.get('models')}); test events: {fmt(perf.get('counts', {}).get('test_gammas'), '.0f')} "
+            f"gammas, {fmt(perf.get('counts', {}).get('test_protons'), '.0f')} protons. Per true-energy "
             f"bin, beside the published CTAO Prod5 {site.capitalize()} values "
             f"({perf.get('reference', 'REFERENCE.md')}); bins with too few events are blank. "
             "The toy's protons are easier to separate than real ones, so AUC is optimistic."
