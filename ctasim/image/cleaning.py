@@ -54,39 +54,60 @@ def default_cleaning(camera_name: str) -> CleaningConfig:
 
 
 @njit(cache=True)
+def pixel_flags(n_pixels):
+    """Zeroed flag bytes for n_pixels, padded to whole words -> (words uint64, flags uint8 view).
+
+    Set ``flags[p]`` (0/1) for p < n_pixels, then ``flagged_pixels`` lists the set ones.
+    """
+    words = np.zeros((n_pixels + 7) // 8, np.uint64)
+    return words, words.view(np.uint8)
+
+
+@njit(cache=True)
+def flagged_pixels(words, flags, out):
+    """Indices of the set ``flags`` (ascending) into out -> their count; 8 flags per test."""
+    n = 0
+    for w in range(len(words)):
+        if words[w]:
+            for p in range(8 * w, 8 * w + 8):
+                out[n] = p
+                n += flags[p]
+    return n
+
+
+@njit(cache=True)
 def _tailcuts_kernel(
     images, indptr, indices, picture, boundary, min_neighbors, keep_isolated, masks
 ):
     n_images, n_pixels = images.shape
+    words, above_picture = pixel_flags(n_pixels)
     core = np.empty(n_pixels, np.int64)  # pixels in the picture
     for i in range(n_images):
         img = images[i]
         mask = masks[i]
-        n_core = 0
-        for p in range(n_pixels):
-            mask[p] = False
-            if img[p] >= picture:
-                core[n_core] = p
-                n_core += 1
+        mask[:] = False
+        for p in range(n_pixels):  # branch-free, vectorised
+            above_picture[p] = img[p] >= picture
+        n_core = flagged_pixels(words, above_picture, core)
         if min_neighbors > 0 and not keep_isolated:
             n_kept = 0
             for k in range(n_core):
                 p = core[k]
                 count = 0
                 for j in range(indptr[p], indptr[p + 1]):
-                    count += img[indices[j]] >= picture
+                    count += above_picture[indices[j]]
                 core[n_kept] = p
                 n_kept += count >= min_neighbors
             n_core = n_kept
         for k in range(n_core):
             p = core[k]
-            if keep_isolated:
-                mask[p] = True
+            keep = keep_isolated
             for j in range(indptr[p], indptr[p + 1]):
                 q = indices[j]
-                if img[q] >= boundary:  # boundary pixel next to the picture, and p has one
-                    mask[q] = True
-                    mask[p] = True
+                above_boundary = img[q] >= boundary  # next to the picture, and p has one
+                mask[q] |= above_boundary
+                keep |= above_boundary
+            mask[p] |= keep
 
 
 @njit(cache=True)
