@@ -27,7 +27,7 @@ from numba import njit
 
 from ..instrument.camera import CameraGeometry
 from ..instrument.telescope import TelescopeDescription
-from .cleaning import CleaningConfig, clean_images, default_cleaning
+from .cleaning import CleaningConfig, clean_images, default_cleaning, flagged_pixels, pixel_flags
 from .concentration import concentration
 from .hillas import hillas
 from .leakage import leakage
@@ -105,19 +105,21 @@ def _parameters_kernel(
     longi = np.empty(n_pixels)
     tt = np.empty(n_pixels)
     scratch = np.empty((4, n_pixels))
+    words, selected = pixel_flags(n_pixels)
     for i in range(n_images):
-        n = 0
-        total = 0.0
+        mask = masks[i]
         for p in range(n_pixels):
-            if masks[i, p]:
-                pix[n] = p
-                x[n] = lon[p]
-                y[n] = lat[p]
-                w[n] = images[i, p]
-                t[n] = peak_times[i, p]
-                width[n] = pix_width[p]
-                total += w[n]
-                n += 1
+            selected[p] = mask[p]
+        n = flagged_pixels(words, selected, pix)
+        total = 0.0
+        for k in range(n):
+            p = pix[k]
+            x[k] = lon[p]
+            y[k] = lat[p]
+            w[k] = images[i, p]
+            t[k] = peak_times[i, p]
+            width[k] = pix_width[p]
+            total += w[k]
         out_i[i, 0] = n
         out_i[i, 1] = n_islands(pix, n, indptr, indices, labels, stack)
         row = out_f[i]

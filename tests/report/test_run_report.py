@@ -108,3 +108,20 @@ def test_new_section_is_one_function(summary, monkeypatch):
     monkeypatch.setitem(R.SECTIONS, "alerts", lambda s: [R.Heading("Alerts"), R.Para("none")])
     md = R.to_markdown(R.render_blocks(summary | {"alerts": {"n": 0}}))
     assert "## Alerts\n\nnone" in md and md.index("## Alerts") < md.index("## Files")
+
+
+def test_dl2_section_sets_prod5_beside_measured_values():
+    curve = {"value": [0.2, None], "n_events": [50, 0], "prod5_north": [0.13, 0.058], "prod5_south": [0.15, 0.056]}
+    no_ref = {"value": [0.99, None], "n_events": [80, 0], "prod5_north": [None, None], "prod5_south": [None, None]}
+    summary = {"dl2": {
+        "valid_events": 120, "array_events": 200, "trained": True, "models": "m",
+        "performance": {"site": "north", "energy_center_tev": [0.1, 1.0],
+                        "counts": {"test_gammas": 60, "test_protons": 20},
+                        "curves": {"angular_resolution_deg": curve, "roc_auc": no_ref}},
+        "plots": [],
+    }}
+    md = R.to_markdown(R.dl2_section(summary))
+    assert "| E (TeV) | R68 (deg) | Prod5 N | AUC |" in md  # no reference column for AUC
+    assert "| 0.1 | 0.200 | 0.130 | 0.990 |" in md
+    assert "| 1 | n/a | 0.058 | n/a |" in md
+    assert "120 of 200 array events" in md
