@@ -7,10 +7,12 @@ rest).
 
 from __future__ import annotations
 
+import resource
 import time
 from dataclasses import dataclass
 
 import numpy as np
+import psutil
 
 from ctasim.instrument.subarray import SubarrayDescription
 from ctasim.sim.blocks import ShowerBlock, TelescopeEvents
@@ -66,6 +68,12 @@ class CameraActor:
             event_id=np.concatenate([e.event_id for e in parts]),
             trigger_time=np.concatenate([e.trigger_time for e in parts]),
         )
+
+    def memory(self) -> dict:
+        """This actor's process memory (MiB): resident now and peak, with the telescopes it hosts."""
+        peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        rss = psutil.Process().memory_info().rss
+        return {"tel_ids": self.tel_ids, "rss_mib": rss / 2**20, "peak_rss_mib": peak_kib / 1024}
 
     def readout(self, stream: str, block_index: int, decision) -> Readout:
         """Ship the events the central trigger accepted (``decision.accepted``: event ids per

@@ -154,6 +154,9 @@ class ActorGraph:
             bar.close()
         wall = time.perf_counter() - t0
         summary = b.get(b.call(a["monitor"], "summary", files, wall, self.backend_kind))
+        # in-process, every "actor" shares the driver's process: one figure for all
+        memory = b.get([b.call(cam, "memory") for cam in a["camera"]])
+        summary["timing"]["camera_actor_memory"] = memory if b.name == "ray" else memory[:1]
         return RunResult(self.run_dir, summary)
 
     def summary(self) -> dict:

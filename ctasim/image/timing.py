@@ -67,6 +67,37 @@ def _residuals(x, y, n, slope, intercept, keep, sq):
 
 
 @njit(cache=True)
+def _pivot(a, lo, hi, rank):
+    """A pivot near rank ``rank`` of a[lo:hi]: that quantile of 5 evenly spaced samples."""
+    last = hi - 1 - lo
+    s0 = a[lo]
+    s1 = a[lo + last // 4]
+    s2 = a[lo + last // 2]
+    s3 = a[lo + (3 * last) // 4]
+    s4 = a[hi - 1]
+    # sorting network for 5 values (9 compare-exchanges)
+    s0, s1 = min(s0, s1), max(s0, s1)
+    s3, s4 = min(s3, s4), max(s3, s4)
+    s2, s4 = min(s2, s4), max(s2, s4)
+    s2, s3 = min(s2, s3), max(s2, s3)
+    s1, s4 = min(s1, s4), max(s1, s4)
+    s0, s3 = min(s0, s3), max(s0, s3)
+    s0, s2 = min(s0, s2), max(s0, s2)
+    s1, s3 = min(s1, s3), max(s1, s3)
+    s1, s2 = min(s1, s2), max(s1, s2)
+    q = (4 * (rank - lo) + last // 2) // last
+    if q == 0:
+        return s0
+    if q == 1:
+        return s1
+    if q == 2:
+        return s2
+    if q == 3:
+        return s3
+    return s4
+
+
+@njit(cache=True)
 def _rank_value(a, b, n, rank):
     """Value of ascending rank ``rank`` among a[:n]; a and b are scratch (both overwritten).
 
@@ -76,10 +107,7 @@ def _rank_value(a, b, n, rank):
     lo = 0
     hi = n
     while hi - lo > 1:
-        u = a[lo]
-        v = a[(lo + hi) // 2]
-        w = a[hi - 1]
-        pivot = max(min(u, v), min(max(u, v), w))
+        pivot = _pivot(a, lo, hi, rank)
         i = lo
         j = hi - 1
         for p in range(lo, hi):

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..io.provenance import make_provenance, write_provenance_json
 from ..rates import SEED_REFERENCE
 from .plots import write_plots
@@ -338,6 +340,14 @@ def timing_section(summary: Mapping[str, Any]) -> list[Block]:
     rows += [
         [f"{stage} (s, summed over actors)", fmt(s)] for stage, s in t["stage_seconds"].items()
     ]
+    memory = t.get("camera_actor_memory") or []
+    if memory:
+        peaks = [m["peak_rss_mib"] for m in memory]
+        tels = sorted({len(m["tel_ids"]) for m in memory})
+        rows.append([
+            f"camera actor peak memory (MiB; {len(memory)} process(es), {'/'.join(map(str, tels))} telescope(s) each)",
+            f"median {fmt(float(np.median(peaks)), '.0f')}, max {fmt(max(peaks), '.0f')}",
+        ])
     return [Heading("Timing"), Table(["quantity", "value"], rows)]
 
 

@@ -59,6 +59,7 @@ for the whole layout.
 | `timing.array_events_per_s` | array events per wall second |
 | `timing.telescope_events_per_s` | read-out telescope events per wall second |
 | `timing.stage_seconds` | wall seconds per stage, summed over actors (s) |
+| `timing.camera_actor_memory` | per camera actor process: `tel_ids` it hosts, `rss_mib` at the end, `peak_rss_mib` (one entry in-process); added by the orchestrator |
 | `timing.stage_seconds_total` | sum of `timing.stage_seconds` (s) |
 | `files` | archive files written (paths) |
 
