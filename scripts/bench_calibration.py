@@ -20,19 +20,22 @@ from ctasim.dl0.extraction import resolve_settings
 from ctasim.dl0.reduction import VARIANTS, OnsiteReducer, ReductionConfig
 from ctasim.dl0.testing import ctapipe_subarray, synthetic_r1, toy_images
 from ctasim.instrument.config import load_subarray
+from ctasim.instrument.subarray import SubarrayDescription
+from ctasim.instrument.telescope import TelescopeDescription
+from ctasim.sim.blocks import TelescopeEvents
 
 LST_TYPE = "LST_LST_LSTCam"
 
 
-def _best_of(func, repeat: int) -> float:
-    """Shortest wall time (s) of ``repeat`` calls after one warm-up call."""
+def _block_times(func, repeat: int) -> np.ndarray:
+    """Wall times (s) of ``repeat`` calls after one warm-up call."""
     func()
-    best = np.inf
-    for _ in range(repeat):
+    times = np.empty(repeat)
+    for i in range(repeat):
         t0 = time.perf_counter()
         func()
-        best = min(best, time.perf_counter() - t0)
-    return best
+        times[i] = time.perf_counter() - t0
+    return times
 
 
 def _ctapipe_us_per_event(tel, waveforms: np.ndarray, gain: np.ndarray, n_events: int) -> float:
@@ -57,29 +60,47 @@ def _ctapipe_us_per_event(tel, waveforms: np.ndarray, gain: np.ndarray, n_events
     return float(np.median(times[1:]) * 1e6)
 
 
-def bench_calibration(n_events: int = 200, seed: int = 1) -> dict:
-    """Timings (µs per event, events/s) and compression factors on toy LST events."""
+def lst_events(
+    n_events: int, seed: int = 1
+) -> tuple[SubarrayDescription, TelescopeDescription, TelescopeEvents]:
+    """(north_alpha subarray, its first LST, toy R1 events of that LST)."""
     subarray = load_subarray("north_alpha")
     tel_id = int(subarray.tel_ids_of_type(LST_TYPE)[0])
     tel = subarray.tel(tel_id)
     rng = np.random.default_rng(seed)
     charge, times = toy_images(tel, n_events, rng)
-    events = synthetic_r1(tel, charge, times, rng, tel_id=tel_id)
+    return subarray, tel, synthetic_r1(tel, charge, times, rng, tel_id=tel_id)
+
+
+def bench_r1_to_dl1(tel: TelescopeDescription, events: TelescopeEvents, repeat: int = 5, n_ctapipe: int = 100) -> dict:
+    """µs per event of R1 -> (charge, peak time): ctasim's ``r1_to_dl1`` (best and median of
+    ``repeat`` block runs) for neighbor_peak (7/3) and local_peak, and ctapipe's
+    CameraCalibrator with NeighborPeakWindowSum (median over ``n_ctapipe`` events; None
+    without ctapipe)."""
+    n_events = len(events.waveform)
     result: dict = {"n_events": n_events, "camera": tel.camera_name,
                     "waveform_shape": list(events.waveform.shape[1:])}
-
     for method in ("neighbor_peak", "local_peak"):
         settings = resolve_settings(tel.camera_name, method, 7 if method == "neighbor_peak" else None,
                                     3 if method == "neighbor_peak" else None)
-        seconds = _best_of(lambda s=settings: r1_to_dl1(events.waveform, tel, s), 3)
-        result[f"ctasim_{method}_us_per_event"] = seconds / n_events * 1e6
+        times = _block_times(lambda s=settings: r1_to_dl1(events.waveform, tel, s), repeat) / n_events * 1e6
+        result[f"ctasim_{method}_us_per_event"] = float(times.min())
+        result[f"ctasim_{method}_median_us_per_event"] = float(np.median(times))
     wf, gain = calibrate_waveforms(events.waveform, tel.camera.readout)
     try:
-        result["ctapipe_neighbor_peak_us_per_event"] = _ctapipe_us_per_event(tel, wf, gain, min(n_events, 100))
+        result["ctapipe_neighbor_peak_us_per_event"] = _ctapipe_us_per_event(
+            tel, wf, gain, min(n_events, n_ctapipe))
         result["speedup_neighbor_peak"] = (result["ctapipe_neighbor_peak_us_per_event"]
                                            / result["ctasim_neighbor_peak_us_per_event"])
     except ImportError:
         result["ctapipe_neighbor_peak_us_per_event"] = None
+    return result
+
+
+def bench_calibration(n_events: int = 200, seed: int = 1) -> dict:
+    """Timings (µs per event, events/s) and compression factors on toy LST events."""
+    subarray, tel, events = lst_events(n_events, seed)
+    result = bench_r1_to_dl1(tel, events)
 
     reducer = {}
     for variant in VARIANTS + ("pixel_selection_window20",):

@@ -4,8 +4,11 @@ Each entry of ``SECTIONS`` is a function ``(args) -> list[Row]`` that builds its
 runs ctasim and the ctapipe reference on them and returns µs per unit of work; ``main`` prints all
 rows side by side. Add a section by writing such a function and appending it to ``SECTIONS``.
 
-    python scripts/bench_dl1.py [--sections image] [--n-images 500] [--repeat 10]
+    python scripts/bench_dl1.py [--sections image calibration stereo] [--n-images 500]
+        [--n-events 100] [--n-stereo 20000] [--n-stereo-ctapipe 200] [--repeat 10]
         [--repeat-reference 3] [--cpu 0]
+
+Targets (ctapipe / ctasim): image parameters >= 100x, calibration >= 10x, stereo >= 100x.
 """
 
 from __future__ import annotations
@@ -155,18 +158,66 @@ def bench_image(args: argparse.Namespace) -> list[Row]:
     ]
 
 
+def bench_calibration(args: argparse.Namespace) -> list[Row]:
+    """R1 -> charge + peak time on LST toy events (1855 pixels, 2 gains, 40 samples) vs
+    ctapipe's CameraCalibrator with NeighborPeakWindowSum (``bench_calibration.py``)."""
+    from bench_calibration import bench_r1_to_dl1, lst_events
+
+    _, tel, events = lst_events(args.n_events, args.seed)
+    r = bench_r1_to_dl1(tel, events, repeat=args.repeat, n_ctapipe=args.n_events)
+    ref = r["ctapipe_neighbor_peak_us_per_event"]
+    return [
+        Row(
+            "calib",
+            f"R1 -> charge + peak time, {method} (r1_to_dl1)",
+            r[f"ctasim_{method}_us_per_event"],
+            ref,
+            f"ctasim median {r[f'ctasim_{method}_median_us_per_event']:.1f} µs; "
+            f"ctapipe NeighborPeakWindowSum on gain-selected R1, median of {args.n_events} events",
+        )
+        for method in ("neighbor_peak", "local_peak")
+    ]
+
+
+def bench_stereo(args: argparse.Namespace) -> list[Row]:
+    """Stereo geometry (reconstruct_stereo) vs ctapipe's HillasReconstructor
+    (``bench_stereo.py``)."""
+    from bench_stereo import bench_stereo as run_stereo
+
+    r = run_stereo(n_events=args.n_stereo, n_ctapipe=args.n_stereo_ctapipe, repeats=args.repeat)
+    return [
+        Row(
+            "stereo",
+            "direction + core + h_max (HillasReconstructor)",
+            r["ctasim_us_per_event"],
+            r["ctapipe_us_per_event"],
+            f"{r['mean_telescopes_per_event']:.1f} tel/event; max direction diff "
+            f"{r['max_direction_diff_deg']:.1e} deg",
+        )
+    ]
+
+
 SECTIONS: dict[str, Callable[[argparse.Namespace], list[Row]]] = {
     "image": bench_image,
+    "calibration": bench_calibration,
+    "stereo": bench_stereo,
 }
+# required ratio reference / ctasim per section (as labelled in Row.section)
+TARGETS: dict[str, float] = {"image": 100.0, "calib": 10.0, "stereo": 100.0}
 
 
 def print_rows(rows: list[Row]) -> None:
     """Side-by-side table: µs/unit for ctasim and the reference, and their ratio."""
-    print(f"{'section':8} {'step':55} {'ctasim µs':>10} {'ctapipe µs':>11} {'ratio':>8}  note")
+    print(
+        f"{'section':8} {'step':55} {'ctasim µs':>10} {'ctapipe µs':>11} {'ratio':>8} "
+        f"{'target':>8}  note"
+    )
     for r in rows:
+        target = TARGETS[r.section]
+        verdict = "ok" if r.ratio >= target else "MISSED"
         print(
             f"{r.section:8} {r.step:55} {r.ctasim_us:10.2f} {r.reference_us:11.1f} "
-            f"{r.ratio:7.0f}x  {r.note}"
+            f"{r.ratio:7.1f}x {target:>5.0f}x {verdict:6}  {r.note}"
         )
 
 
@@ -174,6 +225,11 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sections", nargs="+", choices=list(SECTIONS), default=list(SECTIONS))
     parser.add_argument("--n-images", type=int, default=500)
+    parser.add_argument("--n-events", type=int, default=100, help="LST R1 events (calibration)")
+    parser.add_argument("--n-stereo", type=int, default=20_000, help="array events (stereo, ctasim)")
+    parser.add_argument(
+        "--n-stereo-ctapipe", type=int, default=200, help="array events (stereo, ctapipe)"
+    )
     parser.add_argument("--repeat", type=int, default=10, help="ctasim block runs, best kept")
     parser.add_argument(
         "--repeat-reference",
