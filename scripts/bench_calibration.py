@@ -18,7 +18,8 @@ import numpy as np
 from ctasim.dl0.calibration import calibrate_waveforms, r1_to_dl1
 from ctasim.dl0.extraction import resolve_settings
 from ctasim.dl0.reduction import VARIANTS, OnsiteReducer, ReductionConfig
-from ctasim.dl0.testing import ctapipe_subarray, synthetic_r1, toy_images
+from ctasim.ctapipe_compat import to_ctapipe_subarray
+from ctasim.dl0.testing import synthetic_r1, toy_images
 from ctasim.instrument.config import load_subarray
 from ctasim.instrument.subarray import SubarrayDescription
 from ctasim.instrument.telescope import TelescopeDescription
@@ -44,7 +45,7 @@ def _ctapipe_us_per_event(tel, waveforms: np.ndarray, gain: np.ndarray, n_events
     from ctapipe.containers import ArrayEventContainer, R1CameraContainer
     from ctapipe.image.extractor import NeighborPeakWindowSum
 
-    subarray = ctapipe_subarray(tel)
+    subarray = to_ctapipe_subarray(tel)
     calibrator = CameraCalibrator(subarray, image_extractor=NeighborPeakWindowSum(subarray))
     n_pix = waveforms.shape[1]
     times = []

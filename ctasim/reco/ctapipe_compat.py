@@ -1,15 +1,14 @@
 """Run ctapipe's HillasReconstructor on ctasim inputs, for validation and benchmarks.
 
-Requires ctapipe (a test dependency, not needed by the rest of ctasim). Builds the ctapipe
-instrument description by hand from a ctasim SubarrayDescription (no downloads) and one
-``ArrayEventContainer`` per event from a DL1 parameter table in telescope-frame units.
+Requires ctapipe (a test dependency, not needed by the rest of ctasim). The instrument comes from
+``ctasim.ctapipe_compat.to_ctapipe_subarray`` (re-exported here); one ``ArrayEventContainer`` per
+event is built from a DL1 parameter table in telescope-frame units.
 """
 
 from __future__ import annotations
 
 import astropy.units as u
 import numpy as np
-from astropy.coordinates import EarthLocation
 from ctapipe.containers import (
     ArrayEventContainer,
     HillasParametersContainer,
@@ -17,79 +16,13 @@ from ctapipe.containers import (
     LeakageContainer,
     MorphologyContainer,
 )
-from ctapipe.coordinates import CameraFrame
 from ctapipe.core import Component
-from ctapipe.instrument import (
-    CameraDescription,
-    CameraGeometry,
-    CameraReadout,
-    OpticsDescription,
-    ReflectorShape,
-    SizeType,
-    SubarrayDescription,
-    TelescopeDescription,
-)
+from ctapipe.instrument import SubarrayDescription
 from ctapipe.reco import HillasReconstructor
 from traitlets.config import Config
 
-from ctasim.instrument.subarray import SubarrayDescription as CtasimSubarray
-
+from ..ctapipe_compat import to_ctapipe_subarray  # noqa: F401  (re-exported for callers)
 from .stereo import DEFAULT_CUTS, StereoQualityCuts, group_events
-
-
-def to_ctapipe_subarray(subarray: CtasimSubarray) -> SubarrayDescription:
-    """ctapipe SubarrayDescription with the same positions, focal lengths and pixel layouts."""
-    descriptions = {}
-    for type_name, tel in subarray.telescope_types.items():
-        geom = tel.camera.geometry
-        focal = tel.optics.effective_focal_length * u.m
-        cam_geom = CameraGeometry(
-            name=tel.camera.name,
-            pix_id=np.arange(geom.n_pixels),
-            pix_x=geom.pix_x * u.m,
-            pix_y=geom.pix_y * u.m,
-            pix_area=geom.pix_area * u.m**2,
-            pix_type="hexagon" if geom.pix_type == "hexagon" else "square",
-            pix_rotation=geom.pix_rotation_deg * u.deg,
-            cam_rotation=geom.cam_rotation_deg * u.deg,
-            frame=CameraFrame(focal_length=focal),
-        )
-        ro = tel.camera.readout
-        readout = CameraReadout(
-            name=tel.camera.name,
-            sampling_rate=ro.sampling_rate_ghz * u.GHz,
-            reference_pulse_shape=np.atleast_2d(ro.reference_pulse()[0]),
-            reference_pulse_sample_width=0.1 * u.ns,
-            n_channels=ro.n_channels,
-            n_pixels=geom.n_pixels,
-            n_samples=ro.n_samples,
-        )
-        optics = OpticsDescription(
-            name=tel.optics.name,
-            size_type=SizeType(tel.tel_type),
-            n_mirrors=1,
-            equivalent_focal_length=tel.optics.equivalent_focal_length * u.m,
-            effective_focal_length=focal,
-            mirror_area=tel.optics.mirror_area * u.m**2,
-            n_mirror_tiles=1,
-            reflector_shape=ReflectorShape.UNKNOWN,
-        )
-        descriptions[type_name] = TelescopeDescription(
-            name=type_name,
-            optics=optics,
-            camera=CameraDescription(tel.camera.name, cam_geom, readout),
-        )
-    site = subarray.site
-    return SubarrayDescription(
-        name=subarray.name,
-        tel_positions={int(t): subarray.position(t) * u.m for t in subarray.tel_ids},
-        tel_descriptions={
-            int(t): descriptions[subarray.tel_type_names[i]] for i, t in enumerate(subarray.tel_ids)
-        },
-        reference_location=EarthLocation(
-            lon=site.lon_deg * u.deg, lat=site.lat_deg * u.deg, height=site.obs_level_m * u.m
-        ),
-    )
 
 
 def make_hillas_reconstructor(

@@ -73,7 +73,7 @@ def test_agrees_with_ctapipe(lst, method):
     pytest.importorskip("ctapipe")
     from ctapipe.image import extractor as ce
 
-    from ctasim.dl0.testing import ctapipe_subarray
+    from ctasim.ctapipe_compat import to_ctapipe_subarray
 
     classes = {"fixed_window": ce.FixedWindowSum, "local_peak": ce.LocalPeakWindowSum,
                "neighbor_peak": ce.NeighborPeakWindowSum}
@@ -86,7 +86,7 @@ def test_agrees_with_ctapipe(lst, method):
     settings = replace(resolve_settings("LSTCam", method, 7, 3), peak_index=16)
     ours, ours_t = extract_charge(wf, lst.camera.geometry, lst.camera.readout, settings=settings)
     kwargs = {"peak_index": 16} if method == "fixed_window" else {}
-    extractor = classes[method](ctapipe_subarray(lst), window_width=7, window_shift=3, **kwargs)
+    extractor = classes[method](to_ctapipe_subarray(lst), window_width=7, window_shift=3, **kwargs)
     n_pix = lst.camera.geometry.n_pixels
     for e in range(len(wf)):
         dl1 = extractor(wf[e][None], tel_id=1, selected_gain_channel=gain[e].astype(np.int64),

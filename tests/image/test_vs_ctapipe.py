@@ -73,10 +73,11 @@ def compared(request):
     from ctapipe.image import ImageProcessor
     from traitlets.config import Config
 
-    from ctasim.image.ctapipe_compat import to_ctapipe_subarray, toy_images
+    from ctasim.ctapipe_compat import to_ctapipe_subarray
+    from ctasim.image.ctapipe_compat import toy_images
 
     tel = load_telescope_types()[request.param]
-    subarray = to_ctapipe_subarray(tel)
+    subarray = to_ctapipe_subarray(tel, own_neighbors=True)
     cam_geom = subarray.tel[1].camera.geometry
     images, times = toy_images(cam_geom, N_IMAGES, np.random.default_rng(7))
     cleaning = default_cleaning(tel.camera_name)
