@@ -70,7 +70,7 @@ def flagged_pixels(words, flags, out):
     for w in range(len(words)):
         if words[w]:
             for p in range(8 * w, 8 * w + 8):
-                out[n] = p
+                out[np.uint64(n)] = p  # unsigned: no negative-index wraparound code
                 n += flags[p]
     return n
 
@@ -81,7 +81,8 @@ def _tailcuts_kernel(
 ):
     n_images, n_pixels = images.shape
     words, above_picture = pixel_flags(n_pixels)
-    core = np.empty(n_pixels, np.int64)  # pixels in the picture
+    core = np.empty(n_pixels, np.int64)  # pixels above the picture threshold
+    count_neighbors = min_neighbors > 0 and not keep_isolated
     for i in range(n_images):
         img = images[i]
         mask = masks[i]
@@ -89,21 +90,17 @@ def _tailcuts_kernel(
         for p in range(n_pixels):  # branch-free, vectorised
             above_picture[p] = img[p] >= picture
         n_core = flagged_pixels(words, above_picture, core)
-        if min_neighbors > 0 and not keep_isolated:
-            n_kept = 0
-            for k in range(n_core):
-                p = core[k]
-                count = 0
-                for j in range(indptr[p], indptr[p + 1]):
-                    count += above_picture[indices[j]]
-                core[n_kept] = p
-                n_kept += count >= min_neighbors
-            n_core = n_kept
         for k in range(n_core):
             p = core[k]
+            if count_neighbors:  # in the picture only with enough picture neighbours
+                count = 0
+                for j in range(indptr[p], indptr[p + 1]):
+                    count += above_picture[np.uint64(indices[j])]  # unsigned: no wraparound
+                if count < min_neighbors:
+                    continue
             keep = keep_isolated
             for j in range(indptr[p], indptr[p + 1]):
-                q = indices[j]
+                q = np.uint64(indices[j])
                 above_boundary = img[q] >= boundary  # next to the picture, and p has one
                 mask[q] |= above_boundary
                 keep |= above_boundary

@@ -34,14 +34,14 @@ def n_islands(
         labels[p] = count
         stack[0] = p
         top = 1
-        while top > 0:
+        while top > 0:  # unsigned indices: no negative-index wraparound code
             top -= 1
-            q = stack[top]
-            for j in range(indptr[q], indptr[q + 1]):
-                r = indices[j]
+            q = np.uint64(stack[np.uint64(top)])
+            for j in range(np.uint64(indptr[q]), np.uint64(indptr[q + np.uint64(1)])):
+                r = np.uint64(indices[j])
                 if labels[r] == -1:
                     labels[r] = count
-                    stack[top] = r
+                    stack[np.uint64(top)] = r
                     top += 1
     for k in range(n):
         labels[pix[k]] = 0

@@ -33,7 +33,7 @@ from .hillas import hillas
 from .leakage import leakage
 from .morphology import n_islands
 from .pixels import telescope_pixels
-from .timing import timing
+from .timing import timing, timing_workspace
 
 FLOAT_COLUMNS = (
     "hillas_intensity",
@@ -102,9 +102,7 @@ def _parameters_kernel(
     width = np.empty(n_pixels)
     labels = np.zeros(n_pixels, np.int32)
     stack = np.empty(n_pixels, np.int64)
-    longi = np.empty(n_pixels)
-    tt = np.empty(n_pixels)
-    scratch = np.empty((4, n_pixels))
+    work = timing_workspace(n_pixels)
     words, selected = pixel_flags(n_pixels)
     for i in range(n_images):
         mask = masks[i]
@@ -113,7 +111,7 @@ def _parameters_kernel(
         n = flagged_pixels(words, selected, pix)
         total = 0.0
         for k in range(n):
-            p = pix[k]
+            p = np.uint64(pix[k])  # unsigned: no negative-index wraparound code
             x[k] = lon[p]
             y[k] = lat[p]
             w[k] = images[i, p]
@@ -142,22 +140,7 @@ def _parameters_kernel(
         row[14], row[15], row[16] = concentration(
             x, y, w, width, n, size, cog_x, cog_y, length, wid, psi
         )
-        row[17], row[18], row[19] = timing(
-            x,
-            y,
-            t,
-            n,
-            cog_x,
-            cog_y,
-            psi,
-            rng,
-            longi,
-            tt,
-            scratch[0],
-            scratch[1],
-            scratch[2],
-            scratch[3],
-        )
+        row[17], row[18], row[19] = timing(x, y, t, n, cog_x, cog_y, psi, rng, work)
 
 
 def image_parameters(

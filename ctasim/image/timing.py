@@ -51,6 +51,15 @@ def _fit_pair(x, y, a, b):
 
 
 @njit(cache=True)
+def _squared_residuals(x, y, n, slope, intercept, sq, copy):
+    """Squared residuals of the line into sq and copy (branch-free, vectorised)."""
+    for p in range(n):
+        r = y[p] - (x[p] * slope + intercept)
+        sq[p] = r * r
+        copy[p] = r * r
+
+
+@njit(cache=True)
 def _residuals(x, y, n, slope, intercept, keep, sq):
     """Squared residuals of the line into sq -> (sum, max over keep == 1, min over keep == 0)."""
     rss = 0.0
@@ -67,54 +76,31 @@ def _residuals(x, y, n, slope, intercept, keep, sq):
 
 
 @njit(cache=True)
-def _pivot(a, lo, hi, rank):
-    """A pivot near rank ``rank`` of a[lo:hi]: that quantile of 5 evenly spaced samples."""
-    last = hi - 1 - lo
-    s0 = a[lo]
-    s1 = a[lo + last // 4]
-    s2 = a[lo + last // 2]
-    s3 = a[lo + (3 * last) // 4]
-    s4 = a[hi - 1]
-    # sorting network for 5 values (9 compare-exchanges)
-    s0, s1 = min(s0, s1), max(s0, s1)
-    s3, s4 = min(s3, s4), max(s3, s4)
-    s2, s4 = min(s2, s4), max(s2, s4)
-    s2, s3 = min(s2, s3), max(s2, s3)
-    s1, s4 = min(s1, s4), max(s1, s4)
-    s0, s3 = min(s0, s3), max(s0, s3)
-    s0, s2 = min(s0, s2), max(s0, s2)
-    s1, s3 = min(s1, s3), max(s1, s3)
-    s1, s2 = min(s1, s2), max(s1, s2)
-    q = (4 * (rank - lo) + last // 2) // last
-    if q == 0:
-        return s0
-    if q == 1:
-        return s1
-    if q == 2:
-        return s2
-    if q == 3:
-        return s3
-    return s4
-
-
-@njit(cache=True)
-def _rank_value(a, b, n, rank):
-    """Value of ascending rank ``rank`` among a[:n]; a and b are scratch (both overwritten).
+def _rank_value(bufs, n, rank):
+    """Value of ascending rank ``rank`` among bufs[0, :n]; bufs [2, >= n] is overwritten.
 
     Quickselect with a branch-free partition (each value written to both ends, one end
     advanced) and median-of-three pivots: comparisons on residuals mispredict as branches.
+    The two rows take turns as source and destination (indexed, not swapped as array views:
+    that would cost reference counting per pass); unsigned store indices spare numba's
+    negative-index wraparound.
     """
+    src = 0
     lo = 0
     hi = n
     while hi - lo > 1:
-        pivot = _pivot(a, lo, hi, rank)
+        dst = 1 - src
+        u = bufs[src, lo]
+        v = bufs[src, (lo + hi) // 2]
+        w = bufs[src, hi - 1]
+        pivot = max(min(u, v), min(max(u, v), w))
         i = lo
         j = hi - 1
-        for p in range(lo, hi):
-            value = a[p]
+        for p in range(np.uint64(lo), np.uint64(hi)):
+            value = bufs[src, p]
             below = value < pivot
-            b[i] = value
-            b[j] = value
+            bufs[dst, np.uint64(i)] = value
+            bufs[dst, np.uint64(j)] = value
             i += below
             j -= not below
         if rank < i:
@@ -124,36 +110,36 @@ def _rank_value(a, b, n, rank):
         else:  # pivot is the smallest value here: step over the values equal to it
             i = lo
             j = hi - 1
-            for p in range(lo, hi):
-                value = b[p]
+            for p in range(np.uint64(lo), np.uint64(hi)):
+                value = bufs[dst, p]
                 above = value > pivot
-                a[i] = value
-                a[j] = value
+                bufs[src, np.uint64(i)] = value
+                bufs[src, np.uint64(j)] = value
                 i += not above
                 j -= above
             if rank < i:
                 return pivot
             lo = i
             continue
-        a, b = b, a
-    return a[lo]
+        src = dst
+    return bufs[src, lo]
 
 
 @njit(cache=True)
-def _kth_residual(sq, n, k, lo, hi, buf_a, buf_b):
-    """k-th smallest (1-based) of sq[:n], known to lie in [lo, hi] (lo = 0, hi = inf: anywhere).
+def _kth_residual(sq, n, k, lo, hi, bufs):
+    """k-th smallest (1-based) of sq[:n], known to lie in [lo, hi].
 
-    Only the values in [lo, hi] go to the selection; after a C-step that is the few points
-    near the trimming boundary.
+    Only the values in [lo, hi] go to the selection (scratch ``bufs`` [2, >= n]); after a
+    C-step that is the few points near the trimming boundary.
     """
     below = 0
     n_between = 0
     for p in range(n):
         v = sq[p]
         below += v < lo
-        buf_a[n_between] = v
+        bufs[0, np.uint64(n_between)] = v
         n_between += (v >= lo) & (v <= hi)
-    return _rank_value(buf_a, buf_b, n_between, k - 1 - below)
+    return _rank_value(bufs, n_between, k - 1 - below)
 
 
 @njit(cache=True)
@@ -169,6 +155,7 @@ def _fit_smallest(x, y, sq, n, k, threshold, keep):
     sxx = 0.0
     sxy = 0.0
     kept = 0
+    first_tie = n
     for p in range(n):
         f = 1.0 if sq[p] < threshold else 0.0
         keep[p] = f
@@ -177,7 +164,8 @@ def _fit_smallest(x, y, sq, n, k, threshold, keep):
         sy += f * y[p]
         sxx += f * x[p] * x[p]
         sxy += f * x[p] * y[p]
-    for p in range(n):
+        first_tie = min(first_tie, p if sq[p] == threshold else n)
+    for p in range(first_tie, n):
         if kept == k:
             break
         if sq[p] == threshold:
@@ -194,10 +182,27 @@ def _fit_smallest(x, y, sq, n, k, threshold, keep):
 
 
 @njit(cache=True)
-def lts_line(x, y, n, rng, sq, keep, buf_a, buf_b):
+def timing_workspace(n_pixels):
+    """Scratch buffers of ``timing`` / ``lts_line`` for up to n_pixels points, reused per image.
+
+    (points float [6, n_pixels], seen lines float [S * I, 2], their iterations left and starts
+    int [S * I], start results float [S, 3]) with S starts of at most I C-steps.
+    """
+    n_lines = LTS_SAMPLES * LTS_MAX_ITERATIONS
+    return (
+        np.empty((6, n_pixels)),
+        np.empty((n_lines, 2)),
+        np.empty(n_lines, np.int64),
+        np.empty(n_lines, np.int64),
+        np.empty((LTS_SAMPLES, 3)),
+    )
+
+
+@njit(cache=True)
+def lts_line(x, y, n, rng, work):
     """LTS line through ``x[:n], y[:n]`` (finite) -> (slope, intercept); NaN if n < 2.
 
-    ``sq``, ``keep``, ``buf_a``, ``buf_b`` are float scratch buffers of at least n elements.
+    ``work`` is a ``timing_workspace`` for at least n points (its rows 0 and 1 are not used).
     The next trimmed subset depends on the current line only, so a start whose line equals a
     line met by an earlier start follows that start's path: it takes its result without
     re-running the C-steps, when it would reach it within the iteration limit.
@@ -210,10 +215,10 @@ def lts_line(x, y, n, rng, sq, keep, buf_a, buf_b):
     best_error = np.inf
     # lines met by earlier starts: (slope, intercept), iterations left to that start's result
     # (-1: no known continuation) and the start they belong to
-    seen = np.empty((LTS_SAMPLES * LTS_MAX_ITERATIONS, 2))
-    seen_left = np.empty(LTS_SAMPLES * LTS_MAX_ITERATIONS, np.int64)
-    seen_start = np.empty(LTS_SAMPLES * LTS_MAX_ITERATIONS, np.int64)
-    results = np.empty((LTS_SAMPLES, 3))
+    points, seen, seen_left, seen_start, results = work
+    sq = points[2]
+    keep = points[3]
+    bufs = points[4:]
     n_seen = 0
     for start in range(LTS_SAMPLES):
         # two distinct random points, drawn as ctapipe.fitting.choose_two_without_replacement
@@ -228,12 +233,10 @@ def lts_line(x, y, n, rng, sq, keep, buf_a, buf_b):
         if np.isnan(slope) or k < 2:  # no line, or a trimmed subset of one point (ctapipe: NaN)
             error = np.nan
         else:
-            keep[:n] = 0.0
-            _residuals(x, y, n, slope, intercept, keep, sq)
-            max_kept = np.inf  # the first trimmed subset is selected among all points
-            min_dropped = 0.0
+            # the first trimmed subset is selected among all points
+            _squared_residuals(x, y, n, slope, intercept, sq, bufs[0])
+            threshold = _rank_value(bufs, n, k - 1)
             for it in range(LTS_MAX_ITERATIONS):
-                threshold = _kth_residual(sq, n, k, min_dropped, max_kept, buf_a, buf_b)
                 new_slope, new_intercept = _fit_smallest(x, y, sq, n, k, threshold, keep)
                 if np.isnan(new_slope):
                     error = np.nan
@@ -272,6 +275,7 @@ def lts_line(x, y, n, rng, sq, keep, buf_a, buf_b):
                     slope, intercept, error = results[seen_start[merged]]
                     end = it + seen_left[merged]
                     break
+                threshold = _kth_residual(sq, n, k, min_dropped, max_kept, bufs)
         for q in range(first, n_seen):
             seen_left[q] = end - (q - first) if end >= 0 else -1
         if end >= 0 and not fixed_point:  # met again, the result itself has no known continuation
@@ -287,12 +291,14 @@ def lts_line(x, y, n, rng, sq, keep, buf_a, buf_b):
 
 
 @njit(cache=True)
-def timing(x, y, t, n, cog_x, cog_y, psi, rng, longi, tt, sq, keep, buf_a, buf_b):
+def timing(x, y, t, n, cog_x, cog_y, psi, rng, work):
     """Peak times ``t[:n]`` (ns) of pixels ``x[:n], y[:n]`` (deg) against the shower axis.
 
-    Returns (slope ns/deg, intercept ns, deviation ns). ``longi``, ``tt``, ``sq``, ``keep``,
-    ``buf_a``, ``buf_b`` are float scratch buffers of at least n elements.
+    Returns (slope ns/deg, intercept ns, deviation ns). ``work`` is a ``timing_workspace`` for
+    at least n points.
     """
+    longi = work[0][0]
+    tt = work[0][1]
     c = np.cos(psi)
     s = np.sin(psi)
     m = 0
@@ -303,7 +309,7 @@ def timing(x, y, t, n, cog_x, cog_y, psi, rng, longi, tt, sq, keep, buf_a, buf_b
             longi[m] = lk
             tt[m] = tk
             m += 1
-    slope, intercept = lts_line(longi, tt, m, rng, sq, keep, buf_a, buf_b)
+    slope, intercept = lts_line(longi, tt, m, rng, work)
     ss = 0.0
     for k in range(n):
         r = t[k] - ((x[k] - cog_x) * c + (y[k] - cog_y) * s) * slope - intercept
