@@ -21,7 +21,7 @@ from ctasim.accounting import (
     TELESCOPE_EVENTS_ARCHIVED,
     TELESCOPE_EVENTS_REDUCED,
 )
-from ctasim.array_trigger import TRIGGER_UNITS, TELESCOPE_TRIGGER_UNITS
+from ctasim.array_trigger import TELESCOPE_TRIGGER_UNITS, TRIGGER_UNITS
 from ctasim.instrument.subarray import SubarrayDescription
 from ctasim.io import paths
 from ctasim.io.archive import DL0ArchiveWriter

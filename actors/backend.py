@@ -10,7 +10,8 @@ callee, the in-process backend passes values through. So one orchestration code 
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
 class LocalBackend:

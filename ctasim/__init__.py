@@ -7,4 +7,4 @@ the Ray layer lives in the sibling package ``actors``.
 __version__ = "0.1.0"
 DATA_MODEL_VERSION = "1.0"
 
-__all__ = ["__version__", "DATA_MODEL_VERSION"]
+__all__ = ["DATA_MODEL_VERSION", "__version__"]

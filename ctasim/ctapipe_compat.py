@@ -12,9 +12,16 @@ import astropy.units as u
 import numpy as np
 from astropy.coordinates import EarthLocation
 from ctapipe.coordinates import CameraFrame
-from ctapipe.instrument import CameraDescription, CameraReadout, OpticsDescription, PixelShape
+from ctapipe.instrument import (
+    CameraDescription,
+    CameraReadout,
+    OpticsDescription,
+    PixelShape,
+    ReflectorShape,
+    SizeType,
+    SubarrayDescription,
+)
 from ctapipe.instrument import CameraGeometry as CtapipeGeometry
-from ctapipe.instrument import ReflectorShape, SizeType, SubarrayDescription
 from ctapipe.instrument import TelescopeDescription as CtapipeTelescope
 from scipy.sparse import csr_array
 

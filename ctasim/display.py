@@ -32,7 +32,7 @@ def _find_event(run_dir: Path, event_id: int | None, tel_id: int | None):
                     rows = np.flatnonzero(cols["event_id"] == event_id) if event_id is not None else None
                     if rows is not None and rows.size == 0:
                         continue
-                    image, peak_time = calibrate_dl0(cols, subarray.tel(tid))
+                    image, _ = calibrate_dl0(cols, subarray.tel(tid))
                     row = int(rows[0]) if rows is not None else int(np.argmax(image.sum(axis=1)))
                     size = float(image[row].sum())
                     if best is None or (event_id is None and size > best[0]):

@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .dl0.codecs import CODECS
 from .dl0.reduction import ReductionConfig as LibraryReductionConfig
 from .errors import ConfigError
-from .io.provenance import scenario_hash
 from .instrument.config import available_layouts, layout_path, read_yaml
+from .io.provenance import scenario_hash
 from .sim.source import Population
 
 
@@ -52,7 +52,7 @@ class Spectrum(_Model):
     index: float | None = Field(None, lt=0.0, description="power-law index (dN/dE ~ E^index), default -2")
 
     @model_validator(mode="after")
-    def _index_only_for_power_law(self) -> "Spectrum":
+    def _index_only_for_power_law(self) -> Spectrum:
         if self.type != "power_law" and self.index is not None:
             raise ValueError(f"no index for spectrum type {self.type} (only power_law takes one)")
         return self
@@ -79,7 +79,7 @@ class ParticleConfig(_Model):
     rate_hz: float = Field(1000.0, gt=0.0, description="arrival rate of simulated showers")
 
     @model_validator(mode="after")
-    def _energy_range(self) -> "ParticleConfig":
+    def _energy_range(self) -> ParticleConfig:
         if self.energy_max_tev <= self.energy_min_tev:
             raise ValueError(f"energy_max_tev ({self.energy_max_tev}) above energy_min_tev ({self.energy_min_tev})")
         return self
@@ -170,7 +170,7 @@ class Scenario(_Model):
     offline: OfflineConfig = OfflineConfig()
 
     @model_validator(mode="after")
-    def _unique_names(self) -> "Scenario":
+    def _unique_names(self) -> Scenario:
         names = [p.name for p in self.particles]
         if len(set(names)) != len(names):
             raise ValueError(f"unique particle names, got {names}")

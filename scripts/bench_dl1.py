@@ -76,8 +76,8 @@ def bench_image(args: argparse.Namespace) -> list[Row]:
     from ctapipe.image import tailcuts_clean as ctapipe_tailcuts
     from traitlets.config import Config
 
-    from ctasim.image import default_cleaning, image_parameters, process_images, tailcuts_clean
     from ctasim.ctapipe_compat import to_ctapipe_subarray
+    from ctasim.image import default_cleaning, image_parameters, process_images, tailcuts_clean
     from ctasim.image.ctapipe_compat import toy_images
 
     tel = load_telescope_types()["LST_LST_LSTCam"]

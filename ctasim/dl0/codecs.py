@@ -7,7 +7,7 @@ stores the bytes as they are.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import blosc2
 import numpy as np

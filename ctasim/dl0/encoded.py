@@ -37,11 +37,11 @@ class EncodedBlock:
 
     @classmethod
     def encode(cls, stream: str, obs_id: int, tel_id: int, block_index: int, codec: str,
-               columns: dict[str, np.ndarray], attrs: dict | None = None) -> "EncodedBlock":
+               columns: dict[str, np.ndarray], attrs: dict | None = None) -> EncodedBlock:
         """Compress every column with ``codec`` (event_id is required to count events)."""
         return cls(
             stream=stream, obs_id=int(obs_id), tel_id=int(tel_id), block_index=int(block_index),
-            n_events=int(len(columns["event_id"])), codec=codecs.check_codec(codec),
+            n_events=len(columns["event_id"]), codec=codecs.check_codec(codec),
             payload={k: codecs.encode(codec, v) for k, v in columns.items()},
             dtypes={k: np.asarray(v).dtype.str for k, v in columns.items()},
             shapes={k: tuple(np.shape(v)) for k, v in columns.items()},

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-
 TOY_TIME_INTERCEPT_NS = 20.0
 TOY_TIME_JITTER_NS = 0.5
 

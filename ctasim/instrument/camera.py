@@ -34,7 +34,7 @@ class CameraGeometry:
     cam_rotation_deg: float = 0.0
     neighbors_indptr: np.ndarray = field(repr=False, default=None)
     neighbors_indices: np.ndarray = field(repr=False, default=None)
-    lookup: "PixelLookup" = field(repr=False, default=None)
+    lookup: PixelLookup = field(repr=False, default=None)
 
     @property
     def n_pixels(self) -> int:

@@ -54,7 +54,7 @@ class _Section:
     def _key(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
 
-    def section(self, key: str) -> "_Section":
+    def section(self, key: str) -> _Section:
         return _Section(self.data.get(key), self.source, self._key(key))
 
     def number(self, key: str, sign: str = "positive", default: float | None = None) -> float:

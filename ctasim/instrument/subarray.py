@@ -57,7 +57,7 @@ class SubarrayDescription:
         """Size class (LST/MST/SST) of every telescope, in layout order."""
         return np.array([self.telescope_types[t].tel_type for t in self.tel_type_names])
 
-    def select(self, tel_ids) -> "SubarrayDescription":
+    def select(self, tel_ids) -> SubarrayDescription:
         """A subarray holding only the given telescope ids (in layout order)."""
         keep = np.isin(self.tel_ids, np.asarray(tel_ids))
         return SubarrayDescription(

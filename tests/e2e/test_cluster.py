@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from chain_helpers import dl0_digest, tiny_scenario
 
 from actors.orchestrator import ActorGraph, run_scenario
-
-from chain_helpers import dl0_digest, tiny_scenario
 
 pytestmark = pytest.mark.e2e
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from chain_helpers import dl0_digest, tiny_scenario
 
 from actors.orchestrator import ActorGraph, run_scenario
 from ctasim.io.archive import verify_archive
-
-from chain_helpers import dl0_digest, tiny_scenario
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +32,7 @@ def ray_session():
 
 
 def test_accounting_closes_exactly(local_run):
-    run_dir, summary = local_run
+    _, summary = local_run
     acc = summary["accounting"]
     assert acc["closed"] is True
     total = {k: v["total"] for k, v in acc["stages"].items()}

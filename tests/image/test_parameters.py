@@ -103,7 +103,7 @@ def test_row_with_time_gradient_and_outlier():
     px = telescope_pixels(GEOM, F)
     times = {p: 5.0 + 3.0 * px.fov_lat[p] for p in ROW}
     times[15] += 20.0  # one late pixel: trimmed away by the LTS fit
-    p = _params({q: 1.0 for q in ROW}, times)
+    p = _params(dict.fromkeys(ROW, 1.0), times)
     assert p["hillas_length"] == pytest.approx(np.sqrt(2.0) * PITCH_DEG, rel=1e-9)
     assert p["hillas_kurtosis"] == pytest.approx(1.7, rel=1e-9)
     assert p["hillas_width"] == 0.0

@@ -97,7 +97,7 @@ def test_killed_writer_leaves_no_final_file(tmp_path, subarray):
     """)
     subprocess.run([sys.executable, "-c", code], check=False)
     assert not path.exists() and temporary_path(path).exists()
-    with pytest.raises(DataFileError, match="killed.h5.tmp"):
+    with pytest.raises(DataFileError, match=r"killed\.h5\.tmp"):
         DL0ArchiveReader(temporary_path(path))
 
 
