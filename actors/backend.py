@@ -19,7 +19,8 @@ class LocalBackend:
 
     name = "local"
 
-    def create(self, cls: type, *args: Any, spread_index: int | None = None, **kwargs: Any) -> Any:
+    def create(self, cls: type, *args: Any, spread_index: int | None = None, out_of_order: bool = False,
+               **kwargs: Any) -> Any:
         return cls(*args, **kwargs)
 
     def call(self, actor: Any, method: str, *args: Any, num_returns: int = 1) -> Any:
@@ -63,9 +64,12 @@ class RayBackend:
                 runtime_env=None,
             )
 
-    def create(self, cls: type, *args: Any, spread_index: int | None = None, **kwargs: Any) -> Any:
-        """Start ``cls`` as an actor; with ``spread_index`` k, pin it to the k-th alive node (mod n)."""
-        options: dict[str, Any] = {"num_cpus": 0}
+    def create(self, cls: type, *args: Any, spread_index: int | None = None, out_of_order: bool = False,
+               **kwargs: Any) -> Any:
+        """Start ``cls`` as an actor; with ``spread_index`` k, pin it to the k-th alive node (mod n);
+        ``out_of_order`` lets a call whose arguments are ready run before earlier ones still waiting
+        (a camera simulates the next block while the previous one waits for the trigger decision)."""
+        options: dict[str, Any] = {"num_cpus": 0, "allow_out_of_order_execution": out_of_order}
         if spread_index is not None:
             from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 

@@ -92,7 +92,8 @@ class ActorGraph:
         }
         buffered = sc.execution.max_blocks_in_flight + 1
         self.actors["camera"] = [
-            b.create(self.classes["camera"], subarray, group, pointing, sc.seed, buffered, spread_index=i)
+            b.create(self.classes["camera"], subarray, group, pointing, sc.seed, buffered, spread_index=i,
+                     out_of_order=True)
             for i, group in enumerate(self.camera_groups())
         ]
         self.actors["central_trigger"] = b.create(

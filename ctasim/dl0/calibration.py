@@ -16,7 +16,8 @@ from numba import njit
 
 from ..instrument.telescope import CameraReadout, TelescopeDescription
 from ..sim.blocks import TelescopeEvents
-from .extraction import ExtractionSettings, _extract_event, extraction_arrays, resolve_settings
+from .extraction import (_FIXED, _NEIGHBOR, ExtractionSettings, _argmax, _window, extraction_arrays,
+                         resolve_settings)
 
 # ctapipe_io_lst selects the low gain above 3500 counts of the 12-bit high gain: the same
 # fraction of full scale for every camera here
@@ -63,18 +64,70 @@ def _calibrate_block(adc, threshold, pedestal, scale, out, gain):
         _calibrate_event(adc[e], threshold, pedestal, scale, out[e], gain[e])
 
 
+@njit(cache=True, fastmath={"nnan", "ninf", "nsz"})
+def _first_argmax(trace):
+    """Index of the first maximum of a float32 trace (as np.argmax for NaN-free traces): the
+    maximum by a vectorised reduction, then the smallest index holding it."""
+    n = trace.size
+    best = trace[0]
+    for k in range(1, n):
+        v = trace[k]
+        best = v if v > best else best
+    index = n
+    for k in range(n):
+        index = min(index, k if trace[k] == best else n)
+    return index
+
+
 @njit(cache=True)
 def _calibrate_extract_block(adc, threshold, pedestal, scale, method, width, shift, fixed_peak,
                              local_weight, indptr, indices, sample_width_ns, correction,
                              charge, peak_time, gain):
-    """R1 -> (charge, peak_time, gain) event by event through a per-event scratch waveform."""
-    n, _, n_pix, n_s = adc.shape
+    """R1 -> (charge, peak_time, gain) event by event through a per-event scratch waveform
+    (pixel-major, allocated once per block); every inner loop runs over contiguous samples."""
+    n, n_channels, n_pix, n_s = adc.shape
     scratch = np.empty((n_pix, n_s), np.float32)
     trace = np.empty(n_s, np.float32)
+    ped = np.float32(pedestal)
+    sc0 = np.float32(scale[0])
+    sc1 = np.float32(scale[n_channels - 1])
+    w = np.float32(local_weight)
     for e in range(n):
-        _calibrate_event(adc[e], threshold, pedestal, scale, scratch, gain[e])
-        _extract_event(scratch, method, width, shift, fixed_peak, local_weight, indptr, indices,
-                       sample_width_ns, correction, charge[e], peak_time[e], trace)
+        ev = adc[e]
+        ge = gain[e]
+        qe = charge[e]
+        te = peak_time[e]
+        for p in range(n_pix):
+            high = ev[0, p]
+            top = high[0]
+            for k in range(1, n_s):
+                v = high[k]
+                top = v if v > top else top
+            low = n_channels > 1 and top > threshold
+            ge[p] = LOW_GAIN if low else HIGH_GAIN
+            src = ev[n_channels - 1, p] if low else high
+            sc = sc1 if low else sc0
+            out = scratch[p]
+            for k in range(n_s):
+                out[k] = (np.float32(src[k]) - ped) * sc
+            if method != _NEIGHBOR:
+                peak = fixed_peak if method == _FIXED else _argmax(out)
+                q, t = _window(out, peak, width, shift, sample_width_ns, correction)
+                qe[p] = q
+                te[p] = t
+        if method == _NEIGHBOR:
+            for p in range(n_pix):
+                own = scratch[p]
+                for k in range(n_s):
+                    trace[k] = own[k] * w
+                for j in range(indptr[p], indptr[p + 1]):
+                    nb = scratch[indices[j]]
+                    for k in range(n_s):
+                        trace[k] += nb[k]
+                peak = _argmax(trace)
+                q, t = _window(own, peak, width, shift, sample_width_ns, correction)
+                qe[p] = q
+                te[p] = t
 
 
 @njit(cache=True)
