@@ -16,8 +16,9 @@ from numba import njit
 
 from ..instrument.telescope import CameraReadout, TelescopeDescription
 from ..sim.blocks import TelescopeEvents
-from .extraction import (_FIXED, _NEIGHBOR, ExtractionSettings, _argmax, _window, extraction_arrays,
-                         resolve_settings)
+from ._simd import LANES, add_into, block_argmax, block_max, scaled_copy, to_pe
+from .extraction import (_FIXED, _NEIGHBOR, ExtractionSettings, _extract_event, _window,
+                         extraction_arrays, resolve_settings)
 
 # ctapipe_io_lst selects the low gain above 3500 counts of the 12-bit high gain: the same
 # fraction of full scale for every camera here
@@ -64,30 +65,53 @@ def _calibrate_block(adc, threshold, pedestal, scale, out, gain):
         _calibrate_event(adc[e], threshold, pedestal, scale, out[e], gain[e])
 
 
-@njit(cache=True, fastmath={"nnan", "ninf", "nsz"})
-def _first_argmax(trace):
-    """Index of the first maximum of a float32 trace (as np.argmax for NaN-free traces): the
-    maximum by a vectorised reduction, then the smallest index holding it."""
-    n = trace.size
-    best = trace[0]
-    for k in range(1, n):
-        v = trace[k]
-        best = v if v > best else best
-    index = n
-    for k in range(n):
-        index = min(index, k if trace[k] == best else n)
-    return index
-
-
 @njit(cache=True)
 def _calibrate_extract_block(adc, threshold, pedestal, scale, method, width, shift, fixed_peak,
                              local_weight, indptr, indices, sample_width_ns, correction,
                              charge, peak_time, gain):
-    """R1 -> (charge, peak_time, gain) event by event through a per-event scratch waveform
-    (pixel-major, allocated once per block); every inner loop runs over contiguous samples."""
-    n, n_channels, n_pix, n_s = adc.shape
+    """R1 -> (charge, peak_time, gain) event by event through a per-event scratch waveform."""
+    n, _, n_pix, n_s = adc.shape
     scratch = np.empty((n_pix, n_s), np.float32)
     trace = np.empty(n_s, np.float32)
+    for e in range(n):
+        _calibrate_event(adc[e], threshold, pedestal, scale, scratch, gain[e])
+        _extract_event(scratch, method, width, shift, fixed_peak, local_weight, indptr, indices,
+                       sample_width_ns, correction, charge[e], peak_time[e], trace)
+
+
+@njit(cache=True, inline="always")
+def _window_sum(trace, peak, width, shift, sample_width_ns, correction):
+    """``extraction._window`` (same float64 arithmetic, same order) with branch-free clamps."""
+    start = max(peak - shift, 0)
+    end = min(peak - shift + width, trace.size)
+    total = 0.0
+    num = 0.0
+    den = 0.0
+    for k in range(start, end):
+        v = np.float64(trace[k])
+        positive = v if v > 0.0 else 0.0
+        total += v
+        num += positive * np.float64(k)
+        den += positive
+    t = num / den if den > 0 else np.float64(peak)
+    return total * correction, t * sample_width_ns
+
+
+@njit(cache=True)
+def _calibrate_extract_block_simd(adc, threshold, pedestal, scale, method, width, shift, fixed_peak,
+                                  local_weight, indptr, indices, sample_width_ns, correction,
+                                  charge, peak_time, gain):
+    """As ``_calibrate_extract_block`` for unsigned R1 counts, with 8-lane SIMD blocks (``_simd``):
+    gain selection (block max of the high gain), calibration into a pixel-major scratch whose rows
+    are padded to a multiple of 8 samples (allocated once per block), neighbour sums and argmax.
+    Sample tails beyond the last full block of 8 are handled by scalar loops; results are
+    bit-identical to the scalar kernel."""
+    n, n_channels, n_pix, n_s = adc.shape
+    nb = n_s // LANES
+    full = nb * LANES
+    nbp = (n_s + LANES - 1) // LANES
+    scratch = np.zeros((n_pix, nbp * LANES), np.float32)
+    trace = np.zeros(nbp * LANES, np.float32)
     ped = np.float32(pedestal)
     sc0 = np.float32(scale[0])
     sc1 = np.float32(scale[n_channels - 1])
@@ -99,33 +123,39 @@ def _calibrate_extract_block(adc, threshold, pedestal, scale, method, width, shi
         te = peak_time[e]
         for p in range(n_pix):
             high = ev[0, p]
-            top = high[0]
-            for k in range(1, n_s):
-                v = high[k]
-                top = v if v > top else top
-            low = n_channels > 1 and top > threshold
+            low = False
+            if n_channels > 1:
+                top = block_max(high, nb) if nb > 0 else 0
+                for k in range(full, n_s):
+                    top = max(top, np.intp(high[k]))
+                low = top > threshold
             ge[p] = LOW_GAIN if low else HIGH_GAIN
             src = ev[n_channels - 1, p] if low else high
             sc = sc1 if low else sc0
             out = scratch[p]
-            for k in range(n_s):
+            to_pe(src, 0, nb, ped, sc, out)
+            for k in range(full, n_s):
                 out[k] = (np.float32(src[k]) - ped) * sc
             if method != _NEIGHBOR:
-                peak = fixed_peak if method == _FIXED else _argmax(out)
-                q, t = _window(out, peak, width, shift, sample_width_ns, correction)
+                if method == _FIXED:
+                    peak = fixed_peak
+                else:
+                    peak = block_argmax(out, nb) if nb > 0 else 0
+                    for k in range(full, n_s):
+                        peak = k if out[k] > out[peak] else peak
+                q, t = _window_sum(out, peak, width, shift, sample_width_ns, correction)
                 qe[p] = q
                 te[p] = t
         if method == _NEIGHBOR:
             for p in range(n_pix):
                 own = scratch[p]
-                for k in range(n_s):
-                    trace[k] = own[k] * w
+                scaled_copy(own, nbp, w, trace)
                 for j in range(indptr[p], indptr[p + 1]):
-                    nb = scratch[indices[j]]
-                    for k in range(n_s):
-                        trace[k] += nb[k]
-                peak = _argmax(trace)
-                q, t = _window(own, peak, width, shift, sample_width_ns, correction)
+                    add_into(trace, scratch[indices[j]], nbp)
+                peak = block_argmax(trace, nb) if nb > 0 else 0
+                for k in range(full, n_s):
+                    peak = k if trace[k] > trace[peak] else peak
+                q, t = _window_sum(own, peak, width, shift, sample_width_ns, correction)
                 qe[p] = q
                 te[p] = t
 
@@ -189,8 +219,10 @@ def r1_to_dl1(
     peak_time = np.empty((n, n_pix), np.float32)
     gain = np.empty((n, n_pix), np.uint8)
     thr = gain_threshold_adc(readout) if threshold_adc is None else int(threshold_adc)
-    _calibrate_extract_block(adc, thr, readout.pedestal_adc, pe_scale(readout),
-                             *extraction_arrays(s, geom, readout), charge, peak_time, gain)
+    kernel = (_calibrate_extract_block_simd
+              if adc.dtype.kind == "u" and adc.dtype.itemsize <= 2 else _calibrate_extract_block)
+    kernel(adc, thr, readout.pedestal_adc, pe_scale(readout),
+           *extraction_arrays(s, geom, readout), charge, peak_time, gain)
     return charge, peak_time, gain
 
 

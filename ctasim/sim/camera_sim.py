@@ -63,6 +63,12 @@ STATS_DTYPE = np.dtype([
 ])
 
 
+# uniform-sky noise traces by (seed, camera description), shared by the simulators of a process
+# (e.g. several camera actors in one process): each costs ~0.5 s and ~50-100 MB to draw
+MAX_SHARED_TRACES = 8
+_SHARED_TRACES: dict[tuple[int, int], tuple[object, NoiseTrace]] = {}
+
+
 class TelescopeSimulator:
     """Cameras of the telescopes ``tel_ids`` of a subarray pointing at (alt, az) deg.
 
@@ -84,12 +90,22 @@ class TelescopeSimulator:
         self._fov: dict[tuple[str, str], float] = {}
 
     def noise_trace(self, camera_name: str) -> NoiseTrace:
-        """NSB + electronic-noise trace of a camera type (drawn on first use)."""
+        """NSB + electronic-noise trace of a camera type (drawn on first use; with a uniform sky
+        shared by every simulator of this process for the same seed and camera)."""
         if camera_name not in self._traces:
             tel = next(t for t in self.subarray.telescope_types.values() if t.camera_name == camera_name)
-            rng = block_rng(self.seed, f"nsb/{camera_name}")
-            self._traces[camera_name] = make_noise_trace(rng, tel.camera, TRACE_SAMPLES,
-                                                         self.nsb_scale.get(camera_name))
+            scale = self.nsb_scale.get(camera_name)
+            key = (self.seed, id(tel.camera))
+            if scale is not None or key not in _SHARED_TRACES:
+                rng = block_rng(self.seed, f"nsb/{camera_name}")
+                trace = make_noise_trace(rng, tel.camera, TRACE_SAMPLES, scale)
+                if scale is not None:
+                    self._traces[camera_name] = trace
+                    return trace
+                if len(_SHARED_TRACES) >= MAX_SHARED_TRACES:
+                    _SHARED_TRACES.pop(next(iter(_SHARED_TRACES)))
+                _SHARED_TRACES[key] = (tel.camera, trace)  # keeps the camera alive: its id stays unique
+            self._traces[camera_name] = _SHARED_TRACES[key][1]
         return self._traces[camera_name]
 
     def simulate(self, block: ShowerBlock) -> dict[int, TelescopeEvents]:
