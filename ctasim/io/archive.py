@@ -91,6 +91,7 @@ COLUMN_DTYPE = np.dtype(
 )
 COLUMN_UNITS = {"offset": "byte", "nbytes": "byte"}
 PAYLOAD_CHUNK_BYTES = 1 << 20
+PENDING_TABLE_BYTES = 16 << 20  # side-table rows buffered before they are written
 TMP_SUFFIX = ".tmp"
 
 
@@ -137,6 +138,9 @@ class DL0ArchiveWriter:
         self._tel_ids = {int(t) for t in subarray.tel_ids}
         self._checksums: dict[int, list[bytes]] = {}
         self._seen: dict[tuple[int, str, int, int], str] = {}
+        # side-table rows waiting to be written in one append per table (see append_table)
+        self._pending: dict[str, tuple[list[np.ndarray], Mapping[str, str] | None]] = {}
+        self._pending_bytes = 0
         self.n_blocks = 0
         self.n_events = 0
         self.payload_bytes = 0
@@ -259,13 +263,31 @@ class DL0ArchiveWriter:
     def append_table(
         self, path: str, data: np.ndarray, units: Mapping[str, str] | None = None
     ) -> int:
-        """Append rows to a side table (shower truth, trigger, monitoring ...); returns bytes (uncompressed)."""
+        """Append rows to a side table (shower truth, trigger, monitoring ...); returns bytes
+        (uncompressed). Rows are buffered and written PENDING_TABLE_BYTES at a time (one HDF5
+        append per table instead of one per block and telescope); an archive is complete only
+        once closed, so buffering loses nothing a crash would not void anyway."""
         if path.startswith(paths.DL0_TELESCOPE + "/tel_"):
             raise ValueError(
                 f"{path}: telescope block storage is written by append(), not append_table()"
             )
-        append_table(self._file(), path, data, units)
-        return int(np.asarray(data).nbytes)
+        self._file()
+        data = np.asarray(data)
+        rows, known_units = self._pending.setdefault(path, ([], units))
+        if rows and (data.dtype != rows[0].dtype or units != known_units):
+            raise ValueError(f"{path}: rows of another dtype or units than the table's")
+        rows.append(data)
+        self._pending_bytes += data.nbytes
+        if self._pending_bytes > PENDING_TABLE_BYTES:
+            self._flush_tables()
+        return int(data.nbytes)
+
+    def _flush_tables(self) -> None:
+        h5 = self._file()
+        for path, (rows, units) in self._pending.items():
+            append_table(h5, path, np.concatenate(rows), units)
+        self._pending = {}
+        self._pending_bytes = 0
 
     # -- closing -------------------------------------------------------------------------------
     def file_checksum(self) -> str:
@@ -274,6 +296,7 @@ class DL0ArchiveWriter:
 
     def close(self) -> Path:
         """Mark complete, flush, fsync and atomically rename to the final name; returns it."""
+        self._flush_tables()
         h5 = self._file()
         h5.attrs[paths.ATTR_FILE_CHECKSUM] = self.file_checksum()
         h5.attrs["n_blocks"] = self.n_blocks
