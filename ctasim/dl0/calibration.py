@@ -16,9 +16,8 @@ from numba import njit
 
 from ..instrument.telescope import CameraReadout, TelescopeDescription
 from ..sim.blocks import TelescopeEvents
-from ._simd import LANES, add_into, block_argmax, block_max, scaled_copy, to_pe
-from .extraction import (_FIXED, _NEIGHBOR, ExtractionSettings, _extract_event, _window,
-                         extraction_arrays, resolve_settings)
+from ._simd import LANES, block_argmax, neighbor_argmax, select_calibrate, window_sums
+from .extraction import _FIXED, _NEIGHBOR, ExtractionSettings, _extract_event, extraction_arrays, resolve_settings
 
 # ctapipe_io_lst selects the low gain above 3500 counts of the 12-bit high gain: the same
 # fraction of full scale for every camera here
@@ -66,52 +65,23 @@ def _calibrate_block(adc, threshold, pedestal, scale, out, gain):
 
 
 @njit(cache=True)
-def _calibrate_extract_block(adc, threshold, pedestal, scale, method, width, shift, fixed_peak,
-                             local_weight, indptr, indices, sample_width_ns, correction,
-                             charge, peak_time, gain):
-    """R1 -> (charge, peak_time, gain) event by event through a per-event scratch waveform."""
-    n, _, n_pix, n_s = adc.shape
-    scratch = np.empty((n_pix, n_s), np.float32)
-    trace = np.empty(n_s, np.float32)
-    for e in range(n):
-        _calibrate_event(adc[e], threshold, pedestal, scale, scratch, gain[e])
-        _extract_event(scratch, method, width, shift, fixed_peak, local_weight, indptr, indices,
-                       sample_width_ns, correction, charge[e], peak_time[e], trace)
-
-
-@njit(cache=True, inline="always")
-def _window_sum(trace, peak, width, shift, sample_width_ns, correction):
-    """``extraction._window`` (same float64 arithmetic, same order) with branch-free clamps."""
-    start = max(peak - shift, 0)
-    end = min(peak - shift + width, trace.size)
-    total = 0.0
-    num = 0.0
-    den = 0.0
-    for k in range(start, end):
-        v = np.float64(trace[k])
-        positive = v if v > 0.0 else 0.0
-        total += v
-        num += positive * np.float64(k)
-        den += positive
-    t = num / den if den > 0 else np.float64(peak)
-    return total * correction, t * sample_width_ns
-
-
-@njit(cache=True)
 def _calibrate_extract_block_simd(adc, threshold, pedestal, scale, method, width, shift, fixed_peak,
                                   local_weight, indptr, indices, sample_width_ns, correction,
                                   charge, peak_time, gain):
-    """As ``_calibrate_extract_block`` for unsigned R1 counts, with 8-lane SIMD blocks (``_simd``):
+    """Gain selection, calibration and extraction of a block of unsigned R1 counts, with 8-lane
+    SIMD blocks (``_simd``):
     gain selection (block max of the high gain), calibration into a pixel-major scratch whose rows
     are padded to a multiple of 8 samples (allocated once per block), neighbour sums and argmax.
     Sample tails beyond the last full block of 8 are handled by scalar loops; results are
-    bit-identical to the scalar kernel."""
+    bit-identical to ``extract_charge`` on ``calibrate_waveforms`` (the scalar definitions)."""
     n, n_channels, n_pix, n_s = adc.shape
     nb = n_s // LANES
     full = nb * LANES
     nbp = (n_s + LANES - 1) // LANES
-    scratch = np.zeros((n_pix, nbp * LANES), np.float32)
+    # one spare row: window_sums reads up to 7 samples past a window
+    scratch = np.zeros((n_pix + 1, nbp * LANES), np.float32)
     trace = np.zeros(nbp * LANES, np.float32)
+    peaks = np.empty(n_pix, np.intp)
     ped = np.float32(pedestal)
     sc0 = np.float32(scale[0])
     sc1 = np.float32(scale[n_channels - 1])
@@ -123,41 +93,41 @@ def _calibrate_extract_block_simd(adc, threshold, pedestal, scale, method, width
         te = peak_time[e]
         for p in range(n_pix):
             high = ev[0, p]
-            low = False
-            if n_channels > 1:
-                top = block_max(high, nb) if nb > 0 else 0
-                for k in range(full, n_s):
-                    top = max(top, np.intp(high[k]))
-                low = top > threshold
-            ge[p] = LOW_GAIN if low else HIGH_GAIN
-            src = ev[n_channels - 1, p] if low else high
-            sc = sc1 if low else sc0
+            lowest = ev[n_channels - 1, p]
             out = scratch[p]
-            to_pe(src, 0, nb, ped, sc, out)
+            top = 0
+            for k in range(full, n_s):
+                top = max(top, np.intp(high[k]))
+            low = select_calibrate(high, lowest, nb, top, threshold, n_channels > 1, ped, sc0, sc1,
+                                   out)
+            ge[p] = LOW_GAIN if low else HIGH_GAIN
+            src = lowest if low else high
+            sc = sc1 if low else sc0
             for k in range(full, n_s):
                 out[k] = (np.float32(src[k]) - ped) * sc
-            if method != _NEIGHBOR:
-                if method == _FIXED:
-                    peak = fixed_peak
-                else:
-                    peak = block_argmax(out, nb) if nb > 0 else 0
-                    for k in range(full, n_s):
-                        peak = k if out[k] > out[peak] else peak
-                q, t = _window_sum(out, peak, width, shift, sample_width_ns, correction)
-                qe[p] = q
-                te[p] = t
+            if method == _FIXED:
+                peaks[p] = fixed_peak
+            elif method != _NEIGHBOR:
+                peak = block_argmax(out, nb) if nb > 0 else 0
+                for k in range(full, n_s):
+                    peak = k if out[k] > out[peak] else peak
+                peaks[p] = peak
         if method == _NEIGHBOR:
             for p in range(n_pix):
-                own = scratch[p]
-                scaled_copy(own, nbp, w, trace)
-                for j in range(indptr[p], indptr[p + 1]):
-                    add_into(trace, scratch[indices[j]], nbp)
-                peak = block_argmax(trace, nb) if nb > 0 else 0
+                peak = neighbor_argmax(scratch, scratch[p], w, indices, indptr[p], indptr[p + 1],
+                                       nbp, nb, trace)
                 for k in range(full, n_s):
                     peak = k if trace[k] > trace[peak] else peak
-                q, t = _window_sum(own, peak, width, shift, sample_width_ns, correction)
-                qe[p] = q
-                te[p] = t
+                peaks[p] = peak
+        # windows in a pass of their own: independent pixels overlap in the pipeline
+        for p in range(n_pix):
+            peak = peaks[p]
+            start = max(peak - shift, 0)
+            end = min(peak - shift + width, n_s)
+            total, num, den = window_sums(scratch[p], start, max(end - start, 0))
+            t = num / den if den > 0 else np.float64(peak)
+            qe[p] = total * correction
+            te[p] = t * sample_width_ns
 
 
 @njit(cache=True)
@@ -169,6 +139,8 @@ def _calibrate_rows_kernel(adc, gain, pedestal, scale, out):
 
 
 def _check_r1(waveform: np.ndarray, readout: CameraReadout) -> np.ndarray:
+    if waveform.dtype.kind != "u" or waveform.dtype.itemsize > 2:
+        raise ValueError(f"R1 waveform of dtype {waveform.dtype}: expected unsigned ADC counts (uint16)")
     if waveform.ndim != 4 or waveform.shape[1] != readout.n_channels:
         raise ValueError(
             f"R1 waveform of shape {waveform.shape}: expected [n_events, {readout.n_channels}, "
@@ -219,9 +191,7 @@ def r1_to_dl1(
     peak_time = np.empty((n, n_pix), np.float32)
     gain = np.empty((n, n_pix), np.uint8)
     thr = gain_threshold_adc(readout) if threshold_adc is None else int(threshold_adc)
-    kernel = (_calibrate_extract_block_simd
-              if adc.dtype.kind == "u" and adc.dtype.itemsize <= 2 else _calibrate_extract_block)
-    kernel(adc, thr, readout.pedestal_adc, pe_scale(readout),
+    _calibrate_extract_block_simd(adc, thr, readout.pedestal_adc, pe_scale(readout),
            *extraction_arrays(s, geom, readout), charge, peak_time, gain)
     return charge, peak_time, gain
 
