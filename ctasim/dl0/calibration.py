@@ -17,7 +17,7 @@ from numba import njit
 from ..instrument.telescope import CameraReadout, TelescopeDescription
 from ..sim.blocks import TelescopeEvents
 from ._simd import LANES, block_argmax, neighbor_argmax, select_calibrate, window_sums
-from .extraction import _FIXED, _NEIGHBOR, ExtractionSettings, _extract_event, extraction_arrays, resolve_settings
+from .extraction import _FIXED, _NEIGHBOR, ExtractionSettings, extraction_arrays, resolve_settings
 
 # ctapipe_io_lst selects the low gain above 3500 counts of the 12-bit high gain: the same
 # fraction of full scale for every camera here
