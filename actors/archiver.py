@@ -116,7 +116,7 @@ class ArchiverActor:
                 rows = repack_fields(mon[i:i + 1][list(columns)])
                 units = {c: u for c, u in MONITORING_UNITS.items() if c in columns}
                 technical.append((paths.tel_table_path(group, tel_id), rows, units))
-        technical.append((paths.DL0_MONITORING_WEATHER, weather_record(truth.t_stop, self.seed, block_index),
+        technical.append((paths.DL0_MONITORING_WEATHER, weather_record(truth.t_stop, self.seed, stream, block_index),
                           {"time": "s", "temperature": "deg_C", "relative_humidity": "%", "wind_speed": "m / s"}))
         for path, rows, units in technical:
             rates.add(STAGE_TECHNICAL, w.append_table(path, rows, units), stream=stream)
@@ -144,8 +144,8 @@ class ArchiverActor:
         self.writers = {}
 
 
-def weather_record(time_s: float, seed: int, block_index: int) -> np.ndarray:
+def weather_record(time_s: float, seed: int, stream: str, block_index: int) -> np.ndarray:
     """A toy weather-station record (temperature, humidity, wind), deterministic per block."""
-    rng = block_rng(seed, "weather", block_index)
+    rng = block_rng(seed, f"weather/{stream}", block_index)
     dtype = [("time", "f8"), ("temperature", "f4"), ("relative_humidity", "f4"), ("wind_speed", "f4")]
     return np.array([(time_s, 10.0 + rng.normal(0, 0.5), 30.0 + rng.normal(0, 2), abs(rng.normal(5, 2)))], dtype)

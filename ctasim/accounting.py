@@ -222,7 +222,8 @@ class RateMeter:
         events: Counter[str] = Counter()
         rate: Counter[str] = Counter()
         timed: set[str] = set()
-        for key, n in self.bytes.items():
+        # sorted: float sums must not depend on the order acks arrived in (merge order)
+        for key, n in sorted(self.bytes.items()):
             group = group_of(key) if key[0] == stage else None
             if group is not None:
                 nbytes[group] += n

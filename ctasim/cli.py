@@ -19,6 +19,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     overrides = {"seed": args.seed} if args.seed is not None else None
     scenario = load_scenario(args.scenario, overrides)
+    run_dir = scenario.run_dir(args.output)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CtasimError(f"{run_dir}: cannot create the run directory ({err.strerror})") from None
     backend = "local" if args.no_ray else "ray"
     result = run_scenario(
         scenario, run_dir=args.output, backend=backend, address=args.address, progress=not args.quiet
@@ -39,10 +44,18 @@ def _cmd_process(args: argparse.Namespace) -> int:
     summary_path = run_dir / "summary.json"
     if not summary_path.is_file():
         raise CtasimError(f"{run_dir}: no summary.json (is it a ctasim run directory?)")
-    summary = json.loads(summary_path.read_text())
+    provenance_path = run_dir / "provenance.json"
+    if not provenance_path.is_file():
+        raise CtasimError(f"{run_dir}: no provenance.json (is it a complete ctasim run directory?)")
+    loaded = []
+    for path in (summary_path, provenance_path):
+        try:
+            loaded.append(json.loads(path.read_text()))
+        except json.JSONDecodeError as err:
+            raise CtasimError(f"{path}: not valid JSON ({err})") from None
+    summary, provenance = loaded
     config = OfflineConfig(dl1=True, dl2=args.dl2, models=args.models, keep_images=args.keep_images)
     summary.update(run_offline(run_dir, config))
-    provenance = json.loads((run_dir / "provenance.json").read_text())
     write_run_report(run_dir, summary, provenance.get("scenario", summary["scenario"]))
     print(f"updated {summary_path} and {run_dir / 'report.md'}")
     return 0

@@ -40,7 +40,8 @@ def _find_event(run_dir: Path, event_id: int | None, tel_id: int | None):
                     if event_id is not None:
                         return best[1:]
     if best is None:
-        what = f"event {event_id}" + (f" of telescope {tel_id}" if tel_id is not None else "")
+        parts = [f"event {event_id}"] * (event_id is not None) + [f"telescope {tel_id}"] * (tel_id is not None)
+        what = " of ".join(parts)
         raise CtasimError(f"{run_dir}: {what} not found in the DL0 archives")
     return best[1:]
 
@@ -49,6 +50,8 @@ def display_event(run_dir: str | Path, event_id: int | None = None, tel_id: int 
                   output: str | Path | None = None, waveform: bool = False) -> Path:
     """Draw one telescope image of a run (brightest by default) as a PNG; returns its path."""
     run_dir = Path(run_dir)
+    if output is not None and Path(output).suffix.lower() != ".png":
+        raise CtasimError(f"{output}: the event display is written as PNG (use a .png file name)")
     path, tid, cols, image, row, subarray = _find_event(run_dir, event_id, tel_id)
     ev = int(cols["event_id"][row])
     tel = subarray.tel(tid)

@@ -58,13 +58,6 @@ def fov_to_vector(lon, lat, alt_pnt, az_pnt):
     return vx, -ya, vz
 
 
-def altaz_to_telescope(alt_deg, az_deg, alt_pnt_deg: float, az_pnt_deg: float):
-    """(alt, az) deg -> telescope frame (fov_lon, fov_lat) deg for the given pointing."""
-    v = altaz_to_vector(np.asarray(alt_deg, float), np.asarray(az_deg, float))
-    lon, lat = _vector_to_fov_array(v, np.deg2rad(alt_pnt_deg), np.deg2rad(az_pnt_deg))
-    return np.rad2deg(lon), np.rad2deg(lat)
-
-
 def telescope_to_altaz(fov_lon_deg, fov_lat_deg, alt_pnt_deg: float, az_pnt_deg: float):
     """Telescope frame (fov_lon, fov_lat) deg -> (alt, az) deg for the given pointing."""
     vx, vy, vz = fov_to_vector(
@@ -76,18 +69,6 @@ def telescope_to_altaz(fov_lon_deg, fov_lat_deg, alt_pnt_deg: float, az_pnt_deg:
     return vector_to_altaz(np.stack([vx, vy, vz], axis=-1))
 
 
-def _vector_to_fov_array(v: np.ndarray, alt_pnt: float, az_pnt: float):
-    return vector_to_fov(v[..., 0], v[..., 1], v[..., 2], alt_pnt, az_pnt)
-
-
 def camera_to_telescope(x, y, focal_length: float):
     """Camera frame (m) -> (fov_lon, fov_lat) in deg."""
     return np.rad2deg(np.asarray(y) / focal_length), np.rad2deg(np.asarray(x) / focal_length)
-
-
-def telescope_to_camera(fov_lon_deg, fov_lat_deg, focal_length: float):
-    """(fov_lon, fov_lat) deg -> camera frame (x, y) in m."""
-    return (
-        np.deg2rad(np.asarray(fov_lat_deg)) * focal_length,
-        np.deg2rad(np.asarray(fov_lon_deg)) * focal_length,
-    )

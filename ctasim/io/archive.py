@@ -145,8 +145,12 @@ class DL0ArchiveWriter:
         self.n_events = 0
         self.payload_bytes = 0
         self._h5 = h5py.File(self.tmp_path, "w")
-        write_provenance(self._h5, provenance or {})
-        write_instrument(self._h5, subarray)
+        try:
+            write_provenance(self._h5, provenance or {})
+            write_instrument(self._h5, subarray)
+        except BaseException:
+            self.abort()
+            raise
 
     # -- context manager ---------------------------------------------------------------------
     def __enter__(self) -> Self:
@@ -295,15 +299,21 @@ class DL0ArchiveWriter:
         return _combine(self._checksums)
 
     def close(self) -> Path:
-        """Mark complete, flush, fsync and atomically rename to the final name; returns it."""
-        self._flush_tables()
+        """Mark complete, flush, fsync and atomically rename to the final name; returns it.
+
+        If completing fails (e.g. disk full), the temporary file is removed and the error raised."""
         h5 = self._file()
-        h5.attrs[paths.ATTR_FILE_CHECKSUM] = self.file_checksum()
-        h5.attrs["n_blocks"] = self.n_blocks
-        h5.attrs["n_events"] = self.n_events
-        h5.attrs["payload_bytes"] = self.payload_bytes
-        h5.attrs[paths.ATTR_COMPLETE] = True
-        h5.close()
+        try:
+            self._flush_tables()
+            h5.attrs[paths.ATTR_FILE_CHECKSUM] = self.file_checksum()
+            h5.attrs["n_blocks"] = self.n_blocks
+            h5.attrs["n_events"] = self.n_events
+            h5.attrs["payload_bytes"] = self.payload_bytes
+            h5.attrs[paths.ATTR_COMPLETE] = True
+            h5.close()
+        except BaseException:
+            self.abort()
+            raise
         self._h5 = None
         fd = os.open(self.tmp_path, os.O_RDONLY)
         try:

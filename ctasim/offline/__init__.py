@@ -11,6 +11,7 @@ from pathlib import Path
 
 import h5py
 
+from ..errors import DataFileError
 from ..io.provenance import read_provenance
 from .dl1 import process_dl1
 from .dl2 import process_dl2
@@ -24,8 +25,11 @@ def next_pass_number(run_dir: str | Path) -> int:
     dl1 = sorted((Path(run_dir) / "dl1").glob("*.dl1.h5"))
     passes = [0]
     for path in dl1:
-        with h5py.File(path, "r") as h5:
-            passes.append(int(read_provenance(h5).get("pass_number", 0)))
+        try:
+            with h5py.File(path, "r") as h5:
+                passes.append(int(read_provenance(h5).get("pass_number", 0)))
+        except OSError as err:
+            raise DataFileError(f"{path}: unreadable DL1 file ({err}); remove it to reprocess") from None
     return max(passes) + 1
 
 

@@ -41,6 +41,3 @@ def cherenkov_angle(h_m):
     return np.arccos(1.0 / (1.0 + DELTA0 * relative_density(h_m)))
 
 
-def cherenkov_angle_deg(h_m: np.ndarray) -> np.ndarray:
-    """Cherenkov angle in deg at heights h (m a.s.l.)."""
-    return np.rad2deg(cherenkov_angle(np.asarray(h_m, np.float64)))
