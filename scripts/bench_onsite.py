@@ -1,8 +1,9 @@
 """On-site chain throughput in-process vs Ray, and peak memory for a run twice as long.
 
-Each configuration runs in its own subprocess (clean Ray state, its own peak RSS); memory is
-the peak of the summed RSS of the run's whole process tree (Ray's daemons and workers
-included), sampled every 0.2 s.
+Each configuration runs in its own subprocess (clean Ray state); memory is the peak of the summed
+PSS (proportional set size: shared pages, such as Ray's object store mapped into every worker,
+counted once in all) of the run's whole process tree (Ray's daemons and workers included),
+sampled every 0.5 s.
 
     python scripts/bench_onsite.py [--showers 600] [--layout north_alpha] [--per-actor 13]
 
@@ -53,27 +54,28 @@ def scenario(n_showers: int, layout: str, backend: str, per_actor: int, out: str
     }
 
 
-def tree_rss(proc: psutil.Process) -> int:
+def tree_pss(proc: psutil.Process) -> int:
+    """Summed proportional set size (bytes) of a process and all its descendants."""
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
         try:
-            total += p.memory_info().rss
+            total += p.memory_full_info().pss
         except psutil.Error:
             pass
     return total
 
 
 def run(cfg: dict) -> dict:
-    """Run one scenario in a subprocess; its result plus the peak RSS of its process tree."""
+    """Run one scenario in a subprocess; its result plus the peak PSS of its process tree."""
     proc = subprocess.Popen([sys.executable, "-c", RUN, json.dumps(cfg)], stdout=subprocess.PIPE, text=True)
     ps, peak = psutil.Process(proc.pid), 0
     while proc.poll() is None:
-        peak = max(peak, tree_rss(ps))
-        time.sleep(0.2)
+        peak = max(peak, tree_pss(ps))
+        time.sleep(0.5)
     out = proc.stdout.read().strip().splitlines()
     if proc.returncode:
         raise SystemExit(f"run failed ({proc.returncode})")
-    return json.loads(out[-1]) | {"peak_rss_mb": peak / 2**20}
+    return json.loads(out[-1]) | {"peak_pss_mb": peak / 2**20}
 
 
 def main() -> None:
@@ -94,7 +96,7 @@ def main() -> None:
     for (backend, factor), r in rows.items():
         rate = r["array_events"] / r["chain_s"]
         print(f"{backend:8s} {factor * args.showers:8d} {r['array_events']:9d} {r['chain_s']:8.1f} {rate:11.1f} "
-              f"{r['peak_rss_mb']:8.0f}")
+              f"{r['peak_pss_mb']:8.0f}")
     for factor in (1, 2):
         ratio = rows[("ray", factor)]["chain_s"] / rows[("local", factor)]["chain_s"]
         print(f"Ray / in-process wall time, {factor}x showers: {ratio:.2f} (target < 1.15)")
@@ -103,7 +105,7 @@ def main() -> None:
     print(f"Ray / in-process for the extra {args.showers} showers (steady state): "
           f"{extra['ray'] / extra['local']:.2f} (target < 1.15)")
     for backend in ("local", "ray"):
-        growth = rows[(backend, 2)]["peak_rss_mb"] / rows[(backend, 1)]["peak_rss_mb"] - 1
+        growth = rows[(backend, 2)]["peak_pss_mb"] / rows[(backend, 1)]["peak_pss_mb"] - 1
         print(f"peak memory growth for a run twice as long, {backend}: {100 * growth:+.1f} % (target within 10 %)")
 
 
