@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Self
@@ -48,6 +47,7 @@ from ..dl0.encoded import EncodedBlock
 from ..errors import DataFileError
 from ..instrument.subarray import SubarrayDescription
 from . import paths
+from .atomic import publish, temporary_path
 from .instrument import read_subarray, write_instrument
 from .provenance import read_provenance, to_json, write_provenance
 from .tables import append_table, table_units
@@ -92,13 +92,6 @@ COLUMN_DTYPE = np.dtype(
 COLUMN_UNITS = {"offset": "byte", "nbytes": "byte"}
 PAYLOAD_CHUNK_BYTES = 1 << 20
 PENDING_TABLE_BYTES = 16 << 20  # side-table rows buffered before they are written
-TMP_SUFFIX = ".tmp"
-
-
-def temporary_path(path: str | Path) -> Path:
-    """Where an archive is written until it is complete: ``<name>.tmp`` beside the final name."""
-    path = Path(path)
-    return path.with_name(path.name + TMP_SUFFIX)
 
 
 def _tel_group(tel_id: int) -> str:
@@ -315,18 +308,7 @@ class DL0ArchiveWriter:
             self.abort()
             raise
         self._h5 = None
-        fd = os.open(self.tmp_path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(self.tmp_path, self.path)
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-        return self.path
+        return publish(self.tmp_path, self.path)
 
     def abort(self) -> None:
         """Close without completing and delete the temporary file (idempotent)."""

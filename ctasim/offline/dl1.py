@@ -25,7 +25,6 @@ block's parameters can be recomputed from its stored images alone.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -40,13 +39,13 @@ from ..errors import DataFileError
 from ..image import PARAMETER_UNITS, PARAMETERS_DTYPE, process_images
 from ..io import paths
 from ..io.archive import DL0ArchiveReader, verify_archive
+from ..io.atomic import TMP_SUFFIX, publish, temporary_path
 from ..io.instrument import write_instrument
 from ..io.provenance import make_provenance, write_provenance
 from ..io.tables import append_table
 
 DL0_SUFFIX = ".dl0.h5"
 DL1_SUFFIX = ".dl1.h5"
-TMP_SUFFIX = ".tmp"
 KEEP_IMAGES_BELOW = 20_000  # telescope events per archive: images are kept by default below this
 ID_COLUMNS = [("obs_id", "i4"), ("event_id", "i8"), ("tel_id", "i2")]
 DL1_PARAMETERS_DTYPE = np.dtype(ID_COLUMNS + PARAMETERS_DTYPE.descr)
@@ -83,16 +82,11 @@ def atomic_h5(path: Path) -> Iterator[h5py.File]:
     """An HDF5 file written as ``<path>.tmp``, fsynced and renamed to ``path`` on success,
     deleted on failure: a reader never sees a partial file under the final name."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + TMP_SUFFIX)
+    tmp = temporary_path(path)
     try:
         with h5py.File(tmp, "w") as h5:
             yield h5
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..io.atomic import publish
 from ..io.provenance import make_provenance, write_provenance_json
 from ..rates import SEED_REFERENCE
 from .plots import write_plots
@@ -538,9 +539,7 @@ def write_text_atomic(path: Path, text: str) -> Path:
         os.fchmod(fd, 0o644)  # mkstemp makes 0600; a report is meant to be read by others
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
