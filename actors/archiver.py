@@ -21,13 +21,13 @@ from ctasim.accounting import (
     TELESCOPE_EVENTS_ARCHIVED,
     TELESCOPE_EVENTS_REDUCED,
 )
-from ctasim.array_trigger import TELESCOPE_TRIGGER_UNITS, TRIGGER_UNITS
+from ctasim.datamodel import paths
+from ctasim.datamodel.simulation import SHOWER_UNITS
+from ctasim.datamodel.trigger import TELESCOPE_TRIGGER_UNITS, TRIGGER_UNITS
 from ctasim.instrument.subarray import SubarrayDescription
-from ctasim.io import paths
 from ctasim.io.archive import DL0ArchiveWriter
 from ctasim.io.provenance import make_provenance
 from ctasim.rng import block_rng
-from ctasim.sim.blocks import SHOWER_UNITS
 
 from .central_trigger import Decision
 from .reducer import Reduced

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import psutil
 
+from ctasim.datamodel.r1 import TelescopeEvents
 from ctasim.instrument.subarray import SubarrayDescription
-from ctasim.sim.blocks import ShowerBlock, TelescopeEvents
+from ctasim.sim.blocks import ShowerBlock
 from ctasim.sim.camera_sim import TelescopeSimulator
 
 

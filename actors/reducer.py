@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ctasim.accounting import RateMeter, reduction_stage
-from ctasim.dl0.encoded import EncodedBlock
+from ctasim.datamodel.dl0 import EncodedBlock
+from ctasim.datamodel.r1 import TelescopeEvents
 from ctasim.dl0.reduction import OnsiteReducer, ReductionConfig
 from ctasim.instrument.subarray import SubarrayDescription
-from ctasim.sim.blocks import TelescopeEvents
 
 from .camera import Readout
 

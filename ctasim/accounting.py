@@ -22,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from .array_trigger import FATE_NAMES, READ_OUT, ArrayTriggerResult
-from .io.paths import tel_table_name
+from .array_trigger import ArrayTriggerResult
+from .datamodel.paths import tel_table_name
+from .datamodel.trigger import FATE_NAMES, READ_OUT
 from .rates import volume_figures
 
 SHOWERS_SIMULATED = "showers_simulated"

@@ -27,6 +27,15 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from .datamodel.trigger import (
+    BELOW_MULTIPLICITY,
+    DUPLICATE,
+    FATE_NAMES,
+    OUTSIDE_WINDOW,
+    READ_OUT,
+    TELESCOPE_TRIGGER_DTYPE,
+    subarray_trigger_dtype,
+)
 from .instrument.frames import altaz_to_vector
 
 # simtools' model-parameter schema default for the array coincidence window (REFERENCE.md);
@@ -35,10 +44,6 @@ DEFAULT_WINDOW_NS = 1000.0
 DEFAULT_MIN_TELESCOPES = 2
 EDGE_TOLERANCE_NS = 1e-3
 
-READ_OUT, BELOW_MULTIPLICITY, OUTSIDE_WINDOW, DUPLICATE = 0, 1, 2, 3
-FATE_NAMES = ("read_out", "below_multiplicity", "outside_window", "duplicate")
-TRIGGER_UNITS = {"time": "s"}
-TELESCOPE_TRIGGER_UNITS = {"trigger_time": "s"}
 
 
 @njit(cache=True)
@@ -150,32 +155,15 @@ class ArrayTriggerResult:
 
     def trigger_table(self, obs_id: int) -> np.ndarray:
         """Rows of ``/dl0/event/subarray/trigger`` (and ``/dl1/...``): obs_id, event_id, time,
-        tels_with_trigger (bool per layout row); units TRIGGER_UNITS."""
-        rows = np.zeros(
-            self.n_events,
-            [
-                ("obs_id", "i4"),
-                ("event_id", "i8"),
-                ("time", "f8"),
-                ("tels_with_trigger", "?", (self.layout_tel_ids.size,)),
-            ],
-        )
+        tels_with_trigger (bool per layout row); units ``datamodel.trigger.TRIGGER_UNITS``."""
+        rows = np.zeros(self.n_events, subarray_trigger_dtype(self.layout_tel_ids.size))
         rows["obs_id"], rows["event_id"], rows["time"] = obs_id, self.event_id, self.time
         rows["tels_with_trigger"] = self.tels_with_trigger
         return rows
 
     def telescope_trigger_table(self, obs_id: int) -> np.ndarray:
         """Rows of ``/dl0/event/telescope/trigger``: every camera trigger with its fate code."""
-        rows = np.zeros(
-            self.tel_id.size,
-            [
-                ("obs_id", "i4"),
-                ("event_id", "i8"),
-                ("tel_id", "i2"),
-                ("trigger_time", "f8"),
-                ("fate", "i1"),
-            ],
-        )
+        rows = np.zeros(self.tel_id.size, TELESCOPE_TRIGGER_DTYPE)
         rows["obs_id"], rows["event_id"], rows["tel_id"] = (
             obs_id,
             self.trigger_event_id,

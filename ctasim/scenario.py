@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .dl0.codecs import CODECS
+from .datamodel.codecs import CODECS
 from .dl0.reduction import ReductionConfig as LibraryReductionConfig
 from .errors import ConfigError
 from .instrument.config import available_layouts, layout_path, read_yaml

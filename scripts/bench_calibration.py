@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from ctasim.ctapipe_compat import to_ctapipe_subarray
+from ctasim.datamodel.r1 import TelescopeEvents
 from ctasim.dl0.calibration import calibrate_waveforms, r1_to_dl1
 from ctasim.dl0.extraction import resolve_settings
 from ctasim.dl0.reduction import VARIANTS, OnsiteReducer, ReductionConfig
@@ -23,7 +24,6 @@ from ctasim.dl0.testing import synthetic_r1, toy_images
 from ctasim.instrument.config import load_subarray
 from ctasim.instrument.subarray import SubarrayDescription
 from ctasim.instrument.telescope import TelescopeDescription
-from ctasim.sim.blocks import TelescopeEvents
 
 LST_TYPE = "LST_LST_LSTCam"
 

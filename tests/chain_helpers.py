@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ctasim.io import paths
+from ctasim.datamodel import paths
 from ctasim.io.archive import DL0ArchiveReader
 from ctasim.scenario import Scenario, validate_scenario
 

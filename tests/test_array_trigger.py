@@ -3,14 +3,8 @@
 import numpy as np
 import pytest
 
-from ctasim.array_trigger import (
-    BELOW_MULTIPLICITY,
-    DUPLICATE,
-    OUTSIDE_WINDOW,
-    READ_OUT,
-    StereoTrigger,
-    array_trigger,
-)
+from ctasim.array_trigger import StereoTrigger, array_trigger
+from ctasim.datamodel.trigger import BELOW_MULTIPLICITY, DUPLICATE, OUTSIDE_WINDOW, READ_OUT
 
 LAYOUT = np.array([5, 1, 3, 7], np.int16)  # deliberately not sorted: columns follow the layout
 NS = 1e-9

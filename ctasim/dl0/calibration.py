@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..datamodel.r1 import TelescopeEvents
 from ..instrument.telescope import CameraReadout, TelescopeDescription
-from ..sim.blocks import TelescopeEvents
 from ._simd import LANES, block_argmax, neighbor_argmax, select_calibrate, window_sums
 from .extraction import _FIXED, _NEIGHBOR, ExtractionSettings, extraction_arrays, resolve_settings
 

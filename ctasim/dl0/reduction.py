@@ -46,13 +46,13 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 from numba import njit
 
+from ..datamodel import codecs
+from ..datamodel.dl0 import EncodedBlock
+from ..datamodel.r1 import TelescopeEvents
 from ..errors import CtasimError
 from ..instrument.subarray import SubarrayDescription
 from ..instrument.telescope import TelescopeDescription
-from ..sim.blocks import TelescopeEvents
-from . import codecs
 from .calibration import calibrate_selected_rows, calibrate_waveforms, r1_to_dl1
-from .encoded import EncodedBlock
 from .extraction import ExtractionSettings, extract_charge, resolve_settings
 from .pixel_selection import (
     MAX_SURVIVAL_FRACTION,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..datamodel.r1 import TelescopeEvents
 from ..instrument.telescope import PULSE_SAMPLE_WIDTH_NS, TelescopeDescription
-from ..sim.blocks import TelescopeEvents
 
 
 def toy_images(

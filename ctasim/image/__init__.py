@@ -8,20 +8,11 @@ from .cleaning import (
     tailcuts_clean,
     time_delta_clean,
 )
-from .parameters import (
-    PARAMETER_COLUMNS,
-    PARAMETER_UNITS,
-    PARAMETERS_DTYPE,
-    image_parameters,
-    process_images,
-)
+from .parameters import image_parameters, process_images
 from .pixels import TelescopePixels, border_pixel_masks, telescope_pixels
 
 __all__ = [
     "DEFAULT_CLEANING",
-    "PARAMETERS_DTYPE",
-    "PARAMETER_COLUMNS",
-    "PARAMETER_UNITS",
     "CleaningConfig",
     "TelescopePixels",
     "border_pixel_masks",

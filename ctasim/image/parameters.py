@@ -1,7 +1,7 @@
 """DL1 image parameters of blocks of images of one camera: one numba kernel, one call per block.
 
 ``image_parameters`` returns a structured array with the DL1 parameter columns of the data model
-(``PARAMETER_COLUMNS``, units in ``PARAMETER_UNITS``), computed in the telescope frame (deg) with
+(``ctasim.datamodel.dl1.PARAMETERS_DTYPE``), computed in the telescope frame (deg) with
 the definitions of ctapipe 0.28's ``ImageProcessor`` (``use_telescope_frame=True``): Hillas,
 leakage, concentration, timing, morphology.
 
@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..datamodel.dl1 import FLOAT_COLUMNS, INT_COLUMNS, PARAMETERS_DTYPE
 from ..instrument.camera import CameraGeometry
 from ..instrument.telescope import TelescopeDescription
 from .cleaning import CleaningConfig, clean_images, default_cleaning, flagged_pixels, pixel_flags
@@ -34,47 +35,6 @@ from .leakage import leakage
 from .morphology import n_islands
 from .pixels import telescope_pixels
 from .timing import timing, timing_workspace
-
-FLOAT_COLUMNS = (
-    "hillas_intensity",
-    "hillas_fov_lon",
-    "hillas_fov_lat",
-    "hillas_r",
-    "hillas_phi",
-    "hillas_length",
-    "hillas_width",
-    "hillas_psi",
-    "hillas_skewness",
-    "hillas_kurtosis",
-    "leakage_pixels_width_1",
-    "leakage_pixels_width_2",
-    "leakage_intensity_width_1",
-    "leakage_intensity_width_2",
-    "concentration_cog",
-    "concentration_core",
-    "concentration_pixel",
-    "timing_slope",
-    "timing_intercept",
-    "timing_deviation",
-)
-INT_COLUMNS = ("morphology_n_pixels", "morphology_n_islands")
-PARAMETER_COLUMNS = FLOAT_COLUMNS + INT_COLUMNS
-PARAMETERS_DTYPE = np.dtype(
-    [(c, np.float64) for c in FLOAT_COLUMNS] + [(c, np.int32) for c in INT_COLUMNS]
-)
-PARAMETER_UNITS = {
-    "hillas_intensity": "p.e.",
-    "hillas_fov_lon": "deg",
-    "hillas_fov_lat": "deg",
-    "hillas_r": "deg",
-    "hillas_phi": "deg",
-    "hillas_length": "deg",
-    "hillas_width": "deg",
-    "hillas_psi": "deg",
-    "timing_slope": "ns/deg",
-    "timing_intercept": "ns",
-    "timing_deviation": "ns",
-}
 
 
 @njit(cache=True)

@@ -41,12 +41,11 @@ from typing import Any, Self
 import h5py
 import numpy as np
 
-from .. import DATA_MODEL_VERSION
-from ..dl0 import codecs
-from ..dl0.encoded import EncodedBlock
+from ..datamodel import codecs, paths
+from ..datamodel.dl0 import EncodedBlock
+from ..datamodel.version import DATA_MODEL_VERSION
 from ..errors import DataFileError
 from ..instrument.subarray import SubarrayDescription
-from . import paths
 from .atomic import publish, temporary_path
 from .instrument import read_subarray, write_instrument
 from .provenance import read_provenance, to_json, write_provenance

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import h5py
 import numpy as np
 
+from ..datamodel import paths
 from ..errors import DataFileError
 from ..instrument.camera import CameraGeometry, _build_lookup
 from ..instrument.subarray import Site, SubarrayDescription
@@ -28,7 +29,6 @@ from ..instrument.telescope import (
     TelescopeDescription,
     TriggerSettings,
 )
-from . import paths
 from .tables import read_table, table_units, write_table
 
 LAYOUT_UNITS = {"pos_x": "m", "pos_y": "m", "pos_z": "m"}

@@ -24,8 +24,9 @@ from typing import Any
 import h5py
 import numpy as np
 
-from .. import DATA_MODEL_VERSION, __version__
-from .paths import ATTR_CTASIM_VERSION, ATTR_DATA_MODEL, ATTR_PROVENANCE_PREFIX
+from .. import __version__
+from ..datamodel.paths import ATTR_CTASIM_VERSION, ATTR_DATA_MODEL, ATTR_PROVENANCE_PREFIX
+from ..datamodel.version import DATA_MODEL_VERSION
 
 KEY_DEPENDENCIES = (
     "numpy",

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 import h5py
 import numpy as np
 
-from .paths import ATTR_UNITS
+from ..datamodel.paths import ATTR_UNITS
 
 TARGET_CHUNK_BYTES = 1 << 20  # 1 MiB: HDF5's default chunk cache holds one such chunk
 COMPRESSION = "gzip"  # readable by every HDF5 build (ctapipe/pytables included)

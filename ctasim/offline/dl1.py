@@ -3,12 +3,12 @@
 ``process_dl1(run_dir)`` reads every DL0 archive ``run_dir/dl0/<stem>.dl0.h5`` (written by the
 archiver), refuses it with a one-line ``DataFileError`` if it is damaged or incomplete, and writes
 ``run_dir/dl1/<stem>.dl1.h5`` block by block and telescope by telescope (never the whole run in
-memory), crash-safely (``<name>.tmp``, renamed when complete). Paths are in ``ctasim.io.paths``:
+memory), crash-safely (``<name>.tmp``, renamed when complete). Paths are in ``ctasim.datamodel.paths``:
 
 - ``/configuration/instrument/...``: the archive's subarray;
 - ``/dl1/event/subarray/trigger``: the stereo trigger table (copy of the DL0 one);
 - ``/dl1/event/telescope/parameters/tel_NNN``: obs_id, event_id, tel_id + the DATA_MODEL
-  parameter columns (``ctasim.image.PARAMETER_COLUMNS``), rows in archive order;
+  parameter columns (``ctasim.datamodel.dl1.PARAMETER_COLUMNS``), rows in archive order;
 - ``/dl1/event/telescope/images/tel_NNN``: obs_id, event_id, tel_id, image (float32 p.e.),
   peak_time (float32 ns), image_mask (bool), same row order; written when ``keep_images`` or, by
   default, when the archive holds fewer than ``KEEP_IMAGES_BELOW`` telescope events;
@@ -34,10 +34,11 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from ..datamodel import paths
+from ..datamodel.dl1 import DL1_PARAMETERS_DTYPE, IMAGE_UNITS, PARAMETER_UNITS, PARAMETERS_DTYPE, image_dtype
 from ..dl0.reduction import calibrate_dl0
 from ..errors import DataFileError
-from ..image import PARAMETER_UNITS, PARAMETERS_DTYPE, process_images
-from ..io import paths
+from ..image import process_images
 from ..io.archive import DL0ArchiveReader, verify_archive
 from ..io.atomic import TMP_SUFFIX, publish, temporary_path
 from ..io.instrument import write_instrument
@@ -47,9 +48,6 @@ from ..io.tables import append_table
 DL0_SUFFIX = ".dl0.h5"
 DL1_SUFFIX = ".dl1.h5"
 KEEP_IMAGES_BELOW = 20_000  # telescope events per archive: images are kept by default below this
-ID_COLUMNS = [("obs_id", "i4"), ("event_id", "i8"), ("tel_id", "i2")]
-DL1_PARAMETERS_DTYPE = np.dtype(ID_COLUMNS + PARAMETERS_DTYPE.descr)
-IMAGE_UNITS = {"image": "p.e.", "peak_time": "ns"}
 #: Side tables copied from the DL0 archive into every DL1 file, under the same path.
 COPIED_TABLES = (
     paths.SIMULATION_SHOWER,
@@ -145,11 +143,7 @@ def _dl1_rows(obs_id: int, tel_id: int, event_id: np.ndarray, params: np.ndarray
 
 
 def _image_rows(obs_id: int, tel_id: int, event_id, image, peak_time, mask) -> np.ndarray:
-    n_pix = image.shape[1]
-    dtype = np.dtype(
-        ID_COLUMNS + [("image", "f4", (n_pix,)), ("peak_time", "f4", (n_pix,)), ("image_mask", "?", (n_pix,))]
-    )
-    rows = np.empty(event_id.size, dtype)
+    rows = np.empty(event_id.size, image_dtype(image.shape[1]))
     rows["obs_id"], rows["event_id"], rows["tel_id"] = obs_id, event_id, tel_id
     rows["image"], rows["peak_time"], rows["image_mask"] = image, peak_time, mask
     return rows

@@ -28,8 +28,10 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from ..datamodel import paths
+from ..datamodel.dl2 import DL2_EVENT_UNITS, DL2_EVENTS_FILE_DTYPE, DL2_TEL_UNITS
+from ..datamodel.ids import PRIMARY_IDS, event_key
 from ..errors import DataFileError
-from ..io import paths
 from ..io.instrument import read_subarray, write_instrument
 from ..io.provenance import (
     make_provenance,
@@ -38,29 +40,20 @@ from ..io.provenance import (
     write_provenance_json,
 )
 from ..io.tables import append_table, read_table, write_table
-from ..reco.dl2 import (
-    DL2_EVENT_TRUE_DTYPE,
-    DL2_EVENT_UNITS,
-    DL2_TEL_UNITS,
-    build_dl2_events,
-    build_dl2_telescope,
-    split_per_telescope,
-)
+from ..reco.dl2 import predict_dl2, split_per_telescope
 from ..reco.models import EnergyRegressor, ParticleClassifier, telescope_features
 from ..reco.stereo import match_events, reconstruct_stereo
-from ..sim.blocks import PRIMARY_IDS
 from .dl1 import COPIED_TABLES, atomic_h5, copy_tables, data_files, stem
 
 DL2_SUFFIX = ".dl2.h5"
 MODEL_FILES = {"energy": "energy.model", "gammaness": "gammaness.model"}
-DL2_EVENTS_DTYPE = np.dtype(DL2_EVENT_TRUE_DTYPE.descr + [("is_train", "?")])
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
 
 
 def train_split(obs_id: np.ndarray, event_id: np.ndarray, fraction: float) -> np.ndarray:
-    """True for the events in the training sample: splitmix64 of ``obs_id << 40 | event_id``
+    """True for the events in the training sample: splitmix64 of ``event_key(obs_id, event_id)``
     mapped to [0, 1) and compared with ``fraction`` (deterministic, order-independent)."""
-    z = (np.asarray(obs_id, np.uint64) << np.uint64(40)) | np.asarray(event_id, np.uint64)
+    z = event_key(obs_id, event_id).astype(np.uint64)
     with np.errstate(over="ignore"):
         z = z + _MIX[0]
         z = (z ^ (z >> np.uint64(30))) * _MIX[1]
@@ -190,18 +183,14 @@ def process_dl2(
     else:
         model_dir = Path(models)
         energy_model, particle_model = load_models(model_dir, set(features.tel_type_name.tolist()))
-    energy, energy_tel = energy_model.predict(features)
-    gammaness, gammaness_tel = particle_model.predict(features)
-    t3 = time.perf_counter()
-
     trig = run["trigger"]
     time_s = trig["time"][match_events(stereo.obs_id, stereo.event_id, trig)]
-    events_base = build_dl2_events(stereo, energy, gammaness, time=time_s, truth=truth)
-    events = np.zeros(stereo.n_events, DL2_EVENTS_DTYPE)
-    for name in events_base.dtype.names:
-        events[name] = events_base[name]
+    predicted, tel_rows = predict_dl2(table, stereo, features, energy_model, particle_model, time_s, truth)
+    t3 = time.perf_counter()
+    events = np.zeros(stereo.n_events, DL2_EVENTS_FILE_DTYPE)
+    for name in predicted.dtype.names:
+        events[name] = predicted[name]
     events["is_train"] = is_train_event
-    tel_rows = build_dl2_telescope(table, stereo, energy_tel, gammaness_tel)
     prov["models"] = {"dir": str(model_dir), "trained_in_run": models is None}
 
     event_file = np.array([run["file_of_obs"][o] for o in stereo.obs_id.tolist()], np.int64)

@@ -35,8 +35,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from ..datamodel import paths
+from ..datamodel.ids import PRIMARY_IDS, event_key
 from ..errors import DataFileError
-from ..io import paths
 from ..io.tables import read_table
 from ..reco.metrics import (
     angular_resolution,
@@ -45,7 +46,6 @@ from ..reco.metrics import (
     energy_bias_resolution,
     energy_bins,
 )
-from ..sim.blocks import PRIMARY_IDS
 from .dl1 import data_files
 
 #: ../shared/REFERENCE.md "Published CTAO performance, Prod5 Alpha (20 deg zenith, 50 h, offset
@@ -117,10 +117,6 @@ def _read_dl2(files: list[Path]) -> dict[str, np.ndarray | str]:
     return out
 
 
-def _keys(table: np.ndarray) -> np.ndarray:
-    return (np.asarray(table["obs_id"], np.int64) << 40) + np.asarray(table["event_id"], np.int64)
-
-
 def performance(run_dir: str | Path) -> dict:
     """Per-true-energy-bin performance of a run's DL2 test events (see the module docstring)."""
     data = _read_dl2(data_files(run_dir, "dl2"))
@@ -133,8 +129,10 @@ def performance(run_dir: str | Path) -> dict:
 
     sim_gamma = showers[showers["true_shower_primary_id"] == PRIMARY_IDS["gamma"]]
     e_sim = sim_gamma["true_energy"]
-    triggered = np.isin(_keys(sim_gamma), _keys(data["trigger"]))
-    valid = np.isin(_keys(sim_gamma), _keys(ev[ev["is_valid"]]))
+    sim_keys = event_key(sim_gamma["obs_id"], sim_gamma["event_id"])
+    trigger, valid_events = data["trigger"], ev[ev["is_valid"]]
+    triggered = np.isin(sim_keys, event_key(trigger["obs_id"], trigger["event_id"]))
+    valid = np.isin(sim_keys, event_key(valid_events["obs_id"], valid_events["event_id"]))
     dist = data["distribution"]
     radius = dist["max_scatter_radius"][dist["particle"] == b"gamma"]
     area = np.pi * float(radius.max()) ** 2 if radius.size else np.nan

@@ -1,73 +1,17 @@
-"""DL2 tables with DATA_MODEL.md column names: events (pyirf names) and per-telescope values.
+"""DL2 tables (``ctasim.datamodel.dl2``) from the stereo geometry and the model predictions.
 
 ``/dl2/event/subarray/events`` gets one row per array event, ``/dl2/event/telescope/tel_NNN``
-one row per telescope image (``split_per_telescope`` separates them). Units: deg, m, TeV, s;
-``reco_h_max`` is above sea level.
+one row per telescope image (``split_per_telescope`` separates them).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ctasim.instrument.subarray import SubarrayDescription
+from ctasim.datamodel.dl2 import DL2_EVENT_DTYPE, DL2_EVENT_TRUE_DTYPE, DL2_TEL_DTYPE, TRUE_COLUMNS
 
-from .models import EnergyRegressor, ParticleClassifier, telescope_features
-from .stereo import DEFAULT_CUTS, StereoQualityCuts, StereoResult, match_events, reconstruct_stereo
-
-DL2_EVENT_DTYPE = np.dtype(
-    [
-        ("obs_id", "i4"),
-        ("event_id", "i8"),
-        ("time", "f8"),
-        ("pointing_alt", "f8"),
-        ("pointing_az", "f8"),
-        ("reco_alt", "f8"),
-        ("reco_az", "f8"),
-        ("reco_core_x", "f8"),
-        ("reco_core_y", "f8"),
-        ("reco_h_max", "f8"),
-        ("reco_energy", "f8"),
-        ("gammaness", "f8"),
-        ("multiplicity", "i2"),
-        ("is_valid", "?"),
-    ]
-)
-TRUE_COLUMNS = (
-    ("true_energy", "f8"),
-    ("true_alt", "f8"),
-    ("true_az", "f8"),
-    ("true_core_x", "f8"),
-    ("true_core_y", "f8"),
-    ("true_shower_primary_id", "i2"),
-)
-DL2_EVENT_TRUE_DTYPE = np.dtype(DL2_EVENT_DTYPE.descr + list(TRUE_COLUMNS))
-DL2_TEL_DTYPE = np.dtype(
-    [
-        ("obs_id", "i4"),
-        ("event_id", "i8"),
-        ("tel_id", "i2"),
-        ("impact_distance", "f8"),
-        ("reco_energy_tel", "f8"),
-        ("gammaness_tel", "f8"),
-    ]
-)
-DL2_EVENT_UNITS = {
-    "time": "s",
-    "pointing_alt": "deg",
-    "pointing_az": "deg",
-    "reco_alt": "deg",
-    "reco_az": "deg",
-    "reco_core_x": "m",
-    "reco_core_y": "m",
-    "reco_h_max": "m",
-    "reco_energy": "TeV",
-    "true_energy": "TeV",
-    "true_alt": "deg",
-    "true_az": "deg",
-    "true_core_x": "m",
-    "true_core_y": "m",
-}
-DL2_TEL_UNITS = {"impact_distance": "m", "reco_energy_tel": "TeV"}
+from .models import EnergyRegressor, ParticleClassifier, TelescopeFeatures
+from .stereo import StereoResult, match_events
 
 
 def build_dl2_events(
@@ -79,7 +23,7 @@ def build_dl2_events(
 ) -> np.ndarray:
     """Flat per-event DL2 table in the event order of ``stereo``.
 
-    ``time`` (s) per event; when None it is taken from ``truth`` (SHOWER_DTYPE), else NaN. With
+    ``time`` (s) per event; when None it is taken from ``truth`` (shower rows), else NaN. With
     ``truth`` the true_* columns are added (joined on obs_id, event_id).
     """
     out = np.zeros(stereo.n_events, DL2_EVENT_DTYPE if truth is None else DL2_EVENT_TRUE_DTYPE)
@@ -132,24 +76,18 @@ def split_per_telescope(tel_table: np.ndarray) -> dict[int, np.ndarray]:
     return {int(i): t[s:e] for i, s, e in zip(ids, starts, ends)}
 
 
-def reconstruct_dl2(
+def predict_dl2(
     table: np.ndarray,
-    subarray: SubarrayDescription,
-    pointing_alt: float | np.ndarray,
-    pointing_az: float | np.ndarray,
+    stereo: StereoResult,
+    features: TelescopeFeatures,
     energy_model: EnergyRegressor,
     particle_model: ParticleClassifier,
-    cuts: StereoQualityCuts = DEFAULT_CUTS,
     time: np.ndarray | None = None,
     truth: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """DL1 parameter rows of a block -> (DL2 events table, DL2 per-telescope table).
-
-    Stereo geometry, then the per-telescope models and their per-event combination. Arguments as
-    ``reconstruct_stereo`` and ``build_dl2_events``.
-    """
-    stereo = reconstruct_stereo(table, subarray, pointing_alt, pointing_az, cuts=cuts)
-    features = telescope_features(table, stereo, subarray)
+    """DL1 parameter rows with their stereo geometry and features -> (DL2 events, DL2 per-telescope
+    rows): the per-telescope models and their per-event combination (``time``, ``truth`` as in
+    ``build_dl2_events``)."""
     energy, energy_tel = energy_model.predict(features)
     gammaness, gammaness_tel = particle_model.predict(features)
     events = build_dl2_events(stereo, energy, gammaness, time=time, truth=truth)

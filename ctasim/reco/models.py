@@ -25,6 +25,7 @@ import lightgbm as lgb
 import numpy as np
 
 import ctasim
+from ctasim.datamodel.version import DATA_MODEL_VERSION
 from ctasim.errors import DataFileError
 from ctasim.instrument.subarray import SubarrayDescription
 
@@ -199,7 +200,7 @@ class _TelescopeModel:
         self.header = {
             "kind": self.kind,
             "ctasim_version": ctasim.__version__,
-            "ctasim_data_model": ctasim.DATA_MODEL_VERSION,
+            "ctasim_data_model": DATA_MODEL_VERSION,
             "features": list(self.features),
             "tel_types": list(self.tel_types),
             "n_estimators": self.n_estimators,
@@ -273,7 +274,7 @@ class _TelescopeModel:
             (
                 "data model major version",
                 _major(header.get("ctasim_data_model")),
-                _major(ctasim.DATA_MODEL_VERSION),
+                _major(DATA_MODEL_VERSION),
             ),
             ("features", header.get("features"), list(features)),
         ]

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from ctasim.datamodel.ids import event_key
 from ctasim.instrument.frames import fov_to_vector
 from ctasim.instrument.subarray import SubarrayDescription
 from ctasim.instrument.telescope import TelescopeDescription
@@ -144,11 +145,11 @@ def group_events(obs_id: np.ndarray, event_id: np.ndarray):
 def match_events(obs_id: np.ndarray, event_id: np.ndarray, table: np.ndarray) -> np.ndarray:
     """Row of ``table`` (with obs_id, event_id columns) holding each (obs_id, event_id) pair.
 
-    Keys are packed as ``obs_id * 2**40 + event_id`` (event_id < 2**40). Raises ValueError
-    naming the first pair that ``table`` lacks.
+    Keys are ``ctasim.datamodel.ids.event_key``. Raises ValueError naming the first pair that
+    ``table`` lacks.
     """
-    key_t = (np.asarray(table["obs_id"], np.int64) << 40) + np.asarray(table["event_id"], np.int64)
-    key = (np.asarray(obs_id, np.int64) << 40) + np.asarray(event_id, np.int64)
+    key_t = event_key(table["obs_id"], table["event_id"])
+    key = event_key(obs_id, event_id)
     order = np.argsort(key_t, kind="stable")
     sorted_keys = np.append(key_t[order], -1)  # sentinel keeps the lookup in bounds
     pos = np.searchsorted(key_t[order], key)

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ctasim.datamodel.dl1 import DL1_PARAMETERS_DTYPE
+from ctasim.datamodel.ids import PRIMARY_IDS
+from ctasim.datamodel.simulation import SHOWER_DTYPE
 from ctasim.instrument.frames import (
     altaz_to_vector,
     fov_to_vector,
@@ -20,39 +23,8 @@ from ctasim.instrument.frames import (
     vector_to_fov,
 )
 from ctasim.instrument.subarray import SubarrayDescription
-from ctasim.sim.blocks import PRIMARY_IDS, SHOWER_DTYPE
 
 from .stereo import axis_steps_deg
-
-DL1_PARAMETER_DTYPE = np.dtype(
-    [
-        ("obs_id", "i4"),
-        ("event_id", "i8"),
-        ("tel_id", "i2"),
-        ("hillas_intensity", "f8"),
-        ("hillas_fov_lon", "f8"),
-        ("hillas_fov_lat", "f8"),
-        ("hillas_r", "f8"),
-        ("hillas_phi", "f8"),
-        ("hillas_length", "f8"),
-        ("hillas_width", "f8"),
-        ("hillas_psi", "f8"),
-        ("hillas_skewness", "f8"),
-        ("hillas_kurtosis", "f8"),
-        ("leakage_pixels_width_1", "f8"),
-        ("leakage_pixels_width_2", "f8"),
-        ("leakage_intensity_width_1", "f8"),
-        ("leakage_intensity_width_2", "f8"),
-        ("concentration_cog", "f8"),
-        ("concentration_core", "f8"),
-        ("concentration_pixel", "f8"),
-        ("timing_slope", "f8"),
-        ("timing_intercept", "f8"),
-        ("timing_deviation", "f8"),
-        ("morphology_n_pixels", "i4"),
-        ("morphology_n_islands", "i4"),
-    ]
-)
 
 #: p.e. per TeV at zero impact, per size class (REFERENCE.md "Derived targets", est.)
 PE_PER_TEV = {"LST": 4000.0, "MST": 1000.0, "SST": 120.0}
@@ -97,7 +69,7 @@ def toy_events(
 
     Each event is seen by a random subset of ``tels_per_event`` telescopes (inclusive range).
     Noise: Gaussian on psi and on the centroid (deg), log-normal on intensity (sigma, natural log).
-    Returns (dl1 table with DL1_PARAMETER_DTYPE, truth with SHOWER_DTYPE), rows grouped by event.
+    Returns (dl1 table with DL1_PARAMETERS_DTYPE, truth with SHOWER_DTYPE), rows grouped by event.
     """
     rng = np.random.default_rng(seed)
     alt_p, az_p = np.deg2rad(pointing_alt), np.deg2rad(pointing_az)
@@ -147,7 +119,7 @@ def toy_events(
     lon = lon + np.deg2rad(cog_noise_deg) * rng.normal(size=n_rows)
     lat = lat + np.deg2rad(cog_noise_deg) * rng.normal(size=n_rows)
 
-    table = np.zeros(n_rows, DL1_PARAMETER_DTYPE)
+    table = np.zeros(n_rows, DL1_PARAMETERS_DTYPE)
     table["obs_id"] = obs_id
     table["event_id"] = truth["event_id"][ev]
     table["tel_id"] = subarray.tel_ids[tel_idx]

@@ -74,7 +74,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import DATA_MODEL_VERSION, __version__
+from .. import __version__
 from ..accounting import (
     ARRAY_EVENTS,
     ARRAY_EVENTS_ARCHIVED,
@@ -97,6 +97,7 @@ from ..accounting import (
     AccountingError,
     RateMeter,
 )
+from ..datamodel.version import DATA_MODEL_VERSION
 from ..dl0.reduction import STAGES as REDUCER_STEPS
 from ..instrument.config import load_subarray
 from ..instrument.subarray import SubarrayDescription

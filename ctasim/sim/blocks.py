@@ -1,35 +1,16 @@
-"""Blocks of simulated events exchanged between the shower source, the cameras and later stages.
+"""Blocks the simulator passes from the shower source to the camera simulation: the truth table
+(``ctasim.datamodel.simulation.SHOWER_DTYPE``) with the showers' Cherenkov emission and muons.
 
-Column names follow ctapipe / DATA_MODEL.md. Times: absolute simulated time in s since the run
-start (``time``, ``trigger_time``); waveform sample times in ns.
+Times: absolute simulated time in s since the run start; emission times in ns.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-SHOWER_DTYPE = np.dtype([
-    ("obs_id", "i4"),
-    ("event_id", "i8"),
-    ("true_energy", "f8"),          # TeV
-    ("true_alt", "f8"),             # deg
-    ("true_az", "f8"),              # deg
-    ("true_core_x", "f8"),          # m, ground frame
-    ("true_core_y", "f8"),          # m
-    ("true_h_first_int", "f8"),     # m above the observation level
-    ("true_x_max", "f8"),           # g/cm^2 (slant depth)
-    ("true_shower_primary_id", "i2"),   # 0 gamma, 1 electron, 101 proton
-    ("time", "f8"),                 # s since run start
-])
-
-SHOWER_UNITS = {
-    "true_energy": "TeV", "true_alt": "deg", "true_az": "deg", "true_core_x": "m",
-    "true_core_y": "m", "true_h_first_int": "m", "true_x_max": "g / cm2", "time": "s",
-}
-
-PRIMARY_IDS = {"gamma": 0, "electron": 1, "proton": 101}
+from ..datamodel.simulation import ShowerTruth
 
 
 @dataclass
@@ -95,28 +76,6 @@ class ShowerBlock:
     def n_showers(self) -> int:
         return int(self.showers.size)
 
-
-@dataclass
-class TelescopeEvents:
-    """Triggered R1 events of one telescope within one block (row order = event order)."""
-
-    tel_id: int
-    obs_id: int
-    event_id: np.ndarray          # int64 [n]
-    trigger_time: np.ndarray      # float64 [n] s since run start
-    waveform: np.ndarray          # uint16 [n, n_channels, n_pixels, n_samples]
-    true_image: np.ndarray        # int32 [n, n_pixels] Cherenkov p.e. (no NSB)
-    impact_distance: np.ndarray   # float32 [n] m, telescope to shower axis
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def n_events(self) -> int:
-        return int(self.event_id.size)
-
-    def take(self, rows: np.ndarray) -> TelescopeEvents:
-        """The subset of events at the given row indices or boolean mask."""
-        return TelescopeEvents(
-            self.tel_id, self.obs_id, self.event_id[rows], self.trigger_time[rows],
-            self.waveform[rows], self.true_image[rows], self.impact_distance[rows],
-            {k: v[rows] for k, v in self.extra.items()},
-        )
+    def truth(self) -> ShowerTruth:
+        """The part later stages need: the truth rows and the simulated time span."""
+        return ShowerTruth(self.stream, self.block_index, self.showers, self.t_start, self.t_stop)

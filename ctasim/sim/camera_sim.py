@@ -25,11 +25,12 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from ..datamodel.r1 import TelescopeEvents
 from ..instrument.frames import altaz_to_vector
 from ..instrument.subarray import SubarrayDescription
 from ..instrument.telescope import TelescopeDescription
 from ..rng import block_rng
-from .blocks import ShowerBlock, TelescopeEvents
+from .blocks import ShowerBlock
 from .electronics import (
     TRACE_SAMPLES,
     NoiseTrace,

@@ -15,11 +15,13 @@ from typing import Any
 
 import numpy as np
 
+from ..datamodel.ids import PRIMARY_IDS
+from ..datamodel.simulation import SHOWER_DTYPE
 from ..errors import ConfigError
 from ..instrument.frames import altaz_to_vector, telescope_to_altaz, vector_to_altaz
 from ..instrument.subarray import SubarrayDescription
 from ..rng import block_rng
-from .blocks import PRIMARY_IDS, SHOWER_DTYPE, ShowerBlock
+from .blocks import ShowerBlock
 from .shower import simulate_showers, tilt_vectors
 from .spectra import Spectrum, spectrum_from_config
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ctasim.dl0 import codecs
+from ctasim.datamodel import codecs
 from ctasim.dl0.calibration import r1_to_dl1
 from ctasim.dl0.pixel_selection import dvr_pixel_selection, select_pixels
 from ctasim.dl0.reduction import (

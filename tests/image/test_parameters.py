@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
+from ctasim.datamodel.dl1 import PARAMETER_COLUMNS, PARAMETER_UNITS
 from ctasim.image import (
-    PARAMETER_COLUMNS,
-    PARAMETER_UNITS,
     border_pixel_masks,
     image_parameters,
     process_images,

@@ -8,8 +8,8 @@ the state of the generator given to ours so both draw the same random starts.
 import numpy as np
 import pytest
 
+from ctasim.datamodel.dl1 import PARAMETER_COLUMNS
 from ctasim.image import (
-    PARAMETER_COLUMNS,
     CleaningConfig,
     border_pixel_masks,
     default_cleaning,

@@ -8,12 +8,12 @@ import h5py
 import numpy as np
 import pytest
 
-from ctasim.dl0.encoded import EncodedBlock
+from ctasim.datamodel import paths
+from ctasim.datamodel.dl0 import EncodedBlock
+from ctasim.datamodel.simulation import SHOWER_DTYPE, SHOWER_UNITS
 from ctasim.errors import DataFileError
-from ctasim.io import paths
 from ctasim.io.archive import DL0ArchiveReader, DL0ArchiveWriter, temporary_path, verify_archive
 from ctasim.io.provenance import make_provenance
-from ctasim.sim.blocks import SHOWER_DTYPE, SHOWER_UNITS
 
 N_PIX = 1855
 
@@ -127,8 +127,8 @@ def test_refused_files(tmp_path, archive):
     with pytest.raises(DataFileError, match="not an HDF5 file"):
         DL0ArchiveReader(text)
     with h5py.File(path, "r+") as f:
-        f.attrs[paths.ATTR_DATA_MODEL] = "2.0"
-    with pytest.raises(DataFileError, match=r"data model 2.0 is incompatible") as err:
+        f.attrs[paths.ATTR_DATA_MODEL] = "1.0"
+    with pytest.raises(DataFileError, match=r"data model 1.0 is incompatible") as err:
         DL0ArchiveReader(path)
     assert "\n" not in str(err.value)
     assert not verify_archive(path)["ok"]

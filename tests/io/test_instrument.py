@@ -3,7 +3,7 @@
 import h5py
 import numpy as np
 
-from ctasim.io import paths
+from ctasim.datamodel import paths
 from ctasim.io.instrument import read_instrument, read_subarray, write_instrument
 
 

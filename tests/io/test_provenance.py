@@ -6,7 +6,7 @@ import sys
 
 import h5py
 
-import ctasim
+from ctasim.datamodel.version import DATA_MODEL_VERSION
 from ctasim.io.provenance import (
     make_provenance,
     read_provenance,
@@ -22,13 +22,13 @@ def test_provenance_round_trip(tmp_path):
     assert prov["scenario_hash"] == scenario_hash(
         {"showers": 1000, "array": {"layout": "north_alpha"}, "name": "small"}
     )
-    assert prov["ctasim_data_model"] == ctasim.DATA_MODEL_VERSION
+    assert prov["ctasim_data_model"] == DATA_MODEL_VERSION
     assert {"numpy", "numba", "h5py", "astropy", "lightgbm", "ray"} <= set(prov["dependencies"])
     assert prov["creation_time_utc"].endswith("+00:00")
     with h5py.File(tmp_path / "p.h5", "w") as f:
         write_provenance(f, prov)
     with h5py.File(tmp_path / "p.h5", "r") as f:
-        assert f.attrs["ctasim_data_model"] == ctasim.DATA_MODEL_VERSION
+        assert f.attrs["ctasim_data_model"] == DATA_MODEL_VERSION
         assert read_provenance(f) == prov
     assert json.loads(write_provenance_json(tmp_path / "provenance.json", prov).read_text()) == prov
 

@@ -4,8 +4,8 @@ import h5py
 import numpy as np
 import pytest
 
+from ctasim.datamodel.simulation import SHOWER_DTYPE, SHOWER_UNITS
 from ctasim.io.tables import append_table, iter_table, read_table, write_table
-from ctasim.sim.blocks import SHOWER_DTYPE, SHOWER_UNITS
 
 
 def _showers(n, start=0):

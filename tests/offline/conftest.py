@@ -15,14 +15,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ctasim.dl0.encoded import EncodedBlock
+from ctasim.datamodel import paths
+from ctasim.datamodel.dl0 import EncodedBlock
+from ctasim.datamodel.simulation import SHOWER_UNITS
 from ctasim.image.pixels import telescope_pixels
 from ctasim.instrument.config import load_subarray
-from ctasim.io import paths
 from ctasim.io.archive import DL0ArchiveWriter
 from ctasim.io.provenance import make_provenance
 from ctasim.reco.toy import toy_events
-from ctasim.sim.blocks import SHOWER_UNITS
 
 POINTING = (70.0, 0.0)
 BLOCK_EVENTS = 64

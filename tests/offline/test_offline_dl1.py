@@ -8,9 +8,10 @@ import h5py
 import numpy as np
 import pytest
 
+from ctasim.datamodel import paths
+from ctasim.datamodel.dl1 import PARAMETER_COLUMNS
 from ctasim.errors import DataFileError
-from ctasim.image import PARAMETER_COLUMNS, process_images
-from ctasim.io import paths
+from ctasim.image import process_images
 from ctasim.io.archive import DL0ArchiveReader
 from ctasim.io.instrument import read_subarray
 from ctasim.io.provenance import read_provenance

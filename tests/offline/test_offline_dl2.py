@@ -9,8 +9,8 @@ import h5py
 import numpy as np
 import pytest
 
+from ctasim.datamodel import paths
 from ctasim.errors import DataFileError
-from ctasim.io import paths
 from ctasim.offline import next_pass_number, run_offline
 from ctasim.offline.dl1 import process_dl1
 from ctasim.offline.dl2 import MODEL_FILES, process_dl2, train_split

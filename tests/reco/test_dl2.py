@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 
+from ctasim.datamodel.dl2 import DL2_EVENT_UNITS, DL2_TEL_UNITS
 from ctasim.instrument.config import load_subarray
 from ctasim.reco.dl2 import (
-    DL2_EVENT_UNITS,
-    DL2_TEL_UNITS,
     build_dl2_events,
     build_dl2_telescope,
     split_per_telescope,

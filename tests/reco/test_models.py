@@ -8,7 +8,7 @@ import pytest
 import ctasim
 from ctasim.errors import DataFileError
 from ctasim.instrument.config import load_subarray
-from ctasim.reco.dl2 import reconstruct_dl2
+from ctasim.reco.dl2 import predict_dl2
 from ctasim.reco.metrics import auc_per_energy_bin, energy_bias_resolution, energy_bins, roc_auc
 from ctasim.reco.models import (
     DEFAULT_FEATURES,
@@ -53,8 +53,9 @@ def test_sample(subarray):
 
 
 def test_energy_and_gammaness_are_learned(subarray, trained, test_sample):
-    table, truth, _ = test_sample
-    events, tel = reconstruct_dl2(table, subarray, 70.0, 0.0, *trained, truth=truth)
+    table, truth, features = test_sample
+    stereo = reconstruct_stereo(table, subarray, 70.0, 0.0)
+    events, tel = predict_dl2(table, stereo, features, *trained, truth=truth)
     ok = events["is_valid"]
     assert ok.mean() > 0.5
     gamma = events["true_shower_primary_id"] == 0

@@ -8,6 +8,7 @@ import pytest
 from handmade_run import RATE_HZ, SCENARIO, handmade_accounting, handmade_rates
 
 from ctasim import accounting as A
+from ctasim.datamodel.version import DATA_MODEL_VERSION
 from ctasim.io.provenance import scenario_hash
 from ctasim.rates import BudgetAssumptions, budget
 from ctasim.report import summary as S
@@ -24,7 +25,7 @@ def test_top_level_and_scenario(summary):
         "layout": "north_alpha",
         "backend": "local",
         "ctasim_version": "0.1.0",
-        "data_model": "1.0",
+        "data_model": DATA_MODEL_VERSION,
     }
     assert summary["files"] == ["dl0/a.dl0.h5"]
     assert json.loads(json.dumps(summary, allow_nan=False)) == summary  # plain JSON

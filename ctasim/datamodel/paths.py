@@ -8,7 +8,7 @@ tables are named ``tel_001``, ``tel_002``, ... Change a path here and nowhere el
 from __future__ import annotations
 
 # -- file attributes -------------------------------------------------------------------------
-ATTR_DATA_MODEL = "ctasim_data_model"  # "MAJOR.MINOR" (ctasim.DATA_MODEL_VERSION)
+ATTR_DATA_MODEL = "ctasim_data_model"  # "MAJOR.MINOR" (ctasim.datamodel.version)
 ATTR_CTASIM_VERSION = "ctasim_version"
 ATTR_PROVENANCE_PREFIX = "provenance."  # provenance keys are stored as provenance.<key>
 ATTR_COMPLETE = "ctasim_complete"  # True once an archive was closed cleanly

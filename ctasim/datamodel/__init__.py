@@ -1,0 +1,12 @@
+"""The neutral data model: every block and table that crosses a stage boundary, in one place.
+
+The simulator produces these types and processing consumes them; neither imports the other.
+
+- ``ids``: event and telescope ids, particle ids, the per-event key
+- ``r1``: R1 blocks (``TelescopeEvents``) and the R1 size model
+- ``dl0``: DL0 blocks (``EncodedBlock``) and ``codecs``, their lossless codecs
+- ``simulation``: shower truth, impacts, what was simulated
+- ``trigger``, ``monitoring``: trigger tables and technical data
+- ``dl1``, ``dl2``: image parameters, images, reconstructed events
+- ``paths``: every HDF5 path and file attribute; ``version``: the data-model version
+"""

@@ -1,0 +1,59 @@
+"""Simulation truth: the shower table, per-telescope impacts and what was simulated.
+
+``/simulation/event/subarray/shower`` (SHOWER_DTYPE), ``/simulation/event/telescope/impact/tel_NNN``
+(IMPACT_DTYPE) and ``/simulation/service/shower_distribution`` (DISTRIBUTION_DTYPE, one row per
+population: IRFs need it). Times are simulated seconds since the run start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .ids import EVENT_COLUMNS, TELESCOPE_EVENT_COLUMNS
+
+SHOWER_DTYPE = np.dtype(EVENT_COLUMNS + [
+    ("true_energy", "f8"),          # TeV
+    ("true_alt", "f8"),             # deg
+    ("true_az", "f8"),              # deg
+    ("true_core_x", "f8"),          # m, ground frame
+    ("true_core_y", "f8"),          # m
+    ("true_h_first_int", "f8"),     # m above the observation level
+    ("true_x_max", "f8"),           # g/cm^2 (slant depth)
+    ("true_shower_primary_id", "i2"),   # ids.PRIMARY_IDS
+    ("time", "f8"),                 # s since run start
+])
+SHOWER_UNITS = {
+    "true_energy": "TeV", "true_alt": "deg", "true_az": "deg", "true_core_x": "m",
+    "true_core_y": "m", "true_h_first_int": "m", "true_x_max": "g / cm2", "time": "s",
+}
+
+IMPACT_DTYPE = np.dtype(TELESCOPE_EVENT_COLUMNS + [
+    ("impact_distance", "f4"),        # m, telescope to shower axis
+    ("true_image_intensity", "f4"),   # Cherenkov p.e. in the camera before noise
+])
+IMPACT_UNITS = {"impact_distance": "m"}
+
+DISTRIBUTION_DTYPE = np.dtype([
+    ("obs_id", "i4"), ("particle", "S16"), ("n_showers", "i8"), ("energy_min", "f8"), ("energy_max", "f8"),
+    ("spectral_index", "f8"), ("max_scatter_radius", "f8"), ("viewcone_min", "f8"), ("viewcone_max", "f8"),
+    ("source_offset", "f8"),
+])
+DISTRIBUTION_UNITS = {"energy_min": "TeV", "energy_max": "TeV", "max_scatter_radius": "m",
+                      "viewcone_min": "deg", "viewcone_max": "deg", "source_offset": "deg"}
+
+
+@dataclass
+class ShowerTruth:
+    """The truth of one block of showers: SHOWER_DTYPE rows and the simulated span (s)."""
+
+    stream: str
+    block_index: int
+    showers: np.ndarray
+    t_start: float
+    t_stop: float
+
+    @property
+    def n_showers(self) -> int:
+        return int(self.showers.size)
