@@ -78,13 +78,13 @@ def bench_image(args: argparse.Namespace) -> list[Row]:
 
     from ctasim.ctapipe_compat import to_ctapipe_subarray
     from ctasim.image import default_cleaning, image_parameters, process_images, tailcuts_clean
-    from ctasim.image.ctapipe_compat import toy_images
+    from ctasim.ctapipe_compat import ctapipe_toy_images
 
     tel = load_telescope_types()["LST_LST_LSTCam"]
     geom, f = tel.camera.geometry, tel.optics.effective_focal_length
     subarray = to_ctapipe_subarray(tel, own_neighbors=True)
     cam_geom = subarray.tel[1].camera.geometry
-    images, times = toy_images(cam_geom, args.n_images, np.random.default_rng(args.seed))
+    images, times = ctapipe_toy_images(cam_geom, args.n_images, np.random.default_rng(args.seed))
     cfg = default_cleaning(tel.camera_name)
     processor = ImageProcessor(
         subarray,

@@ -25,7 +25,7 @@ def bench_stereo(
 ) -> dict:
     """µs per array event (2-10 telescopes each) for ctasim and ctapipe, their ratio, and the
     largest direction / core difference between the two on the ctapipe events."""
-    from ctasim.reco import ctapipe_compat as cc
+    from ctasim import ctapipe_compat as cc
 
     subarray = load_subarray(layout)
     alt, az = 70.0, 0.0

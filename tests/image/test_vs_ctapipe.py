@@ -74,12 +74,12 @@ def compared(request):
     from traitlets.config import Config
 
     from ctasim.ctapipe_compat import to_ctapipe_subarray
-    from ctasim.image.ctapipe_compat import toy_images
+    from ctasim.ctapipe_compat import ctapipe_toy_images
 
     tel = load_telescope_types()[request.param]
     subarray = to_ctapipe_subarray(tel, own_neighbors=True)
     cam_geom = subarray.tel[1].camera.geometry
-    images, times = toy_images(cam_geom, N_IMAGES, np.random.default_rng(7))
+    images, times = ctapipe_toy_images(cam_geom, N_IMAGES, np.random.default_rng(7))
     cleaning = default_cleaning(tel.camera_name)
     config = Config(
         {

@@ -110,7 +110,7 @@ def test_bad_input(subarray):
 @pytest.mark.reference
 def test_agrees_with_ctapipe(subarray):
     pytest.importorskip("ctapipe")
-    from ctasim.reco import ctapipe_compat as cc
+    from ctasim import ctapipe_compat as cc
 
     alt, az = 65.0, 30.0
     table, _ = toy_events(
