@@ -14,8 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .datamodel.codecs import CODECS
-from .dl0.reduction import ReductionConfig as LibraryReductionConfig
+from .dl0.reduction import VARIANT_STEPS, ReductionConfig, Variant
 from .errors import ConfigError
 from .instrument.config import available_layouts, layout_path, read_yaml
 from .io.provenance import scenario_hash
@@ -96,8 +95,9 @@ class TriggerConfig(_Model):
     window_ns: float = Field(100.0, gt=0.0)
 
 
-class ReductionConfig(_Model):
-    """On-site data-volume reduction (ctasim.dl0.reduction): a variant and per-step overrides.
+class ReductionSection(ReductionConfig):
+    """The scenario's on-site reduction: a variant, its settings (``ctasim.dl0.reduction.
+    ReductionConfig``) and per-step overrides.
 
     Variants: ``raw`` (compressed full waveforms), ``integrated`` (charge + peak time per pixel),
     ``pixel_selection`` (charges of all pixels + waveforms of the selected pixels). Steps left
@@ -105,33 +105,19 @@ class ReductionConfig(_Model):
     metered (not archived), so the report compares them.
     """
 
-    variant: Literal["raw", "integrated", "pixel_selection"] = "pixel_selection"
-    window_samples: int | None = Field(None, gt=0, description="samples kept around the image time")
-    window_shift: int | None = Field(None, ge=0)
+    variant: Variant = "pixel_selection"
     gain_selection: bool | None = None
     integrate: bool | None = None
     pixel_selection: bool | None = None
-    picture_threshold_pe: float = Field(8.0, gt=0.0)
-    n_rings: int = Field(1, ge=0, le=5)
-    max_survival_fraction: float = Field(0.15, gt=0.0, le=1.0)
-    float_dtype: Literal["float32", "float16"] = "float32"
-    codec: str = "blosc2-zstd-bitshuffle"
-    compare_variants: list[Literal["raw", "integrated", "pixel_selection"]] = []
+    compare_variants: list[Variant] = []
 
-    @field_validator("codec")
-    @classmethod
-    def _codec_known(cls, v: str) -> str:
-        if v not in CODECS:
-            raise ValueError(f"one of {', '.join(CODECS)}")
-        return v
-
-    def library_configs(self) -> list[LibraryReductionConfig]:
-        """The archived variant first, then the comparison variants (same overrides)."""
+    def library_configs(self) -> list[ReductionConfig]:
+        """The archived variant first, then the comparison variants (same settings, their own steps)."""
         overrides = self.model_dump(exclude={"variant", "compare_variants"}, exclude_none=True)
         variants = [self.variant] + [v for v in self.compare_variants if v != self.variant]
-        first = LibraryReductionConfig.for_variant(self.variant, **overrides)
-        shared = {k: v for k, v in overrides.items() if k not in ("gain_selection", "integrate", "pixel_selection")}
-        return [first] + [LibraryReductionConfig.for_variant(v, **shared) for v in variants[1:]]
+        first = ReductionConfig.for_variant(self.variant, **overrides)
+        shared = {k: v for k, v in overrides.items() if k not in VARIANT_STEPS[self.variant]}
+        return [first] + [ReductionConfig.for_variant(v, **shared) for v in variants[1:]]
 
 
 class ExecutionConfig(_Model):
@@ -165,7 +151,7 @@ class Scenario(_Model):
     particles: list[ParticleConfig] = Field(min_length=1)
     simulation: SimulationConfig = SimulationConfig()
     trigger: TriggerConfig = TriggerConfig()
-    reduction: ReductionConfig = ReductionConfig()
+    reduction: ReductionSection = ReductionSection()
     execution: ExecutionConfig = ExecutionConfig()
     offline: OfflineConfig = OfflineConfig()
 

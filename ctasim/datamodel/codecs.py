@@ -45,6 +45,7 @@ DECODERS: dict[str, Callable[[bytes], bytes]] = {
 }
 
 CODECS = tuple(ENCODERS)
+DEFAULT_CODEC = "blosc2-zstd-bitshuffle"
 
 
 def check_codec(name: str) -> str:

@@ -41,10 +41,12 @@ Block attributes: variant, extraction settings, picture threshold applied, sampl
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 from numba import njit
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..datamodel import codecs
 from ..datamodel.dl0 import EncodedBlock
@@ -53,7 +55,7 @@ from ..errors import CtasimError
 from ..instrument.subarray import SubarrayDescription
 from ..instrument.telescope import TelescopeDescription
 from .calibration import calibrate_selected_rows, calibrate_waveforms, r1_to_dl1
-from .extraction import ExtractionSettings, extract_charge, resolve_settings
+from .extraction import extract_charge, resolve_settings
 from .pixel_selection import (
     MAX_SURVIVAL_FRACTION,
     N_RINGS,
@@ -63,47 +65,51 @@ from .pixel_selection import (
 
 VARIANTS = ("raw", "integrated", "pixel_selection")
 STAGES = ("r1", "window_cut", "gain_selection", "integration", "pixel_selection", "compression")
-FLOAT_DTYPES = ("float32", "float16")
 DL0_LAYOUT_VERSION = "1.0"
 
 
-@dataclass(frozen=True)
-class ReductionConfig:
-    """Which reduction steps run and how (see the module docstring); ``extraction`` None takes
-    the camera's default extractor; ``float_dtype`` stores charge and peak time (float16 keeps
-    ~3 significant digits: lossy, below the noise)."""
+#: the steps each named variant runs
+VARIANT_STEPS = {
+    "raw": dict(gain_selection=False, integrate=False, pixel_selection=False),
+    "integrated": dict(gain_selection=True, integrate=True, pixel_selection=False),
+    "pixel_selection": dict(gain_selection=True, integrate=True, pixel_selection=True),
+}
+Variant = Literal["raw", "integrated", "pixel_selection"]
+
+
+class ReductionConfig(BaseModel):
+    """Which reduction steps run and how (see the module docstring): the one definition of the
+    settings, their defaults and bounds, also used by the scenario's ``reduction`` section.
+    ``float_dtype`` stores charge and peak time (float16 keeps ~3 significant digits: lossy, below
+    the noise); ``variant`` labels the configuration in the byte accounting."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     variant: str = "pixel_selection"
-    window_samples: int | None = None
-    window_shift: int | None = None
+    window_samples: int | None = Field(None, gt=0, description="samples kept around the image time")
+    window_shift: int | None = Field(None, ge=0, description="samples of the window before the image time")
     gain_selection: bool = True
     integrate: bool = True
     pixel_selection: bool = True
-    picture_threshold_pe: float = PICTURE_THRESHOLD_PE
-    n_rings: int = N_RINGS
-    max_survival_fraction: float = MAX_SURVIVAL_FRACTION
-    float_dtype: str = "float32"
-    codec: str = "blosc2-zstd-bitshuffle"
-    extraction: ExtractionSettings | None = None
+    picture_threshold_pe: float = Field(PICTURE_THRESHOLD_PE, gt=0.0)
+    n_rings: int = Field(N_RINGS, ge=0, le=5)
+    max_survival_fraction: float = Field(MAX_SURVIVAL_FRACTION, gt=0.0, le=1.0)
+    float_dtype: Literal["float32", "float16"] = "float32"
+    codec: str = codecs.DEFAULT_CODEC
 
-    def __post_init__(self) -> None:
-        codecs.check_codec(self.codec)
-        if self.float_dtype not in FLOAT_DTYPES:
-            raise CtasimError(f"float_dtype {self.float_dtype!r}: expected one of {', '.join(FLOAT_DTYPES)}")
-        if self.window_samples is not None and self.window_samples < 1:
-            raise CtasimError(f"window_samples {self.window_samples}: expected a positive number or None")
+    @field_validator("codec")
+    @classmethod
+    def _codec_known(cls, v: str) -> str:
+        if v not in codecs.CODECS:
+            raise ValueError(f"one of {', '.join(codecs.CODECS)}")
+        return v
 
     @classmethod
-    def for_variant(cls, name: str, **overrides) -> ReductionConfig:
+    def for_variant(cls, name: str, **overrides: Any) -> ReductionConfig:
         """The named variant's steps, with any field overridden (``variant`` relabels it)."""
-        steps = {
-            "raw": dict(gain_selection=False, integrate=False, pixel_selection=False),
-            "integrated": dict(integrate=True, pixel_selection=False),
-            "pixel_selection": dict(integrate=True, pixel_selection=True, gain_selection=True),
-        }
-        if name not in steps:
+        if name not in VARIANT_STEPS:
             raise CtasimError(f"reduction variant {name!r}: expected one of {', '.join(VARIANTS)}")
-        return replace(cls(variant=name, **steps[name]), **overrides)
+        return cls(**{"variant": name, **VARIANT_STEPS[name], **overrides})
 
     @property
     def stores_waveforms(self) -> bool:
@@ -183,7 +189,7 @@ class OnsiteReducer:
         readout = tel.camera.readout
         adc = np.ascontiguousarray(events.waveform)
         n, n_ch, n_pix, n_s = adc.shape
-        settings = cfg.extraction or resolve_settings(tel.camera_name)
+        settings = resolve_settings(tel.camera_name)
         n_w = n_s if cfg.window_samples is None else min(cfg.window_samples, n_s)
         window_cut = n_w < n_s
         gain_selected = cfg.gain_selection and n_ch > 1
