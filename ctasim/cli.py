@@ -6,10 +6,12 @@ User errors (bad scenario, missing or damaged files) print one line and exit wit
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
 from .errors import CtasimError
+from .rates import DEFAULT_ARRAY_TRIGGER_RATE_HZ
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -101,6 +103,17 @@ def _cmd_layouts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_rate(text: str) -> float:
+    """A finite rate > 0 (Hz), else argparse's one-line usage error (exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a finite rate above 0 Hz")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ctasim", description="CTA data-path testbed")
     sub = p.add_subparsers(dest="command", required=True)
@@ -128,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("rates", help="analytic data-rate budget of a layout or scenario, no simulation")
     b.add_argument("target", help="layout name, layout YAML or scenario YAML")
-    b.add_argument("--array-rate", type=float, default=10_000.0, help="array trigger rate in Hz")
+    b.add_argument("--array-rate", type=_positive_rate, default=DEFAULT_ARRAY_TRIGGER_RATE_HZ,
+                   help=f"array trigger rate in Hz (default {DEFAULT_ARRAY_TRIGGER_RATE_HZ:g})")
     b.set_defaults(func=_cmd_rates)
 
     d = sub.add_parser("display", help="draw one camera image (or waveform) of a run as a PNG")

@@ -1,6 +1,6 @@
 """Analytic data-rate budget of an array, from its configuration alone (no simulation).
 
-Per telescope type: raw event size (pixels x gain channels x samples x 2 bytes), the rate of
+Per telescope type: raw event size (``ctasim.datamodel.r1.r1_event_nbytes``), the rate of
 read-out events per telescope (array trigger rate x the fraction of that size class's telescopes
 taking part in an array event), and the bytes per second after each on-site reduction step:
 
@@ -14,9 +14,9 @@ taking part in an array event), and the bytes per second after each on-site redu
     compression      lossless, ``compression_factor``
 
 and the extrapolations (GB/s, TB per night, PB per year of ``hours_per_year`` observing, days to
-ship a night over the off-site link). ``SEED_REFERENCE`` holds the published seed figures to
-compare with. Default assumptions marked (est.) are ours, chosen so the raw rates of the South
-Omega array land near the seed figures; state yours when quoting numbers.
+ship a night over the off-site link). ``SEED_REFERENCE`` holds the published figures to
+compare with (``DATA_VOLUME_SOURCE``). Default assumptions marked (est.) are ours, chosen so the raw rates of
+the South Omega array land near the published figures; state yours when quoting numbers.
 """
 
 from __future__ import annotations
@@ -25,12 +25,16 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .datamodel.r1 import r1_event_nbytes
 from .instrument.subarray import SubarrayDescription
 
-BYTES_PER_SAMPLE = 2
-OBSERVING_HOURS_PER_YEAR = 1314.0  # seed material (REFERENCE.md, Data volume)
+#: the published data-volume figures the budget is compared with
+DATA_VOLUME_SOURCE = "K. Kosack, CTA data-processing overview talk (2017)"
+#: simtools' system trigger-rate example (gammasim-tools), the one default of every extrapolation
+DEFAULT_ARRAY_TRIGGER_RATE_HZ = 9.0e3
+OBSERVING_HOURS_PER_YEAR = 1314.0  # DATA_VOLUME_SOURCE
 NIGHT_HOURS = 8.0  # (est.) one observing night
-LINK_GBIT_PER_S = 1.0  # off-site link (REFERENCE.md)
+LINK_GBIT_PER_S = 1.0  # off-site link (DATA_VOLUME_SOURCE)
 
 STAGES = (
     "camera",
@@ -46,7 +50,7 @@ STAGE_LABELS = dict(
 )
 
 SEED_REFERENCE: dict[str, Any] = {
-    "source": "CTA data-processing talk (2017), as summarised in ../shared/REFERENCE.md 'Data volume'",
+    "source": DATA_VOLUME_SOURCE,
     "central_trigger_gbit_per_s": {"LST": 40.0, "MST": 150.0, "SST": 30.0, "total": 220.0},
     "central_trigger_pb_per_year": 130.0,
     "after_selection_gbit_per_s": {"LST": 11.0, "MST": 20.0, "SST": 5.1, "total": 36.0},
@@ -88,25 +92,25 @@ def volume_figures(
 class BudgetAssumptions:
     """Inputs of the budget; rates in Hz, fractions in [0, 1], per size class or camera name."""
 
-    array_trigger_rate_hz: float = 9.0e3  # simtools' system trigger-rate example (REFERENCE.md)
+    array_trigger_rate_hz: float = DEFAULT_ARRAY_TRIGGER_RATE_HZ
     # fraction of a size class's telescopes read out per array event (est.; South Omega gives
     # ~4.0 kHz per LST, ~1.7 kHz per MST, ~100 Hz per SST, as the seed figures imply)
     participation: Mapping[str, float] = field(
         default_factory=lambda: {"LST": 0.45, "MST": 0.19, "SST": 0.011}
     )
-    # camera trigger rate per telescope (est., within the 0.6-15 kHz of REFERENCE.md)
+    # camera trigger rate per telescope (est., within the 0.6-15 kHz camera trigger rates of LST/NectarCAM)
     camera_trigger_rate_hz: Mapping[str, float] = field(
         default_factory=lambda: {"LST": 10.0e3, "MST": 5.0e3, "SST": 1.0e3}
     )
-    # readout-window cut studied for LST (40 -> 20) and NectarCAM (60 -> 15) (REFERENCE.md)
+    # readout-window cut studied for LST (40 -> 20) and NectarCAM (60 -> 15) (cta-lstchain DVR studies)
     readout_samples: Mapping[str, int] = field(
         default_factory=lambda: {"LSTCam": 20, "NectarCam": 15}
     )
     gain_selection: bool = True
-    waveform_pixel_fraction: float = 0.03  # seed material: full waveforms for 3% of pixels
+    waveform_pixel_fraction: float = 0.03  # DATA_VOLUME_SOURCE: full waveforms for 3% of pixels
     integrated_bytes_per_pixel: float = 4.0  # (est.) 16-bit charge + 16-bit peak time
     pixel_fraction_kept: float = 1.0  # zero suppression of integrated pixels (1 = off)
-    compression_factor: float = 2.5  # lossless, seed material expects 2-3x
+    compression_factor: float = 2.5  # lossless, DATA_VOLUME_SOURCE expects 2-3x
     hours_per_year: float = OBSERVING_HOURS_PER_YEAR
     night_hours: float = NIGHT_HOURS
     link_gbit_per_s: float = LINK_GBIT_PER_S
@@ -123,10 +127,10 @@ def event_bytes(
     n_pixels: int, n_channels: int, n_samples: int, readout_samples: int, a: BudgetAssumptions
 ) -> dict[str, float]:
     """Bytes of one telescope event after each reduction step (keys: STAGES[1:])."""
-    raw = n_pixels * n_channels * n_samples * BYTES_PER_SAMPLE
-    window = n_pixels * n_channels * readout_samples * BYTES_PER_SAMPLE
+    raw = r1_event_nbytes(n_pixels, n_channels, n_samples)
+    window = r1_event_nbytes(n_pixels, n_channels, readout_samples)
     channels = 1 if a.gain_selection else n_channels
-    wave_pixel = channels * readout_samples * BYTES_PER_SAMPLE
+    wave_pixel = r1_event_nbytes(1, channels, readout_samples)
     f_wf = a.waveform_pixel_fraction
     integrated = n_pixels * (f_wf * wave_pixel + (1.0 - f_wf) * a.integrated_bytes_per_pixel)
     mask = n_pixels / 8.0 if a.pixel_fraction_kept < 1.0 else 0.0

@@ -50,7 +50,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..datamodel import codecs
 from ..datamodel.dl0 import EncodedBlock
-from ..datamodel.r1 import TelescopeEvents
+from ..datamodel.r1 import TelescopeEvents, r1_event_nbytes
 from ..errors import CtasimError
 from ..instrument.subarray import SubarrayDescription
 from ..instrument.telescope import TelescopeDescription
@@ -269,10 +269,10 @@ class OnsiteReducer:
         ids = n * (8 + 8)
 
         def waveform_bytes(rows: int, channels: int, samples: int, gain_col: bool) -> int:
-            return rows * channels * samples * 2 + (rows if gain_col else 0) + (2 * n if window_cut else 0)
+            return rows * r1_event_nbytes(1, channels, samples) + (rows if gain_col else 0) + (2 * n if window_cut else 0)
 
         integrated = 2 * n * n_pix * np.dtype(cfg.float_dtype).itemsize
-        out = {"r1": ids + n * n_pix * n_ch * n_s * 2}
+        out = {"r1": ids + n * r1_event_nbytes(n_pix, n_ch, n_s)}
         out["window_cut"] = ids + waveform_bytes(n * n_pix, n_ch, n_w, False)
         ch = 1 if gain_selected else n_ch
         out["gain_selection"] = ids + waveform_bytes(n * n_pix, ch, n_w, gain_selected)

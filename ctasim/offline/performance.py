@@ -48,8 +48,8 @@ from ..reco.metrics import (
 )
 from .dl1 import data_files
 
-#: ../shared/REFERENCE.md "Published CTAO performance, Prod5 Alpha (20 deg zenith, 50 h, offset
-#: 0-1 deg)", read from the official Prod5 IRF files: E (TeV), then North / South values.
+#: CTAO Prod5 Alpha performance (20 deg zenith, 50 h, offset 0-1 deg), read from the official
+#: Prod5 IRF files (PROD5_SOURCE): E (TeV), then North / South values.
 PROD5_ALPHA = {
     "energy_tev": (0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0),
     "angular_resolution_deg": {
@@ -65,10 +65,8 @@ PROD5_ALPHA = {
         "south": (4.4e2, 1.6e5, 2.9e5, 8.1e5, 1.3e6, 2.2e6, 2.8e6, 2.9e6),
     },
 }
-REFERENCE_NOTE = (
-    "CTAO Prod5 Alpha, 20 deg zenith, 50 h, offset 0-1 deg, from the official IRF files "
-    "(../shared/REFERENCE.md); interpolated in log E"
-)
+PROD5_SOURCE = "CTAO Instrument Response Functions, prod5 v0.1 (Zenodo, doi:10.5281/zenodo.5499840)"
+REFERENCE_NOTE = f"CTAO Prod5 Alpha, 20 deg zenith, 50 h, offset 0-1 deg, from {PROD5_SOURCE}; interpolated in log E"
 E_MIN_TEV, E_MAX_TEV, BINS_PER_DECADE = 0.02, 100.0, 5
 CURVE_LABELS = {
     "angular_resolution_deg": "68% angular resolution (deg)",

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..io.atomic import publish
 from ..io.provenance import make_provenance, write_provenance_json
+from ..offline.performance import REFERENCE_NOTE
 from ..rates import SEED_REFERENCE
 from .plots import write_plots
 from .summary import (
@@ -190,7 +191,7 @@ def rates_section(summary: Mapping[str, Any]) -> list[Block]:
 
 
 def reference_bullets() -> list[str]:
-    """The seed-material figures (REFERENCE.md 'Data volume') in words."""
+    """The published data-volume figures (``rates.DATA_VOLUME_SOURCE``) in words."""
     ref = SEED_REFERENCE
 
     def per_type(d: Mapping[str, float]) -> str:
@@ -260,7 +261,7 @@ def reduction_section(summary: Mapping[str, Any]) -> list[Block]:
     tech = red["technical_data"]
     tech_text = (
         f"Technical data add {tech['percent_of_event_data']:.1f}% on top of the archived event "
-        f"data (seed material: ~{tech['reference_percent']:g}%)."
+        f"data ({SEED_REFERENCE['source']}: ~{tech['reference_percent']:g}%)."
         if tech["percent_of_event_data"] is not None
         else "No archived event data to relate technical data to."
     )
@@ -269,14 +270,14 @@ def reduction_section(summary: Mapping[str, Any]) -> list[Block]:
         if 0 < e["kept"] < e["pixels"]:
             comparison.append(
                 f"Pixel selection ({v}) kept the waveforms of {100 * e['fraction']:.1f}% of the "
-                f"pixels of read-out events ({e['kept']} of {e['pixels']}); the seed material "
-                "assumes 3%."
+                f"pixels of read-out events ({e['kept']} of {e['pixels']}); "
+                f"{SEED_REFERENCE['source']} assumes 3%."
             )
     for t, e in red["by_tel_type"].items():
         if e["reference_read_out_gbit_per_s"] and e["read_out_gbit_per_s"] is not None:
             comparison.append(
                 f"{t}: read-out R1 {e['read_out_gbit_per_s']:.3g} Gb/s against "
-                f"{e['reference_read_out_gbit_per_s']:g} Gb/s in the seed material; "
+                f"{e['reference_read_out_gbit_per_s']:g} Gb/s in {SEED_REFERENCE['source']}; "
                 f"reduction to the archive {fmt(e['factor'], '.1f')}x against "
                 f"{e['reference_factor']:.1f}x there (waveform selection and integration, "
                 "no compression)."
@@ -319,7 +320,7 @@ def reduction_section(summary: Mapping[str, Any]) -> list[Block]:
             types,
         ),
         Para(
-            "Seed material (REFERENCE.md, 'Data volume'; its array is larger than most "
+            f"Published figures ({SEED_REFERENCE['source']}; its array is larger than most "
             "layouts here, so compare per telescope type and orders of magnitude):"
         ),
         Bullets(reference_bullets()),
@@ -390,7 +391,7 @@ def dl2_section(summary: Mapping[str, Any]) -> list[Block]:
             f"({d.get('models')}); test events: {fmt(perf.get('counts', {}).get('test_gammas'), '.0f')} "
             f"gammas, {fmt(perf.get('counts', {}).get('test_protons'), '.0f')} protons. Per true-energy "
             f"bin, beside the published CTAO Prod5 {site.capitalize()} values "
-            f"({perf.get('reference', 'REFERENCE.md')}); bins with too few events are blank. "
+            f"({perf.get('reference', REFERENCE_NOTE)}); bins with too few events are blank. "
             "The toy's protons are easier to separate than real ones, so AUC is optimistic."
         ),
     ]

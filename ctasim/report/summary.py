@@ -48,9 +48,9 @@ for the whole layout.
 | `reduction.overall` | `r1_read_out` / `dl0_archived` (event data), null if an end is missing |
 | `reduction.variants` | per variant metered (archived and `compare_variants`): `chain` (`r1_read_out`, then its steps), `bytes`, `steps`, `overall` (`r1_read_out` / its compressed bytes) |
 | `reduction.trigger` | `r1_camera_triggers` / `r1_read_out` (the stereo trigger's share) |
-| `reduction.by_tel_type` | per type: `read_out_gbit_per_s`, `archived_gbit_per_s` (extrapolated), `factor`, and the seed material's `reference_read_out_gbit_per_s`, `reference_reduced_gbit_per_s`, `reference_factor` (null for types it lacks) |
+| `reduction.by_tel_type` | per type: `read_out_gbit_per_s`, `archived_gbit_per_s` (extrapolated), `factor`, and the published figures' (Kosack 2017) `reference_read_out_gbit_per_s`, `reference_reduced_gbit_per_s`, `reference_factor` (null for types it lacks) |
 | `reduction.technical_data` | `bytes`, `percent_of_event_data` (% on top of `dl0_archived`), `reference_percent` (20) |
-| `reduction.kept_waveform_fraction` | per variant: `kept` (pixels whose waveform was stored), `pixels` (pixels of read-out events), `fraction` (the seed material assumes 0.03) |
+| `reduction.kept_waveform_fraction` | per variant: `kept` (pixels whose waveform was stored), `pixels` (pixels of read-out events), `fraction` (Kosack 2017 assumes 0.03) |
 | `reduction.overall_with_technical` | `r1_read_out` / (`dl0_archived` + `technical_data`) |
 | `reduction.target` | `factor` (70), `measured` (= `overall_with_technical`), `fraction` (measured / target), `gap` (target / measured), `met` (bool), `sentence` (in words) |
 | `timing.wall_seconds` | wall time of the run (s) |
@@ -115,7 +115,7 @@ BUDGET_STAGE = {
     "pixel_selection": "pixel_selection",
     "compression": "compression",
 }
-TECHNICAL_REFERENCE_PERCENT = 20.0  # seed material: ~20% technical data on top of event data
+TECHNICAL_REFERENCE_PERCENT = 20.0  # rates.DATA_VOLUME_SOURCE: ~20% technical data on top of event data
 SUMMARY_KEYS = ("scenario", "accounting", "rates", "reduction", "timing", "files")
 
 
@@ -347,7 +347,7 @@ def _reduction(
     variant: str | None,
 ) -> dict[str, Any]:
     """Factors per step and overall from read-out R1 (archived chain and every variant), per
-    type against the seed material, the technical-data share and the ~70x target."""
+    type against the published figures, the technical-data share and the ~70x target."""
     stage_bytes = {s: e["bytes"] for s, e in measured["stages"].items()}
     chains = {"archived": archived_chain(stage_bytes, variant)}
     chains |= {v: variant_chain(stage_bytes, v) for v in reduction_variants(stage_bytes)}
@@ -447,7 +447,7 @@ def build_summary(
     ``scenario`` is the resolved scenario mapping (``Scenario.to_dict()``); ``stage_seconds``
     wall seconds per stage summed over actors; ``wall_seconds`` of the whole run. ``subarray``
     (loaded from the scenario's layout when omitted) and ``assumptions`` (default
-    ``BudgetAssumptions()``: 9 kHz array trigger rate, 1314 h/yr, 1 Gb/s link) give the
+    ``BudgetAssumptions()``: ``DEFAULT_ARRAY_TRIGGER_RATE_HZ``, 1314 h/yr, 1 Gb/s link) give the
     analytic budget and the extrapolation. Never raises on an accounting that does not close.
     """
     a = assumptions or BudgetAssumptions()

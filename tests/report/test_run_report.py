@@ -49,8 +49,9 @@ def test_report_tables_and_reference_sentence(written):
         "| pixel_selection (archived) | 1.00 | 2.00 | 5.40 | 0.50 | 2.78 | 15.00 |",
         "| raw | 1.00 | 1.00 | 1.00 | 1.00 | 3.00 | 3.00 |",
         "Overall reduction 10.8x, 15% of the 70x target (a further 6.5x needed).",
-        "Technical data add 25.0% on top of the archived event data (seed material: ~20%).",
-        "LST: read-out R1 4.8 Gb/s against 40 Gb/s in the seed material",
+        "Technical data add 25.0% on top of the archived event data (K. Kosack, CTA data-processing "
+        "overview talk (2017): ~20%).",
+        "LST: read-out R1 4.8 Gb/s against 40 Gb/s in K. Kosack, CTA data-processing overview talk (2017)",
         "| r1_read_out | 1.35e+07 | 1.08e+06 | 8.64 | 10.4 |",  # B/s sim., B/event, Gb/s
         "within the 10-day limit",
         "## irf",
@@ -58,6 +59,8 @@ def test_report_tables_and_reference_sentence(written):
         "![reduction factors](plots/reduction.png)",
     ):
         assert text in md, text
+    for private in ("REFERENCE.md", "shared/", "seed material"):
+        assert private not in md, private  # the report cites public sources only
     html = (run_dir / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "<table>" in html
     assert '<img src="plots/rate_waterfall.png"' in html and "<b>overall</b>" in html
