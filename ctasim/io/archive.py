@@ -49,6 +49,7 @@ from ..instrument.subarray import SubarrayDescription
 from .atomic import publish, temporary_path
 from .instrument import read_subarray, write_instrument
 from .provenance import read_provenance, to_json, write_provenance
+from .table_buffer import TableBuffer
 from .tables import append_table, table_units
 
 MAX_NDIM = 6
@@ -90,7 +91,6 @@ COLUMN_DTYPE = np.dtype(
 )
 COLUMN_UNITS = {"offset": "byte", "nbytes": "byte"}
 PAYLOAD_CHUNK_BYTES = 1 << 20
-PENDING_TABLE_BYTES = 16 << 20  # side-table rows buffered before they are written
 
 
 def _tel_group(tel_id: int) -> str:
@@ -130,13 +130,11 @@ class DL0ArchiveWriter:
         self._tel_ids = {int(t) for t in subarray.tel_ids}
         self._checksums: dict[int, list[bytes]] = {}
         self._seen: dict[tuple[int, str, int, int], str] = {}
-        # side-table rows waiting to be written in one append per table (see append_table)
-        self._pending: dict[str, tuple[list[np.ndarray], Mapping[str, str] | None]] = {}
-        self._pending_bytes = 0
         self.n_blocks = 0
         self.n_events = 0
         self.payload_bytes = 0
         self._h5 = h5py.File(self.tmp_path, "w")
+        self._tables = TableBuffer(self._h5)  # side tables: one append per table, not per block
         try:
             write_provenance(self._h5, provenance or {})
             write_instrument(self._h5, subarray)
@@ -260,30 +258,14 @@ class DL0ArchiveWriter:
         self, path: str, data: np.ndarray, units: Mapping[str, str] | None = None
     ) -> int:
         """Append rows to a side table (shower truth, trigger, monitoring ...); returns bytes
-        (uncompressed). Rows are buffered and written PENDING_TABLE_BYTES at a time (one HDF5
-        append per table instead of one per block and telescope); an archive is complete only
-        once closed, so buffering loses nothing a crash would not void anyway."""
+        (uncompressed). Rows are buffered (``TableBuffer``); an archive is complete only once
+        closed, so buffering loses nothing a crash would not void anyway."""
         if path.startswith(paths.DL0_TELESCOPE + "/tel_"):
             raise ValueError(
                 f"{path}: telescope block storage is written by append(), not append_table()"
             )
         self._file()
-        data = np.asarray(data)
-        rows, known_units = self._pending.setdefault(path, ([], units))
-        if rows and (data.dtype != rows[0].dtype or units != known_units):
-            raise ValueError(f"{path}: rows of another dtype or units than the table's")
-        rows.append(data)
-        self._pending_bytes += data.nbytes
-        if self._pending_bytes > PENDING_TABLE_BYTES:
-            self._flush_tables()
-        return int(data.nbytes)
-
-    def _flush_tables(self) -> None:
-        h5 = self._file()
-        for path, (rows, units) in self._pending.items():
-            append_table(h5, path, np.concatenate(rows), units)
-        self._pending = {}
-        self._pending_bytes = 0
+        return self._tables.add(path, data, units)
 
     # -- closing -------------------------------------------------------------------------------
     def file_checksum(self) -> str:
@@ -296,7 +278,7 @@ class DL0ArchiveWriter:
         If completing fails (e.g. disk full), the temporary file is removed and the error raised."""
         h5 = self._file()
         try:
-            self._flush_tables()
+            self._tables.flush()
             h5.attrs[paths.ATTR_FILE_CHECKSUM] = self.file_checksum()
             h5.attrs["n_blocks"] = self.n_blocks
             h5.attrs["n_events"] = self.n_events
@@ -396,6 +378,18 @@ class DL0ArchiveReader:
         return str(self._h5.attrs[paths.ATTR_FILE_CHECKSUM])
 
     @property
+    def n_events(self) -> int:
+        """Telescope events in all blocks, as the writer counted them."""
+        return int(self._h5.attrs["n_events"])
+
+    def check_index(self) -> None:
+        """The block index tables against the file checksum (they hold every block checksum);
+        a mismatch raises a one-line DataFileError. Reads the index only, no payload."""
+        checksums = {tel: list(self.block_index(tel)["checksum"]) for tel in self.tel_ids}
+        if _combine(checksums) != self.stored_checksum:
+            raise DataFileError(f"{self.path}: file checksum mismatch, the block index is damaged")
+
+    @property
     def tel_ids(self) -> list[int]:
         """Telescopes that have at least one block, ascending."""
         group = self._h5.get(paths.DL0_TELESCOPE)
@@ -417,16 +411,18 @@ class DL0ArchiveReader:
 
     # -- blocks --------------------------------------------------------------------------------
     def read_block(self, tel_id: int, row: int, verify: bool = True) -> EncodedBlock:
-        """Block ``row`` of a telescope's index; with ``verify`` its checksum is checked."""
+        """Block ``row`` of a telescope's index (reading only its index and column rows); with
+        ``verify`` its checksum is checked."""
         group = _tel_group(tel_id)
         index = self._read(f"{group}/blocks", row)
-        return self._block(tel_id, index, self._read(f"{group}/columns"), row, verify)
+        columns = self._read(f"{group}/columns", slice(int(index["column_start"]), int(index["column_stop"])))
+        return self._block(tel_id, index, columns, row, verify)
 
     def _block(
-        self, tel_id: int, index: np.void, columns: np.ndarray, row: int, verify: bool
+        self, tel_id: int, index: np.void, cols: np.ndarray, row: int, verify: bool
     ) -> EncodedBlock:
+        """The block of index row ``index`` whose column rows are ``cols``."""
         group = _tel_group(tel_id)
-        cols = columns[index["column_start"] : index["column_stop"]]
         start, stop = int(index["offset"]), int(index["offset"] + index["nbytes"])
         raw = self._read(f"{group}/payload", slice(start, stop)).tobytes()
         names = [c["name"].decode() for c in cols]
@@ -459,7 +455,8 @@ class DL0ArchiveReader:
             index = self._read(f"{group}/blocks")
             columns = self._read(f"{group}/columns")
             for row in range(index.size):
-                yield self._block(tel, index[row], columns, row, verify)
+                cols = columns[index[row]["column_start"] : index[row]["column_stop"]]
+                yield self._block(tel, index[row], cols, row, verify)
 
     def read_telescope(
         self, tel_id: int, columns: tuple[str, ...] | None = None
@@ -520,13 +517,11 @@ def verify_archive(path: str | Path) -> dict[str, Any]:
         report["failed"].append(str(err))
         return report
     with reader:
-        checksums: dict[int, list[bytes]] = {}
         for tel_id in reader.tel_ids:
             tel = {"blocks": 0, "events": 0, "bytes": 0}
             try:
                 index = reader.block_index(tel_id)
                 for row in range(index.size):
-                    checksums.setdefault(tel_id, []).append(index[row]["checksum"])
                     try:
                         reader.read_block(tel_id, row, verify=True)
                     except DataFileError as err:
@@ -547,7 +542,9 @@ def verify_archive(path: str | Path) -> dict[str, Any]:
                 report["tables"][ds_path] = int(np.size(reader.read_table(ds_path)[0]))
             except DataFileError as err:
                 report["failed"].append(str(err))
-        if _combine(checksums) != reader.stored_checksum:
-            report["failed"].append(f"{path}: file checksum mismatch, the block index is damaged")
+        try:
+            reader.check_index()
+        except DataFileError as err:
+            report["failed"].append(str(err))
     report["ok"] = not report["failed"]
     return report

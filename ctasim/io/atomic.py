@@ -1,12 +1,19 @@
 """Crash-safe publication of files: write under a temporary name, then ``publish`` it.
 
 A reader sees either no file (or the previous one) or the complete new one, never a partial one.
+HDF5 outputs are written as ``<name>.tmp`` (readers refuse such a leftover by its suffix);
+text outputs (report, summary, provenance) as a hidden unique temporary beside the final name.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+
+import h5py
 
 TMP_SUFFIX = ".tmp"
 
@@ -31,3 +38,43 @@ def publish(tmp: str | Path, path: str | Path) -> Path:
     finally:
         os.close(dir_fd)
     return Path(path)
+
+
+@contextmanager
+def published_together(paths: Sequence[str | Path]) -> Iterator[list[Path]]:
+    """The temporary paths of files that appear together: all are published when the block
+    succeeds, none (every temporary removed) when it raises."""
+    finals = [Path(p) for p in paths]
+    tmps = [temporary_path(p) for p in finals]
+    for p in finals:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        yield tmps
+        for tmp, final in zip(tmps, finals):
+            publish(tmp, final)
+    except BaseException:
+        for tmp in tmps:
+            tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def atomic_h5(path: str | Path) -> Iterator[h5py.File]:
+    """An HDF5 file written as ``<path>.tmp`` and published on success, removed on failure."""
+    with published_together([path]) as (tmp,), h5py.File(tmp, "w") as h5:
+        yield h5
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to a hidden temporary file beside ``path``, then publish it over ``path``."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; reports are meant to be read by others
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        publish(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

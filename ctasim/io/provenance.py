@@ -27,6 +27,7 @@ import numpy as np
 from .. import __version__
 from ..datamodel.paths import ATTR_CTASIM_VERSION, ATTR_DATA_MODEL, ATTR_PROVENANCE_PREFIX
 from ..datamodel.version import DATA_MODEL_VERSION
+from .atomic import write_text_atomic
 
 KEY_DEPENDENCIES = (
     "numpy",
@@ -136,7 +137,5 @@ def read_provenance(h5: h5py.File) -> dict[str, Any]:
 
 
 def write_provenance_json(path: str | Path, prov: Mapping[str, Any]) -> Path:
-    """Write provenance as indented JSON (e.g. ``run_dir/provenance.json``); returns the path."""
-    path = Path(path)
-    path.write_text(to_json(prov, indent=2, sort_keys=True) + "\n")
-    return path
+    """Write provenance as indented JSON (e.g. ``run_dir/provenance.json``), atomically."""
+    return write_text_atomic(path, to_json(prov, indent=2, sort_keys=True) + "\n")

@@ -32,6 +32,7 @@ from ..datamodel import paths
 from ..datamodel.dl2 import DL2_EVENT_UNITS, DL2_EVENTS_FILE_DTYPE, DL2_TEL_UNITS
 from ..datamodel.ids import PRIMARY_IDS, event_key
 from ..errors import DataFileError
+from ..io.atomic import atomic_h5
 from ..io.instrument import read_subarray, write_instrument
 from ..io.provenance import (
     make_provenance,
@@ -43,9 +44,9 @@ from ..io.tables import append_table, read_table, write_table
 from ..reco.dl2 import predict_dl2, split_per_telescope
 from ..reco.models import EnergyRegressor, ParticleClassifier, telescope_features
 from ..reco.stereo import match_events, reconstruct_stereo
-from .dl1 import COPIED_TABLES, atomic_h5, copy_tables, data_files, stem
+from .dl1 import COPIED_TABLES
+from .files import DL2_SUFFIX, copy_tables, data_files, stem
 
-DL2_SUFFIX = ".dl2.h5"
 MODEL_FILES = {"energy": "energy.model", "gammaness": "gammaness.model"}
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
 

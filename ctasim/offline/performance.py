@@ -46,7 +46,7 @@ from ..reco.metrics import (
     energy_bias_resolution,
     energy_bins,
 )
-from .dl1 import data_files
+from .files import data_files
 
 #: CTAO Prod5 Alpha performance (20 deg zenith, 50 h, offset 0-1 deg), read from the official
 #: Prod5 IRF files (PROD5_SOURCE): E (TeV), then North / South values.

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..io.atomic import publish
+from ..io.atomic import write_text_atomic
 from ..io.provenance import make_provenance, write_provenance_json
 from ..offline.performance import REFERENCE_NOTE
 from ..rates import SEED_REFERENCE
@@ -530,21 +528,6 @@ def to_html(blocks: Sequence[Block], title: str) -> str:
 
 
 # -- writing ----------------------------------------------------------------------------------
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``: readers
-    see the old file or the complete new one, never a partial one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes 0600; a report is meant to be read by others
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        publish(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_summary_json(path: Path, summary: Mapping[str, Any]) -> Path:
