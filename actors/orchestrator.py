@@ -104,8 +104,7 @@ class ActorGraph:
             for _ in range(sc.execution.reducer_actors)
         ]
         self.actors["archiver"] = b.create(
-            self.classes["archiver"], str(self.run_dir), subarray, sc.to_dict(), sc.hash(), sc.seed,
-            [p.__dict__ for p in self.populations],
+            self.classes["archiver"], str(self.run_dir), subarray, sc.to_dict(), sc.seed, self.populations, pointing
         )
 
     def _submit(self, stream: str, block_index: int) -> Any:

@@ -1,31 +1,17 @@
-"""ShowerSource actor: draws shower blocks (truth + Cherenkov emission) for one population."""
+"""ShowerSource actor: hosts ``ctasim.sim.source.ShowerSource``, one per population (stream)."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
-import numpy as np
-
+from ctasim.datamodel.simulation import ShowerTruth
 from ctasim.instrument.subarray import SubarrayDescription
 from ctasim.sim.blocks import ShowerBlock
 from ctasim.sim.source import Population, ShowerSource
 
 
-@dataclass
-class BlockTruth:
-    """The small part of a shower block that later stages need: truth table and time span (s)."""
-
-    stream: str
-    block_index: int
-    showers: np.ndarray
-    t_start: float
-    t_stop: float
-    seconds: float  # wall time spent drawing the block
-
-
 class SourceActor:
-    """Wraps ``ctasim.sim.source.ShowerSource``: one per population (stream)."""
+    """Draws the shower blocks of one population; meters the wall time of each."""
 
     def __init__(self, population: Population, subarray: SubarrayDescription, pointing: tuple[float, float],
                  seed: int, block_size: int) -> None:
@@ -34,10 +20,10 @@ class SourceActor:
     def n_blocks(self) -> int:
         return self.source.n_blocks
 
-    def block(self, block_index: int) -> tuple[BlockTruth, ShowerBlock]:
+    def block(self, block_index: int) -> tuple[ShowerTruth, ShowerBlock]:
         """(truth, whole block): two results so later stages fetch only what they need."""
         t0 = time.perf_counter()
         block = self.source.block(block_index)
-        seconds = time.perf_counter() - t0
-        truth = BlockTruth(block.stream, block.block_index, block.showers, block.t_start, block.t_stop, seconds)
+        truth = block.truth()
+        truth.wall_seconds = time.perf_counter() - t0
         return truth, block

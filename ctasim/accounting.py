@@ -6,7 +6,9 @@ read-out event ends in exactly one state (the identities in ``BALANCES``). Who r
 the shower source ``showers_simulated``; the central trigger everything in
 ``record_array_trigger``; the archiver ``telescope_events_archived`` / ``array_events_archived``;
 any stage losing data ``telescope_events_lost.<reason>`` / ``array_events_lost.<reason>``;
-reducers may add informational stages (``telescope_events_reduced``) that no balance uses.
+reducers may add informational stages (``telescope_events_reduced``) that no balance uses; the
+archive writer counts monitoring rows it left out (``monitoring_rows_left_out.<table>``, e.g. a
+pedestal without pedestal events) instead of writing NaN.
 
 ``RateMeter`` sums bytes (and events) per stage, telescope type and telescope, and the simulated
 time span they cover, giving bytes per simulated second and the extrapolations of ``rates.py``.
@@ -40,6 +42,7 @@ TELESCOPE_EVENTS_READ_OUT = "telescope_events_read_out"
 TELESCOPE_EVENTS_REDUCED = "telescope_events_reduced"
 TELESCOPE_EVENTS_ARCHIVED = "telescope_events_archived"
 TELESCOPE_EVENTS_LOST = "telescope_events_lost"  # + .<reason>
+MONITORING_ROWS_LEFT_OUT = "monitoring_rows_left_out"  # + .<table>: values that could not be measured
 
 # total = sum of parts; a part ending in ".*" stands for every stage with that prefix
 BALANCES: tuple[tuple[str, tuple[str, ...]], ...] = (

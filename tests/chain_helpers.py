@@ -1,4 +1,5 @@
-"""Helpers for the end-to-end tests: a tiny North Alpha scenario and a digest of a run's DL0."""
+"""Helpers for the chain tests: a tiny North Alpha scenario, the on-site chain driven with library
+components only (no actors), and a digest of a run's DL0."""
 
 from __future__ import annotations
 
@@ -9,22 +10,28 @@ import numpy as np
 
 from ctasim.datamodel import paths
 from ctasim.io.archive import DL0ArchiveReader
+from ctasim.onsite.archive_writer import RunArchiver
+from ctasim.onsite.camera_station import PEDESTAL_EVENTS_PER_BLOCK, CameraStation
+from ctasim.onsite.central_trigger import CentralTrigger
+from ctasim.onsite.monitor import RunMonitor
+from ctasim.onsite.reducer import BlockReducer
 from ctasim.scenario import Scenario, validate_scenario
+from ctasim.sim.source import ShowerSource
 
-SIDE_TABLES = (paths.SIMULATION_SHOWER, paths.DL0_SUBARRAY_TRIGGER, paths.DL0_TELESCOPE_TRIGGER)
+SORT_COLUMNS = ("obs_id", "event_id", "tel_id", "time")
 
 
-def tiny_scenario(run_dir: Path, telescopes_per_actor: int = 13, **execution) -> Scenario:
-    """~1 minute in-process: 150 gammas + 150 protons on North Alpha in blocks of 75."""
+def tiny_scenario(run_dir: Path, telescopes_per_actor: int = 13, n_showers: int = 150, **execution) -> Scenario:
+    """A few seconds in-process: ``n_showers`` gammas + as many protons on North Alpha in blocks of 75."""
     return validate_scenario({
         "name": "tiny",
         "seed": 7,
         "output_dir": str(run_dir),
         "array": {"layout": "north_alpha"},
         "particles": [
-            {"name": "gamma", "particle": "gamma", "n_showers": 150, "energy_min_tev": 0.1,
+            {"name": "gamma", "particle": "gamma", "n_showers": n_showers, "energy_min_tev": 0.1,
              "energy_max_tev": 30.0, "max_scatter_m": 500.0, "rate_hz": 2000.0},
-            {"name": "proton", "particle": "proton", "n_showers": 150, "energy_min_tev": 0.2,
+            {"name": "proton", "particle": "proton", "n_showers": n_showers, "energy_min_tev": 0.2,
              "energy_max_tev": 50.0, "max_scatter_m": 600.0, "viewcone_deg": 4.0, "rate_hz": 6000.0},
         ],
         "simulation": {"block_size": 75},
@@ -33,9 +40,36 @@ def tiny_scenario(run_dir: Path, telescopes_per_actor: int = 13, **execution) ->
     })
 
 
+def run_library_chain(scenario: Scenario, subarray, telescopes_per_station: int = 5,
+                      n_pedestal_events: int = PEDESTAL_EVENTS_PER_BLOCK) -> tuple[list[str], RunMonitor]:
+    """Every block of the scenario through the ctasim.onsite components, in this process and in
+    block order, as the orchestrator wires them: (archive files, the monitor that got every ack)."""
+    sc = scenario
+    pointing = (sc.array.pointing.alt_deg, sc.array.pointing.az_deg)
+    populations = sc.populations()
+    ids = [int(t) for t in subarray.tel_ids]
+    stations = [CameraStation(subarray, ids[i:i + telescopes_per_station], pointing, sc.seed, 1, n_pedestal_events)
+                for i in range(0, len(ids), telescopes_per_station)]
+    trigger = CentralTrigger(subarray, sc.trigger.min_telescopes, sc.trigger.window_ns, pointing)
+    reducer = BlockReducer(subarray, sc.reduction.library_configs())
+    archiver = RunArchiver(sc.run_dir(), subarray, sc.to_dict(), sc.seed, populations, pointing)
+    monitor = RunMonitor(sc.to_dict(), subarray)
+    for pop in populations:
+        source = ShowerSource(pop, subarray, *pointing, sc.seed, sc.simulation.block_size)
+        for i in range(source.n_blocks):
+            block = source.block(i)
+            truth = block.truth()
+            decision = trigger.decide(pop.name, i, truth, *[s.simulate(block) for s in stations])
+            readouts = [s.readout(pop.name, i, decision) for s in stations]
+            reduced = reducer.reduce(pop.name, i, *readouts)
+            monitor.record(archiver.append(pop.name, i, truth, decision, reduced))
+    return archiver.close(), monitor
+
+
 def dl0_digest(run_dir: Path) -> dict[str, str]:
-    """Per DL0 file: SHA-256 over every block checksum (sorted by telescope, stream, block) and
-    the contents of the truth and trigger tables. Provenance (times, host) is left out."""
+    """Per DL0 file: SHA-256 over every block checksum (sorted by telescope, stream, block) and the
+    contents of every other table (truth, triggers, monitoring, instrument; rows sorted by ids and
+    time). Provenance (times, host) and the block index (offsets follow arrival order) are left out."""
     out = {}
     for path in sorted((Path(run_dir) / "dl0").glob("*.h5")):
         h = hashlib.sha256()
@@ -44,8 +78,12 @@ def dl0_digest(run_dir: Path) -> dict[str, str]:
                 blocks = sorted(reader.iter_blocks(tel_id), key=lambda b: (b.stream, b.block_index))
                 for b in blocks:
                     h.update(f"{tel_id}/{b.stream}/{b.block_index}/{b.n_events}/{b.checksum()}".encode())
-            for table in SIDE_TABLES:
+            for table in sorted(reader.dataset_paths()):
+                if table.startswith(paths.DL0_TELESCOPE + "/tel_"):
+                    continue
                 rows, _ = reader.read_table(table)
-                h.update(np.sort(rows, order=[n for n in ("obs_id", "event_id", "tel_id") if n in rows.dtype.names]).tobytes())
+                keys = [n for n in SORT_COLUMNS if n in (rows.dtype.names or ())]
+                h.update(table.encode())
+                h.update((np.sort(rows, order=keys) if keys else rows).tobytes())
         out[path.name] = h.hexdigest()
     return out

@@ -1,8 +1,10 @@
 """Simulation truth: the shower table, per-telescope impacts and what was simulated.
 
-``/simulation/event/subarray/shower`` (SHOWER_DTYPE), ``/simulation/event/telescope/impact/tel_NNN``
-(IMPACT_DTYPE) and ``/simulation/service/shower_distribution`` (DISTRIBUTION_DTYPE, one row per
-population: IRFs need it). Times are simulated seconds since the run start.
+``/simulation/event/subarray/all_showers`` (SHOWER_DTYPE, every simulated shower; DL1 and DL2 files
+also hold ctapipe's ``/simulation/event/subarray/shower``: the triggered ones in trigger order, no
+time), ``/simulation/event/telescope/impact/tel_NNN`` (IMPACT_DTYPE) and
+``/simulation/service/shower_distribution`` (DISTRIBUTION_DTYPE, one row per population: IRFs need
+it). Times are simulated seconds since the run start.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class ShowerTruth:
     showers: np.ndarray
     t_start: float
     t_stop: float
+    wall_seconds: float = 0.0  # wall time spent making the block (metering), set by its host
 
     @property
     def n_showers(self) -> int:

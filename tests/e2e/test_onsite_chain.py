@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from chain_helpers import dl0_digest, tiny_scenario
 
 from actors.orchestrator import ActorGraph, run_scenario
-from ctasim.io.archive import verify_archive
+from ctasim.datamodel import paths
+from ctasim.io.archive import DL0ArchiveReader, verify_archive
 
 pytestmark = pytest.mark.e2e
 
@@ -59,6 +61,18 @@ def test_dl0_files_verify_and_report_written(local_run):
     on_disk = json.loads((run_dir / "summary.json").read_text())
     assert on_disk["accounting"]["closed"] is True
     assert (run_dir / "report.md").stat().st_size > 500
+
+
+def test_technical_data_hold_no_nan(local_run):
+    run_dir, _ = local_run
+    for f in sorted((run_dir / "dl0").glob("*.h5")):
+        with DL0ArchiveReader(f) as reader:
+            tables = [p for p in reader.dataset_paths() if p.startswith(paths.DL0_MONITORING)]
+            assert sum(p.startswith(paths.DL0_MONITORING_PEDESTAL) for p in tables) == len(reader.subarray.tel_ids)
+            for table in tables:
+                rows, _ = reader.read_table(table)
+                assert rows.size and not any(np.isnan(rows[c]).any() for c in rows.dtype.names
+                                             if rows.dtype[c].kind == "f"), table
 
 
 def test_pixel_selection_keeps_few_percent_and_reduces(local_run):

@@ -1,0 +1,160 @@
+"""Run archiver: one DL0 archive per stream (``ctasim.io.archive``) with its side tables.
+
+Per block it writes the DL0 blocks of the archived variant, then the event side tables (shower
+truth, stereo and camera triggers, truth impacts: metered as ``dl0_archived``) and the technical
+data (pointing, weather, per-telescope trigger rates and pedestals: ``technical_data``); ``close``
+adds the shower distribution of each stream's population and completes the files. Every
+read-out event is counted as archived, so the accounting closes; a pedestal row without pedestal
+events is left out and counted (``monitoring_rows_left_out.pedestal``), never written as NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.lib.recfunctions import repack_fields
+
+from ..accounting import (
+    ARRAY_EVENTS_ARCHIVED,
+    MONITORING_ROWS_LEFT_OUT,
+    STAGE_DL0_ARCHIVED,
+    STAGE_TECHNICAL,
+    TELESCOPE_EVENTS_ARCHIVED,
+    TELESCOPE_EVENTS_REDUCED,
+    Accounting,
+)
+from ..datamodel import paths
+from ..datamodel.monitoring import (
+    CAMERA_MONITORING_UNITS,
+    PEDESTAL_COLUMNS,
+    POINTING_UNITS,
+    TRIGGER_RATE_COLUMNS,
+    WEATHER_UNITS,
+    units_of,
+)
+from ..datamodel.simulation import DISTRIBUTION_DTYPE, DISTRIBUTION_UNITS, IMPACT_UNITS, SHOWER_UNITS, ShowerTruth
+from ..datamodel.trigger import TELESCOPE_TRIGGER_UNITS, TRIGGER_UNITS
+from ..instrument.subarray import SubarrayDescription
+from ..io.archive import DL0ArchiveWriter
+from ..io.provenance import make_provenance
+from ..sim.source import Population
+from ..sim.spectra import PowerLaw
+from .central_trigger import Decision
+from .reducer import Reduced
+from .technical import pointing_record, weather_record
+
+MONITORING_TABLES = (
+    (paths.DL0_MONITORING_TRIGGER_RATES, TRIGGER_RATE_COLUMNS),
+    (paths.DL0_MONITORING_PEDESTAL, PEDESTAL_COLUMNS),
+)
+
+
+@dataclass
+class Ack:
+    """What the archiver reports per block: counts, bytes per stage, kept waveform pixels, wall times."""
+
+    stream: str
+    block_index: int
+    accounting: dict  # Accounting.to_dict()
+    rates: dict       # RateMeter.to_dict()
+    waveform_pixels: dict[str, list[int]]
+    timing: dict[str, float] = field(default_factory=dict)  # wall seconds per stage, set by the hosts
+
+
+def shower_distribution(population: Population) -> np.ndarray:
+    """The ``/simulation/service/shower_distribution`` row of a population (DISTRIBUTION_DTYPE);
+    ``spectral_index`` is NaN when the simulated spectrum is not a power law."""
+    spectrum = population.validate()
+    index = spectrum.index if isinstance(spectrum, PowerLaw) else np.nan
+    return np.array([(population.obs_id, population.particle, population.n_showers, population.energy_min_tev,
+                      population.energy_max_tev, index, population.max_scatter_m, 0.0, population.viewcone_deg,
+                      population.source_offset_deg)], DISTRIBUTION_DTYPE)
+
+
+class RunArchiver:
+    """One DL0 archive per stream under ``run_dir/dl0``, named after the scenario, stream and obs_id;
+    ``pointing`` (alt, az) deg of the array; ``close()`` completes them all, ``abort()`` removes them."""
+
+    def __init__(self, run_dir: str | Path, subarray: SubarrayDescription, scenario: Mapping[str, Any], seed: int,
+                 populations: Sequence[Population], pointing: tuple[float, float]) -> None:
+        self.dir = Path(run_dir) / "dl0"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.subarray = subarray
+        self.scenario, self.seed = scenario, int(seed)
+        self.populations = {p.name: p for p in populations}
+        self.pointing = (float(pointing[0]), float(pointing[1]))
+        self.writers: dict[str, DL0ArchiveWriter] = {}
+        self.tel_types = dict(zip(subarray.tel_ids.tolist(), subarray.size_classes().tolist()))
+
+    def _writer(self, stream: str) -> DL0ArchiveWriter:
+        if stream not in self.writers:
+            pop = self.populations[stream]
+            name = f"{self.scenario['name']}_{stream}_obs{pop.obs_id:06d}.dl0.h5"
+            prov = make_provenance(self.scenario["name"], self.scenario, self.seed,
+                                   extra={"stream": stream, "obs_id": pop.obs_id})
+            self.writers[stream] = DL0ArchiveWriter(self.dir / name, self.subarray, prov, overwrite=True)
+        return self.writers[stream]
+
+    def append(self, stream: str, block_index: int, truth: ShowerTruth, decision: Decision, reduced: Reduced) -> Ack:
+        """Archive one block: DL0 blocks, event side tables, technical data; counts and bytes in the Ack."""
+        w = self._writer(stream)
+        obs_id = self.populations[stream].obs_id
+        acc = decision.accounting
+        rates = decision.rates.merge(reduced.rates)
+        for block in reduced.blocks:
+            nbytes = w.append(block)
+            tel_type = self.tel_types[block.tel_id]
+            acc.add(TELESCOPE_EVENTS_ARCHIVED, block.n_events, stream, tel_type)
+            rates.add(STAGE_DL0_ARCHIVED, nbytes, block.n_events, tel_type, block.tel_id, stream)
+        acc.add(ARRAY_EVENTS_ARCHIVED, decision.result.n_events, stream)
+        for tel_id, n in reduced.n_events_reduced.items():
+            acc.add(TELESCOPE_EVENTS_REDUCED, n, stream, self.tel_types[tel_id])
+        event_tables = [
+            (paths.SIMULATION_SHOWER, truth.showers, SHOWER_UNITS),
+            (paths.DL0_SUBARRAY_TRIGGER, decision.result.trigger_table(obs_id), TRIGGER_UNITS),
+            (paths.DL0_TELESCOPE_TRIGGER, decision.result.telescope_trigger_table(obs_id), TELESCOPE_TRIGGER_UNITS),
+        ]
+        for tel_id, rows in reduced.impact.items():
+            event_tables.append((paths.tel_table_path(paths.SIMULATION_IMPACT, tel_id), rows, IMPACT_UNITS))
+        for path, rows, units in event_tables:
+            if rows.size:
+                rates.add(STAGE_DL0_ARCHIVED, w.append_table(path, rows, units), stream=stream)
+        for path, rows, units in self._technical(stream, block_index, truth, reduced.monitoring, acc):
+            rates.add(STAGE_TECHNICAL, w.append_table(path, rows, units), stream=stream)
+        return Ack(stream, block_index, acc.to_dict(), rates.to_dict(), reduced.waveform_pixels)
+
+    def _technical(self, stream: str, block_index: int, truth: ShowerTruth, monitoring: np.ndarray,
+                   acc: Accounting) -> list[tuple[str, np.ndarray, dict[str, str]]]:
+        """(path, rows, units) of the block's technical data; pedestal rows without pedestal
+        events are left out and counted in ``acc``."""
+        out = [(paths.DL0_MONITORING_POINTING, pointing_record(truth.t_stop, *self.pointing), POINTING_UNITS)]
+        for i, tel_id in enumerate(monitoring["tel_id"].tolist()):
+            for group, columns in MONITORING_TABLES:
+                if group == paths.DL0_MONITORING_PEDESTAL and monitoring["n_pedestal_events"][i] == 0:
+                    acc.add(f"{MONITORING_ROWS_LEFT_OUT}.pedestal", 1, stream, self.tel_types[tel_id])
+                    continue
+                rows = repack_fields(monitoring[i:i + 1][list(columns)])
+                out.append((paths.tel_table_path(group, tel_id), rows, units_of(columns, CAMERA_MONITORING_UNITS)))
+        out.append((paths.DL0_MONITORING_WEATHER, weather_record(truth.t_stop, self.seed, stream, block_index),
+                    WEATHER_UNITS))
+        return out
+
+    def close(self) -> list[str]:
+        """Complete every archive (shower distribution table, checksum, atomic rename); returns the files."""
+        files = []
+        for stream, w in self.writers.items():
+            w.append_table(paths.SIMULATION_SHOWER_DISTRIBUTION, shower_distribution(self.populations[stream]),
+                           DISTRIBUTION_UNITS)
+            files.append(str(w.close()))
+        self.writers = {}
+        return files
+
+    def abort(self) -> None:
+        """Remove every archive still open (a failed run leaves nothing looking complete)."""
+        for w in self.writers.values():
+            w.abort()
+        self.writers = {}
