@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("run", help="run a scenario end to end and write its report")
-    r.add_argument("scenario", help="scenario YAML file")
+    r.add_argument("scenario", help="scenario YAML file, or the name of a shipped one (quickstart)")
     r.add_argument("--output", "-o", type=Path, help="run directory (overrides the scenario's output_dir)")
     r.add_argument("--address", help="Ray cluster address (default: start an embedded local Ray)")
     r.add_argument("--no-ray", action="store_true", help="run every actor in this process, without Ray")
@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     o.set_defaults(func=_cmd_process)
 
     v = sub.add_parser("validate", help="check a scenario file without running it")
-    v.add_argument("scenario")
+    v.add_argument("scenario", help="scenario YAML file, or the name of a shipped one")
     v.set_defaults(func=_cmd_validate)
 
     b = sub.add_parser("rates", help="analytic data-rate budget of a layout or scenario, no simulation")

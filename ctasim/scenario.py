@@ -18,6 +18,7 @@ from .dl0.reduction import VARIANT_STEPS, ReductionConfig, Variant
 from .errors import ConfigError
 from .instrument.config import available_layouts, layout_path, read_yaml
 from .io.provenance import scenario_hash
+from .paths import SCENARIO_DIR
 from .sim.source import Population
 
 
@@ -216,9 +217,26 @@ def validate_scenario(data: Any, source: str = "<scenario>") -> Scenario:
         raise ConfigError(source, _format_loc(loc), e.get("input", _lookup(data, loc)), msg) from None
 
 
+def scenario_path(name_or_path: str | Path) -> Path:
+    """A scenario file, or the name of one shipped with ctasim (``quickstart``)."""
+    path = Path(name_or_path)
+    shipped = SCENARIO_DIR / f"{name_or_path}.yaml"
+    return shipped if not path.exists() and path.suffix == "" and shipped.is_file() else path
+
+
+def shipped_scenarios() -> list[str]:
+    """Names of the scenarios shipped with ctasim."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+
+
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Read and validate a scenario YAML file, optionally with top-level overrides (e.g. seed)."""
-    data = read_yaml(Path(path))
+    """Read and validate a scenario YAML file (or a shipped scenario by name), optionally with
+    top-level overrides (e.g. seed)."""
+    path = scenario_path(path)
+    if not path.is_file():
+        raise ConfigError(str(path), "<file>", str(path),
+                          f"an existing scenario file or a shipped scenario ({', '.join(shipped_scenarios())})")
+    data = read_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError(str(path), "<root>", data, "a mapping of scenario keys")
     data = {**data, **(overrides or {})}
