@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from handmade_run import RATE_HZ, SCENARIO, handmade_accounting, handmade_rates
 
+import ctasim
 from ctasim import accounting as A
 from ctasim.datamodel.version import DATA_MODEL_VERSION
 from ctasim.io.provenance import scenario_hash
@@ -24,7 +25,7 @@ def test_top_level_and_scenario(summary):
         "hash": scenario_hash(SCENARIO),
         "layout": "north_alpha",
         "backend": "local",
-        "ctasim_version": "0.1.0",
+        "ctasim_version": ctasim.__version__,
         "data_model": DATA_MODEL_VERSION,
     }
     assert summary["files"] == ["dl0/a.dl0.h5"]
