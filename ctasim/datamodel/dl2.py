@@ -1,10 +1,10 @@
 """DL2: reconstructed array events, one flat pyirf-ready table, and per-telescope estimates.
 
-``/dl2/event/subarray/events`` (DL2_EVENT_DTYPE, + TRUE_COLUMNS for simulated events, +
-``is_train`` when the run trained its models on some of them) and ``/dl2/event/telescope/tel_NNN``
-(DL2_TEL_DTYPE). The same predictions are also written under ctapipe's
+``/dl2/events`` (DL2_EVENT_DTYPE, + TRUE_COLUMNS for simulated events, + ``is_train`` when the run
+trained its models on some of them) and ``/dl2/telescope_events/tel_NNN`` (DL2_TEL_DTYPE). The
+same predictions are also written under ctapipe's
 ``/dl2/event/subarray/{geometry,energy,classification}/<algorithm>`` groups (algorithm names
-below). Units: deg, m, TeV, s; ``reco_h_max`` above sea level.
+below; ``ctasim.io.ctapipe_tables``). Units: deg, m, TeV, s; ``reco_h_max`` above sea level.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ TRUE_COLUMNS = (
     ("true_shower_primary_id", "i2"),
 )
 DL2_EVENT_TRUE_DTYPE = np.dtype(DL2_EVENT_DTYPE.descr + list(TRUE_COLUMNS))
-#: rows of ``/dl2/event/subarray/events`` of a run that trained its models on part of its events
+#: rows of ``/dl2/events`` of a run that trained its models on part of its events
 DL2_EVENTS_FILE_DTYPE = np.dtype(DL2_EVENT_TRUE_DTYPE.descr + [("is_train", "?")])
 DL2_TEL_DTYPE = np.dtype(TELESCOPE_EVENT_COLUMNS + [
     ("impact_distance", "f8"),

@@ -20,3 +20,22 @@ EVENT_ID_BITS = 40  # event ids below 2**40 (10^12 showers per observation)
 def event_key(obs_id: np.ndarray | int, event_id: np.ndarray | int) -> np.ndarray:
     """One int64 per event, unique across observations: ``obs_id << 40 | event_id``."""
     return (np.asarray(obs_id, np.int64) << EVENT_ID_BITS) | np.asarray(event_id, np.int64)
+
+
+def match_events(obs_id: np.ndarray, event_id: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Row of ``table`` (with obs_id, event_id columns) holding each (obs_id, event_id) pair.
+
+    Keys are ``event_key``. Raises ValueError naming the first pair that ``table`` lacks.
+    """
+    key_t = event_key(table["obs_id"], table["event_id"])
+    key = event_key(obs_id, event_id)
+    order = np.argsort(key_t, kind="stable")
+    sorted_keys = np.append(key_t[order], -1)  # sentinel keeps the lookup in bounds
+    pos = np.searchsorted(key_t[order], key)
+    missing = sorted_keys[pos] != key
+    if missing.any():
+        k = int(np.flatnonzero(missing)[0])
+        raise ValueError(
+            f"event (obs_id={int(obs_id[k])}, event_id={int(event_id[k])}) not in table"
+        )
+    return order[pos]

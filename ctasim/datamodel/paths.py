@@ -11,18 +11,22 @@ from __future__ import annotations
 ATTR_DATA_MODEL = "ctasim_data_model"  # "MAJOR.MINOR" (ctasim.datamodel.version)
 ATTR_CTASIM_VERSION = "ctasim_version"
 ATTR_PROVENANCE_PREFIX = "provenance."  # provenance keys are stored as provenance.<key>
-ATTR_COMPLETE = "ctasim_complete"  # True once an archive was closed cleanly
+ATTR_COMPLETE = "ctasim_complete"  # 1 once an archive was closed cleanly
 ATTR_FILE_CHECKSUM = "ctasim_checksum"  # SHA-256 over all block checksums (archive)
-ATTR_UNITS = "units"  # per table: JSON column -> unit
+# per table column at position {pos} (ctapipe's HDF5 table convention): UNIT, TRANSFORM, MAXLEN
+ATTR_COLUMN = "CTAFIELD_{pos}_{key}"
+ATTR_ASTROPY_META = "__table_column_meta__"  # per table: astropy's YAML column header (units)
 
-# -- instrument (in every file) --------------------------------------------------------------
+# -- instrument (in every file; ctapipe's layout, cameras numbered by the layout's camera_index) --
 INSTRUMENT = "/configuration/instrument"
 SUBARRAY_LAYOUT = f"{INSTRUMENT}/subarray/layout"
 TELESCOPE_OPTICS = f"{INSTRUMENT}/telescope/optics"
 CAMERA_GROUP = f"{INSTRUMENT}/telescope/camera"
 
 # -- simulation truth ------------------------------------------------------------------------
-SIMULATION_SHOWER = "/simulation/event/subarray/shower"
+SIMULATION_SHOWER = "/simulation/event/subarray/all_showers"  # every simulated shower, triggered or not
+# ctapipe's shower table: the shower of every array-triggered event, row by row as the DL1 trigger
+SIMULATION_TRIGGERED_SHOWER = "/simulation/event/subarray/shower"
 SIMULATION_IMPACT = "/simulation/event/telescope/impact"  # + /tel_NNN
 SIMULATION_SHOWER_DISTRIBUTION = "/simulation/service/shower_distribution"
 
@@ -39,10 +43,16 @@ DL0_MONITORING_PEDESTAL = f"{DL0_MONITORING}/telescope/pedestal"  # + /tel_NNN
 
 # -- DL1 / DL2 -------------------------------------------------------------------------------
 DL1_SUBARRAY_TRIGGER = "/dl1/event/subarray/trigger"
+DL1_TELESCOPE_TRIGGER = "/dl1/event/telescope/trigger"  # one row per telescope event (ctapipe's index)
 DL1_IMAGES = "/dl1/event/telescope/images"  # + /tel_NNN
 DL1_PARAMETERS = "/dl1/event/telescope/parameters"  # + /tel_NNN
-DL2_SUBARRAY_EVENTS = "/dl2/event/subarray/events"
-DL2_TELESCOPE = "/dl2/event/telescope"  # + /tel_NNN
+# flat, pyirf-ready tables, outside /dl2/event where ctapipe expects <kind>/<algorithm> groups only
+DL2_SUBARRAY_EVENTS = "/dl2/events"
+DL2_TELESCOPE = "/dl2/telescope_events"  # + /tel_NNN
+# ctapipe's groups, + /<algorithm> (ctasim.datamodel.dl2): the same predictions, ctapipe's columns
+DL2_SUBARRAY_GEOMETRY = "/dl2/event/subarray/geometry"
+DL2_SUBARRAY_ENERGY = "/dl2/event/subarray/energy"
+DL2_SUBARRAY_CLASSIFICATION = "/dl2/event/subarray/classification"
 
 
 def tel_table_name(tel_id: int) -> str:
@@ -55,17 +65,17 @@ def tel_table_path(group: str, tel_id: int) -> str:
     return f"{group}/{tel_table_name(tel_id)}"
 
 
-def camera_geometry_path(camera_name: str) -> str:
-    """``/configuration/instrument/telescope/camera/geometry_{camera_name}``."""
-    return f"{CAMERA_GROUP}/geometry_{camera_name}"
+def camera_geometry_path(camera_index: int) -> str:
+    """``/configuration/instrument/telescope/camera/geometry_{camera_index}``."""
+    return f"{CAMERA_GROUP}/geometry_{int(camera_index)}"
 
 
-def camera_neighbors_paths(camera_name: str) -> tuple[str, str]:
+def camera_neighbors_paths(camera_index: int) -> tuple[str, str]:
     """Paths of the CSR neighbour arrays (indptr, indices) of a camera geometry."""
-    base = camera_geometry_path(camera_name)
+    base = camera_geometry_path(camera_index)
     return f"{base}_neighbors_indptr", f"{base}_neighbors_indices"
 
 
-def camera_readout_path(camera_name: str) -> str:
-    """``/configuration/instrument/telescope/camera/readout_{camera_name}``."""
-    return f"{CAMERA_GROUP}/readout_{camera_name}"
+def camera_readout_path(camera_index: int) -> str:
+    """``/configuration/instrument/telescope/camera/readout_{camera_index}``."""
+    return f"{CAMERA_GROUP}/readout_{int(camera_index)}"

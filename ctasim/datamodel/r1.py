@@ -22,7 +22,7 @@ def r1_event_nbytes(n_pixels: int, n_channels: int, n_samples: int) -> int:
 class TelescopeEvents:
     """Triggered R1 events of one telescope within one block (row order = event order).
 
-    ``true_image`` and ``impact_distance`` are simulation truth carried along (None for real data).
+    ``true_image`` and ``true_impact_distance`` are simulation truth carried along (None for real data).
     """
 
     tel_id: int
@@ -31,7 +31,7 @@ class TelescopeEvents:
     trigger_time: np.ndarray      # float64 [n] s since run start
     waveform: np.ndarray          # uint16 [n, n_channels, n_pixels, n_samples]
     true_image: np.ndarray | None = None       # int32 [n, n_pixels] Cherenkov p.e. (no NSB)
-    impact_distance: np.ndarray | None = None  # float32 [n] m, telescope to shower axis
+    true_impact_distance: np.ndarray | None = None  # float32 [n] m, telescope to shower axis
 
     @property
     def n_events(self) -> int:
@@ -48,4 +48,4 @@ class TelescopeEvents:
             return None if a is None else a[rows]
 
         return TelescopeEvents(self.tel_id, self.obs_id, self.event_id[rows], self.trigger_time[rows],
-                               self.waveform[rows], sub(self.true_image), sub(self.impact_distance))
+                               self.waveform[rows], sub(self.true_image), sub(self.true_impact_distance))

@@ -32,10 +32,10 @@ SHOWER_UNITS = {
 }
 
 IMPACT_DTYPE = np.dtype(TELESCOPE_EVENT_COLUMNS + [
-    ("impact_distance", "f4"),        # m, telescope to shower axis
+    ("true_impact_distance", "f4"),   # m, telescope to shower axis (ctapipe name)
     ("true_image_intensity", "f4"),   # Cherenkov p.e. in the camera before noise
 ])
-IMPACT_UNITS = {"impact_distance": "m"}
+IMPACT_UNITS = {"true_impact_distance": "m"}
 
 DISTRIBUTION_DTYPE = np.dtype([
     ("obs_id", "i4"), ("particle", "S16"), ("n_showers", "i8"), ("energy_min", "f8"), ("energy_max", "f8"),

@@ -9,13 +9,18 @@ DATA_MODEL_VERSION = "2.0"
 #: What changed with each version (newest first); user-visible, also in the README.
 CHANGES: dict[str, str] = {
     "2.0": (
-        "per-column units as ctapipe's table writer stores them ({column}_UNIT attributes) and as "
-        "astropy's HDF5 reader expects them (<table>.__table_column_meta__), so ctapipe's "
-        "read_table and astropy's QTable.read return Quantities; instrument tables in ctapipe's "
-        "layout (camera and optics indices, TAB_VER metadata) so SubarrayDescription.from_hdf and "
-        "TableLoader open every file; DL2 also under /dl2/event/subarray/{geometry,energy,"
-        "classification}/<algorithm>; pedestal monitoring rows come from interleaved pedestal "
-        "events and are never NaN"
+        "per-column units as ctapipe's table writer stores them (CTAFIELD_<i>_UNIT attributes) and "
+        "as astropy's HDF5 reader reads them (a __table_column_meta__ YAML attribute on each table), "
+        "replacing the JSON 'units' attribute, so ctapipe's read_table and astropy's QTable.read "
+        "return Quantities; instrument tables in ctapipe's layout (camera and optics indices, "
+        "cameras as geometry_<i>/readout_<i>, TAB_VER metadata, reference location) so "
+        "SubarrayDescription.from_hdf and TableLoader open every file; all simulated showers moved to "
+        "/simulation/event/subarray/all_showers, and DL1/DL2 files hold ctapipe's "
+        "/simulation/event/subarray/shower (triggered events, trigger order) and "
+        "/dl1/event/telescope/trigger; DL2 flat tables moved to /dl2/events and "
+        "/dl2/telescope_events/tel_NNN, the same predictions also under "
+        "/dl2/event/subarray/{geometry,energy,classification}/<algorithm>; pedestal monitoring rows "
+        "come from interleaved pedestal events and are never NaN"
     ),
     "1.0": "first release: instrument, simulation truth, DL0 archive, DL1 parameters, DL2 events",
 }

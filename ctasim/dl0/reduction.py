@@ -269,7 +269,8 @@ class OnsiteReducer:
         ids = n * (8 + 8)
 
         def waveform_bytes(rows: int, channels: int, samples: int, gain_col: bool) -> int:
-            return rows * r1_event_nbytes(1, channels, samples) + (rows if gain_col else 0) + (2 * n if window_cut else 0)
+            gain_bytes = rows if gain_col else 0
+            return rows * r1_event_nbytes(1, channels, samples) + gain_bytes + (2 * n if window_cut else 0)
 
         integrated = 2 * n * n_pix * np.dtype(cfg.float_dtype).itemsize
         out = {"r1": ids + n * r1_event_nbytes(n_pix, n_ch, n_s)}

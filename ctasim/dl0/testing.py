@@ -81,5 +81,5 @@ def synthetic_r1(
         trigger_time=np.sort(rng.uniform(0.0, 1.0, n)),
         waveform=wf,
         true_image=np.rint(charge).astype(np.int32),
-        impact_distance=np.zeros(n, np.float32),
+        true_impact_distance=np.zeros(n, np.float32),
     )

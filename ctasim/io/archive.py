@@ -23,7 +23,8 @@ HDF5 layout (paths in ``paths.py``)::
                   offset (into payload), nbytes
         block_attrs  variable-length text, one per block row: the block's ``attrs`` as JSON
     /dl0/event/subarray/trigger, /simulation/..., /dl0/monitoring/...   side tables
-                  (``append_table``: chunked, compressed, Fletcher-32, ``units`` attribute)
+                  (``append_table``: chunked, compressed, Fletcher-32, per-column units as
+                  ``ctasim.io.tables`` stores them)
 
 A block is one contiguous read of ``payload``; thousands of blocks cost thousands of index rows,
 not thousands of HDF5 objects. The file checksum is SHA-256 over the block checksums, telescope by
@@ -283,7 +284,7 @@ class DL0ArchiveWriter:
             h5.attrs["n_blocks"] = self.n_blocks
             h5.attrs["n_events"] = self.n_events
             h5.attrs["payload_bytes"] = self.payload_bytes
-            h5.attrs[paths.ATTR_COMPLETE] = True
+            h5.attrs[paths.ATTR_COMPLETE] = np.int8(1)  # an integer: PyTables reads no HDF5 booleans
             h5.close()
         except BaseException:
             self.abort()

@@ -1,19 +1,32 @@
 """Write the instrument description (layout, optics, cameras) into any ctasim file and read it back.
 
-Paths (``paths.py``): ``/configuration/instrument/subarray/layout`` (one row per telescope, plus a
-``tel_description`` column with the telescope type name, as ctapipe), ``.../telescope/optics``
-(one row per optics), per camera ``.../camera/geometry_{name}`` (pix_id, pix_x, pix_y, pix_area;
-attributes pix_type, pitch, pix_rotation_deg, cam_rotation_deg), its neighbours as CSR arrays
-``geometry_{name}_neighbors_indptr`` / ``_indices``, and ``.../camera/readout_{name}`` (the
-reference pulse, one row per pulse sample, columns ``time`` and
-``reference_pulse_shape_channel{i}``; the digitiser settings, NSB rate, photon detection efficiency
-and trigger settings as attributes). Layout attributes hold the subarray name and the site.
+The tables follow ctapipe's instrument layout, with the table versions its
+``SubarrayDescription.from_hdf`` accepts (``CTAPIPE_TAB_VERSIONS``), plus the columns and
+attributes ctasim needs to rebuild its own description (paths in ``paths.py``):
+
+- ``/configuration/instrument/subarray/layout``: one row per telescope (tel_id, tel_name (e.g.
+  ``L-01``), type (size class), camera_name, optics_name, pos_x/y/z (m, ground frame), name (the
+  telescope type, e.g. ``LST_LST_LSTCam``), camera_index, optics_index, tel_description =
+  ``<type>_<optics_name>_<camera_name>`` as ctapipe's); attributes ``TAB_VER``, ``SUBARRAY`` (the
+  layout name), ``reference_itrs_x/y/z`` (m: the array centre the positions are relative to) and
+  the site as ``site_name``, ``site_lon_deg``, ``site_lat_deg``, ``site_altitude_m``,
+  ``site_obs_level_m``;
+- ``.../telescope/optics``: one row per optics (optics_name, size_type, reflector_shape,
+  mirror_area, n_mirrors, n_mirror_tiles, both focal lengths, psf_sigma_deg), row = optics_index;
+- per camera, numbered by ``camera_index``: ``.../camera/geometry_{i}`` (pix_id, pix_x, pix_y,
+  pix_area; attributes ``TAB_VER``, ``CAM_ID``, ``PIX_TYPE``, ``PIX_ROT``, ``CAM_ROT`` in deg and
+  the lattice ``pitch`` in m), its neighbours as CSR arrays ``geometry_{i}_neighbors_indptr`` /
+  ``_indices``, and ``.../camera/readout_{i}`` (the reference pulse, one row per pulse sample:
+  ``reference_pulse_shape_channel{c}``, ``reference_pulse_sample_time`` in ns; attributes
+  ``TAB_VER``, ``CAM_ID``, ``NCHAN``, ``NPIXELS``, ``NSAMPLES``, ``SAMPFREQ`` in GHz,
+  ``REFWIDTH`` in ns, and ctasim's digitiser, NSB, efficiency and trigger settings in lower case).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import erfa
 import h5py
 import numpy as np
 
@@ -29,13 +42,20 @@ from ..instrument.telescope import (
     TelescopeDescription,
     TriggerSettings,
 )
-from .tables import read_table, table_units, write_table
+from .tables import read_table, write_table
 
+#: versions of ctapipe's instrument tables that these files follow (ctapipe 0.28)
+CTAPIPE_TAB_VERSIONS = {"layout": "2.0", "optics": "4.0", "geometry": "2.0", "readout": "3.0"}
+WGS84 = 1  # erfa's ellipsoid number
 LAYOUT_UNITS = {"pos_x": "m", "pos_y": "m", "pos_z": "m"}
 OPTICS_DTYPE = np.dtype(
     [
         ("optics_name", "S32"),
+        ("size_type", "S8"),
+        ("reflector_shape", "S16"),
         ("mirror_area", "f8"),
+        ("n_mirrors", "i4"),
+        ("n_mirror_tiles", "i4"),
         ("equivalent_focal_length", "f8"),
         ("effective_focal_length", "f8"),
         ("psf_sigma_deg", "f8"),
@@ -49,16 +69,9 @@ OPTICS_UNITS = {
 }
 GEOMETRY_DTYPE = np.dtype([("pix_id", "i4"), ("pix_x", "f8"), ("pix_y", "f8"), ("pix_area", "f8")])
 GEOMETRY_UNITS = {"pix_x": "m", "pix_y": "m", "pix_area": "m2"}
-_READOUT_ATTRS = (
-    "sampling_rate_ghz",
-    "n_samples",
-    "n_channels",
-    "adc_bits",
-    "pedestal_adc",
-    "electronic_noise_pe",
-    "pulse_fwhm_ns",
-    "excess_noise_factor",
-)
+READOUT_UNITS = {"reference_pulse_sample_time": "ns"}
+# ctasim's readout settings without a ctapipe attribute, stored under their own names
+_READOUT_ATTRS = ("adc_bits", "pedestal_adc", "electronic_noise_pe", "pulse_fwhm_ns", "excess_noise_factor")
 
 
 @dataclass
@@ -83,65 +96,103 @@ class InstrumentTables:
     cameras: dict[str, CameraTables]
 
 
-def _layout_rows(subarray: SubarrayDescription) -> np.ndarray:
-    base = subarray.layout_table()
-    dtype = np.dtype(base.dtype.descr + [("tel_description", "S32")])
-    rows = np.zeros(base.size, dtype)
-    for name in base.dtype.names:
-        rows[name] = base[name]
-    rows["tel_description"] = np.array(subarray.tel_type_names, dtype="S32")
+def reference_itrs(site: Site) -> tuple[float, float, float]:
+    """Earth-centred (ITRS) x, y, z in m of the array centre (site longitude, latitude, altitude; WGS84)."""
+    xyz = erfa.gd2gc(WGS84, np.deg2rad(site.lon_deg), np.deg2rad(site.lat_deg), site.altitude_m)
+    return float(xyz[0]), float(xyz[1]), float(xyz[2])
+
+
+def _layout_rows(subarray: SubarrayDescription, cameras: list[str], optics: list[str]) -> np.ndarray:
+    base = subarray.layout_table()  # its ``name`` is the telescope's own name (tel_name here)
+    renamed = [("tel_name" if n == "name" else n, base.dtype[n]) for n in base.dtype.names]
+    extra = [("name", "S32"), ("camera_index", "i4"), ("optics_index", "i4"), ("tel_description", "S48")]
+    rows = np.zeros(base.size, np.dtype(renamed + extra))
+    for (new, _), old in zip(renamed, base.dtype.names):
+        rows[new] = base[old]
+    rows["name"] = np.array(subarray.tel_type_names, dtype="S32")
+    rows["camera_index"] = [cameras.index(n) for n in base["camera_name"].astype(str)]
+    rows["optics_index"] = [optics.index(n) for n in base["optics_name"].astype(str)]
+    parts = zip(base["type"], base["optics_name"], base["camera_name"])
+    rows["tel_description"] = [b"_".join(p) for p in parts]
     return rows
 
 
-def _write_camera(h5: h5py.Group, cam: CameraDescription) -> None:
+def _write_optics(h5: h5py.Group, optics: dict[str, tuple[OpticsDescription, str]]) -> None:
+    rows = np.zeros(len(optics), OPTICS_DTYPE)
+    for row, (o, size_type) in zip(rows, optics.values()):
+        row["optics_name"], row["size_type"], row["reflector_shape"] = o.name, size_type, "UNKNOWN"
+        row["mirror_area"], row["n_mirrors"], row["n_mirror_tiles"] = o.mirror_area, 1, 1
+        row["equivalent_focal_length"] = o.equivalent_focal_length
+        row["effective_focal_length"] = o.effective_focal_length
+        row["psf_sigma_deg"] = o.psf_sigma_deg
+    write_table(h5, paths.TELESCOPE_OPTICS, rows, OPTICS_UNITS, attrs={"TAB_VER": CTAPIPE_TAB_VERSIONS["optics"]})
+
+
+def _write_camera(h5: h5py.Group, index: int, cam: CameraDescription) -> None:
     geom, ro = cam.geometry, cam.readout
     rows = np.zeros(geom.n_pixels, GEOMETRY_DTYPE)
     rows["pix_id"] = np.arange(geom.n_pixels)
     rows["pix_x"], rows["pix_y"], rows["pix_area"] = geom.pix_x, geom.pix_y, geom.pix_area
     write_table(
         h5,
-        paths.camera_geometry_path(cam.name),
+        paths.camera_geometry_path(index),
         rows,
         GEOMETRY_UNITS,
         attrs={
-            "pix_type": geom.pix_type,
+            "TAB_VER": CTAPIPE_TAB_VERSIONS["geometry"],
+            "CAM_ID": cam.name,
+            "PIX_TYPE": geom.pix_type,
+            "PIX_ROT": geom.pix_rotation_deg,
+            "CAM_ROT": geom.cam_rotation_deg,
             "pitch": geom.pitch,
-            "pix_rotation_deg": geom.pix_rotation_deg,
-            "cam_rotation_deg": geom.cam_rotation_deg,
         },
     )
-    indptr_path, indices_path = paths.camera_neighbors_paths(cam.name)
+    indptr_path, indices_path = paths.camera_neighbors_paths(index)
     h5.create_dataset(indptr_path, data=geom.neighbors_indptr)
     h5.create_dataset(indices_path, data=geom.neighbors_indices)
 
     shape, _ = ro.reference_pulse()
-    channels = [f"reference_pulse_shape_channel{i}" for i in range(ro.n_channels)]
-    pulse = np.zeros(shape.size, [("time", "f8")] + [(c, "f8") for c in channels])
-    pulse["time"] = np.arange(shape.size) * PULSE_SAMPLE_WIDTH_NS
+    channels = [f"reference_pulse_shape_channel{c}" for c in range(ro.n_channels)]
+    pulse = np.zeros(shape.size, [(c, "f8") for c in channels] + [("reference_pulse_sample_time", "f8")])
     for c in channels:
         pulse[c] = shape
-    attrs = {k: getattr(ro, k) for k in _READOUT_ATTRS}
-    attrs |= {
+    pulse["reference_pulse_sample_time"] = np.arange(shape.size) * PULSE_SAMPLE_WIDTH_NS
+    attrs = {
+        "TAB_VER": CTAPIPE_TAB_VERSIONS["readout"],
+        "CAM_ID": cam.name,
+        "NCHAN": ro.n_channels,
+        "NPIXELS": geom.n_pixels,
+        "NSAMPLES": ro.n_samples,
+        "SAMPFREQ": ro.sampling_rate_ghz,
+        "REFWIDTH": PULSE_SAMPLE_WIDTH_NS,
+        **{k: getattr(ro, k) for k in _READOUT_ATTRS},
         "gain_adc_per_pe": np.asarray(ro.gain_adc_per_pe),
-        "reference_pulse_sample_width_ns": PULSE_SAMPLE_WIDTH_NS,
         "nsb_rate_ghz": cam.nsb_rate_ghz,
         "photon_detection_efficiency": cam.photon_detection_efficiency,
         "trigger_threshold_pe": cam.trigger.threshold_pe,
         "trigger_window_ns": cam.trigger.window_ns,
     }
-    write_table(h5, paths.camera_readout_path(cam.name), pulse, {"time": "ns"}, attrs=attrs)
+    write_table(h5, paths.camera_readout_path(index), pulse, READOUT_UNITS, attrs=attrs)
 
 
 def write_instrument(h5: h5py.Group, subarray: SubarrayDescription) -> None:
     """Write layout, optics and every camera of ``subarray`` under ``/configuration/instrument``."""
+    types = [subarray.telescope_types[name] for name in dict.fromkeys(subarray.tel_type_names)]
+    cameras = {t.camera.name: t.camera for t in types}
+    optics = {t.optics.name: (t.optics, t.tel_type) for t in types}
     site = subarray.site
+    x, y, z = reference_itrs(site)
     write_table(
         h5,
         paths.SUBARRAY_LAYOUT,
-        _layout_rows(subarray),
+        _layout_rows(subarray, list(cameras), list(optics)),
         LAYOUT_UNITS,
         attrs={
-            "subarray_name": subarray.name,
+            "TAB_VER": CTAPIPE_TAB_VERSIONS["layout"],
+            "SUBARRAY": subarray.name,
+            "reference_itrs_x": x,
+            "reference_itrs_y": y,
+            "reference_itrs_z": z,
             "site_name": site.name,
             "site_lon_deg": site.lon_deg,
             "site_lat_deg": site.lat_deg,
@@ -149,24 +200,9 @@ def write_instrument(h5: h5py.Group, subarray: SubarrayDescription) -> None:
             "site_obs_level_m": site.obs_level_m,
         },
     )
-    types = list(subarray.telescope_types.values())
-    optics = {t.optics.name: t.optics for t in types}
-    rows = np.array(
-        [
-            (
-                o.name,
-                o.mirror_area,
-                o.equivalent_focal_length,
-                o.effective_focal_length,
-                o.psf_sigma_deg,
-            )
-            for o in optics.values()
-        ],
-        OPTICS_DTYPE,
-    )
-    write_table(h5, paths.TELESCOPE_OPTICS, rows, OPTICS_UNITS)
-    for cam in {t.camera.name: t.camera for t in types}.values():
-        _write_camera(h5, cam)
+    _write_optics(h5, optics)
+    for index, cam in enumerate(cameras.values()):
+        _write_camera(h5, index, cam)
 
 
 def _attrs(obj: h5py.HLObject) -> dict:
@@ -182,13 +218,14 @@ def read_instrument(h5: h5py.Group) -> InstrumentTables:
     layout, _ = read_table(h5, paths.SUBARRAY_LAYOUT)
     optics, _ = read_table(h5, paths.TELESCOPE_OPTICS)
     cameras = {}
-    for name in dict.fromkeys(layout["camera_name"].astype(str)):
-        geom_ds = h5[paths.camera_geometry_path(name)]
-        indptr_path, indices_path = paths.camera_neighbors_paths(name)
-        readout_ds = h5[paths.camera_readout_path(name)]
-        cameras[name] = CameraTables(
+    for index in np.unique(layout["camera_index"]).tolist():
+        geom_ds = h5[paths.camera_geometry_path(index)]
+        readout_ds = h5[paths.camera_readout_path(index)]
+        indptr_path, indices_path = paths.camera_neighbors_paths(index)
+        geometry_attrs = _attrs(geom_ds)
+        cameras[str(geometry_attrs["CAM_ID"])] = CameraTables(
             geometry=geom_ds[()],
-            geometry_attrs=_attrs(geom_ds) | {"units": table_units(geom_ds)},
+            geometry_attrs=geometry_attrs,
             neighbors_indptr=h5[indptr_path][()],
             neighbors_indices=h5[indices_path][()],
             readout=readout_ds[()],
@@ -210,21 +247,25 @@ def _camera_description(name: str, cam: CameraTables) -> CameraDescription:
         pix_x=np.ascontiguousarray(g["pix_x"]),
         pix_y=np.ascontiguousarray(g["pix_y"]),
         pix_area=np.ascontiguousarray(g["pix_area"]),
-        pix_type=ga["pix_type"],
+        pix_type=str(ga["PIX_TYPE"]),
         pitch=float(ga["pitch"]),
-        pix_rotation_deg=float(ga["pix_rotation_deg"]),
-        cam_rotation_deg=float(ga["cam_rotation_deg"]),
+        pix_rotation_deg=float(ga["PIX_ROT"]),
+        cam_rotation_deg=float(ga["CAM_ROT"]),
         neighbors_indptr=cam.neighbors_indptr,
         neighbors_indices=cam.neighbors_indices,
-        lookup=_build_lookup(xy, float(ga["pitch"]), ga["pix_type"]),
+        lookup=_build_lookup(xy, float(ga["pitch"]), str(ga["PIX_TYPE"])),
     )
     readout = CameraReadout(
         name=name,
+        sampling_rate_ghz=float(ra["SAMPFREQ"]),
+        n_samples=int(ra["NSAMPLES"]),
+        n_channels=int(ra["NCHAN"]),
+        adc_bits=int(ra["adc_bits"]),
+        pedestal_adc=float(ra["pedestal_adc"]),
         gain_adc_per_pe=tuple(float(v) for v in ra["gain_adc_per_pe"]),
-        **{
-            k: (int(ra[k]) if k in ("n_samples", "n_channels", "adc_bits") else float(ra[k]))
-            for k in _READOUT_ATTRS
-        },
+        electronic_noise_pe=float(ra["electronic_noise_pe"]),
+        pulse_fwhm_ns=float(ra["pulse_fwhm_ns"]),
+        excess_noise_factor=float(ra["excess_noise_factor"]),
     )
     return CameraDescription(
         name=name,
@@ -240,8 +281,8 @@ def read_subarray(h5: h5py.Group) -> SubarrayDescription:
     """Rebuild the SubarrayDescription stored in an open file (same ids, positions, cameras)."""
     tables = read_instrument(h5)
     layout, la = tables.layout, tables.layout_attrs
-    optics = {
-        row["optics_name"].decode(): OpticsDescription(
+    optics = [
+        OpticsDescription(
             name=row["optics_name"].decode(),
             mirror_area=float(row["mirror_area"]),
             equivalent_focal_length=float(row["equivalent_focal_length"]),
@@ -249,22 +290,22 @@ def read_subarray(h5: h5py.Group) -> SubarrayDescription:
             psf_sigma_deg=float(row["psf_sigma_deg"]),
         )
         for row in tables.optics
-    }
+    ]
     cameras = {name: _camera_description(name, cam) for name, cam in tables.cameras.items()}
     types = {}
     for row in layout:
-        type_name = row["tel_description"].decode()
+        type_name = row["name"].decode()
         types.setdefault(
             type_name,
             TelescopeDescription(
                 type_name=type_name,
                 tel_type=row["type"].decode(),
-                optics=optics[row["optics_name"].decode()],
+                optics=optics[int(row["optics_index"])],
                 camera=cameras[row["camera_name"].decode()],
             ),
         )
     return SubarrayDescription(
-        name=str(la["subarray_name"]),
+        name=str(la["SUBARRAY"]),
         site=Site(
             name=str(la["site_name"]),
             lon_deg=float(la["site_lon_deg"]),
@@ -273,8 +314,8 @@ def read_subarray(h5: h5py.Group) -> SubarrayDescription:
             obs_level_m=float(la["site_obs_level_m"]),
         ),
         tel_ids=layout["tel_id"].astype(np.int16),
-        tel_names=tuple(layout["name"].astype(str)),
-        tel_type_names=tuple(layout["tel_description"].astype(str)),
+        tel_names=tuple(layout["tel_name"].astype(str)),
+        tel_type_names=tuple(layout["name"].astype(str)),
         positions=np.column_stack([layout["pos_x"], layout["pos_y"], layout["pos_z"]]).astype(
             np.float64
         ),

@@ -110,11 +110,14 @@ def make_provenance(
 
 
 def write_provenance(h5: h5py.File, prov: Mapping[str, Any]) -> None:
-    """Store provenance as file attributes (scalars as they are, structures as JSON text)."""
+    """Store provenance as file attributes (numbers and text as they are; booleans as int8 0/1,
+    which PyTables, and so ctapipe, reads without warning; structures as JSON text)."""
     h5.attrs[ATTR_CTASIM_VERSION] = str(prov.get("ctasim_version", __version__))
     h5.attrs[ATTR_DATA_MODEL] = str(prov.get("ctasim_data_model", DATA_MODEL_VERSION))
     for key, value in prov.items():
-        if isinstance(value, (str, bool, int, float, np.generic)):
+        if isinstance(value, (bool, np.bool_)):
+            h5.attrs[ATTR_PROVENANCE_PREFIX + key] = np.int8(value)
+        elif isinstance(value, (str, int, float, np.generic)):
             h5.attrs[ATTR_PROVENANCE_PREFIX + key] = value
         else:
             h5.attrs[ATTR_PROVENANCE_PREFIX + key] = to_json(value, sort_keys=True)

@@ -16,6 +16,8 @@ leaves no new DL1 file. Paths are in ``ctasim.datamodel.paths``:
   default, when the archive holds fewer than ``KEEP_IMAGES_BELOW`` telescope events;
 - ``/simulation/...`` truth tables and ``/dl0/monitoring/subarray/pointing``: copied (read, verified
   and written again).
+- ``/dl1/event/telescope/trigger`` and ``/simulation/event/subarray/shower``: ctapipe's
+  telescope-event index and triggered showers, in trigger order (``ctasim.io.ctapipe_tables``).
 
 File attributes carry the provenance (``ctasim.io.provenance``) with ``stage = "dl1"``, the pass
 number and every input file with its SHA-256 block checksum and size.
@@ -41,6 +43,7 @@ from ..errors import DataFileError
 from ..image import process_images
 from ..io.archive import DL0ArchiveReader
 from ..io.atomic import TMP_SUFFIX, published_together
+from ..io.ctapipe_tables import write_dl1_index
 from ..io.instrument import write_instrument
 from ..io.provenance import make_provenance, write_provenance
 from ..io.table_buffer import TableBuffer
@@ -127,6 +130,7 @@ def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_numbe
             n_array_events = copy_tables(src, h5, (paths.DL0_SUBARRAY_TRIGGER,),
                                          {paths.DL0_SUBARRAY_TRIGGER: paths.DL1_SUBARRAY_TRIGGER})
             copy_tables(src, h5, COPIED_TABLES)
+        write_dl1_index(h5)  # ctapipe's telescope-event index and triggered showers
     return {
         "array_events": n_array_events,
         "telescope_events": n_images,

@@ -15,9 +15,11 @@ predicts energy and gammaness with the LightGBM models of ``ctasim.reco.models``
 
 Output per DL1 file: ``run_dir/dl2/<stem>.dl2.h5`` (written as ``.tmp``, renamed when complete)
 with the instrument, provenance (``stage = "dl2"``, inputs with sizes, models used),
-``/dl2/event/subarray/events`` (``ctasim.reco.dl2`` columns incl. true_* plus ``is_train``: the
-event trained a model of this pass), ``/dl2/event/telescope/tel_NNN`` and the simulation truth
-tables and the stereo trigger table copied from DL1 (for efficiencies and IRFs).
+``/dl2/events`` (``ctasim.reco.dl2`` columns incl. true_* plus ``is_train``: the event trained a
+model of this pass), ``/dl2/telescope_events/tel_NNN``, the simulation truth tables and the trigger
+tables copied from DL1 (for efficiencies and IRFs), and the same predictions in ctapipe's
+``/dl2/event/subarray/{geometry,energy,classification}/<algorithm>`` groups
+(``ctasim.io.ctapipe_tables``).
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ import numpy as np
 
 from ..datamodel import paths
 from ..datamodel.dl2 import DL2_EVENT_UNITS, DL2_EVENTS_FILE_DTYPE, DL2_TEL_UNITS
-from ..datamodel.ids import PRIMARY_IDS, event_key
+from ..datamodel.ids import PRIMARY_IDS, event_key, match_events
 from ..errors import DataFileError
 from ..io.atomic import atomic_h5
+from ..io.ctapipe_tables import write_dl2_groups
 from ..io.instrument import read_subarray, write_instrument
 from ..io.provenance import (
     make_provenance,
@@ -43,7 +46,7 @@ from ..io.provenance import (
 from ..io.tables import append_table, read_table, write_table
 from ..reco.dl2 import predict_dl2, split_per_telescope
 from ..reco.models import EnergyRegressor, ParticleClassifier, telescope_features
-from ..reco.stereo import match_events, reconstruct_stereo
+from ..reco.stereo import reconstruct_stereo
 from .dl1 import COPIED_TABLES
 from .files import DL2_SUFFIX, copy_tables, data_files, stem
 
@@ -140,6 +143,8 @@ def save_models(model_dir: Path, energy: EnergyRegressor, particle: ParticleClas
 
 
 def _write_dl2(path: Path, dl1_path: Path, subarray, prov: dict, events: np.ndarray, tel_rows: np.ndarray) -> None:
+    """One DL2 file: provenance, instrument, the flat event and per-telescope tables, the truth and
+    trigger tables of its DL1 file, and the same predictions in ctapipe's DL2 groups."""
     with atomic_h5(path) as h5:
         write_provenance(h5, prov)
         write_instrument(h5, subarray)
@@ -147,7 +152,9 @@ def _write_dl2(path: Path, dl1_path: Path, subarray, prov: dict, events: np.ndar
         for tel_id, rows in split_per_telescope(tel_rows).items():
             append_table(h5, paths.tel_table_path(paths.DL2_TELESCOPE, tel_id), rows, DL2_TEL_UNITS)
         with h5py.File(dl1_path, "r") as src:
-            copy_tables(src, h5, COPIED_TABLES + (paths.DL1_SUBARRAY_TRIGGER,))
+            copy_tables(src, h5, COPIED_TABLES + (paths.DL1_SUBARRAY_TRIGGER, paths.DL1_TELESCOPE_TRIGGER,
+                                                  paths.SIMULATION_TRIGGERED_SHOWER))
+        write_dl2_groups(h5, events, tel_rows, subarray)
 
 
 def process_dl2(

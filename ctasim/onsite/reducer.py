@@ -42,7 +42,7 @@ def impact_rows(events: TelescopeEvents) -> np.ndarray:
     """Rows of ``/simulation/event/telescope/impact/tel_NNN`` for read-out events (with truth)."""
     rows = np.zeros(events.n_events, IMPACT_DTYPE)
     rows["obs_id"], rows["event_id"], rows["tel_id"] = events.obs_id, events.event_id, events.tel_id
-    rows["impact_distance"] = events.impact_distance
+    rows["true_impact_distance"] = events.true_impact_distance
     rows["true_image_intensity"] = events.true_image.sum(axis=1)
     return rows
 

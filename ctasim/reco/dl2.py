@@ -1,7 +1,7 @@
 """DL2 tables (``ctasim.datamodel.dl2``) from the stereo geometry and the model predictions.
 
-``/dl2/event/subarray/events`` gets one row per array event, ``/dl2/event/telescope/tel_NNN``
-one row per telescope image (``split_per_telescope`` separates them).
+``/dl2/events`` gets one row per array event, ``/dl2/telescope_events/tel_NNN`` one row per
+telescope image (``split_per_telescope`` separates them).
 """
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from ctasim.datamodel.dl2 import DL2_EVENT_DTYPE, DL2_EVENT_TRUE_DTYPE, DL2_TEL_DTYPE, TRUE_COLUMNS
+from ctasim.datamodel.ids import match_events
 
 from .models import EnergyRegressor, ParticleClassifier, TelescopeFeatures
-from .stereo import StereoResult, match_events
+from .stereo import StereoResult
 
 
 def build_dl2_events(

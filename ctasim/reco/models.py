@@ -25,11 +25,12 @@ import lightgbm as lgb
 import numpy as np
 
 import ctasim
+from ctasim.datamodel.ids import match_events
 from ctasim.datamodel.version import DATA_MODEL_VERSION
 from ctasim.errors import DataFileError
 from ctasim.instrument.subarray import SubarrayDescription
 
-from .stereo import StereoResult, match_events
+from .stereo import StereoResult
 
 MODEL_MAGIC = "# ctasim-model "
 TEL_TYPE_FEATURE = "tel_type"

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from ctasim.datamodel.ids import event_key
 from ctasim.instrument.frames import fov_to_vector
 from ctasim.instrument.subarray import SubarrayDescription
 from ctasim.instrument.telescope import TelescopeDescription
@@ -140,26 +139,6 @@ def group_events(obs_id: np.ndarray, event_id: np.ndarray):
     event_index = np.empty(order.size, np.int64)
     event_index[order] = np.cumsum(new) - 1
     return order, offsets, event_index, so[starts], se[starts]
-
-
-def match_events(obs_id: np.ndarray, event_id: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """Row of ``table`` (with obs_id, event_id columns) holding each (obs_id, event_id) pair.
-
-    Keys are ``ctasim.datamodel.ids.event_key``. Raises ValueError naming the first pair that
-    ``table`` lacks.
-    """
-    key_t = event_key(table["obs_id"], table["event_id"])
-    key = event_key(obs_id, event_id)
-    order = np.argsort(key_t, kind="stable")
-    sorted_keys = np.append(key_t[order], -1)  # sentinel keeps the lookup in bounds
-    pos = np.searchsorted(key_t[order], key)
-    missing = sorted_keys[pos] != key
-    if missing.any():
-        k = int(np.flatnonzero(missing)[0])
-        raise ValueError(
-            f"event (obs_id={int(obs_id[k])}, event_id={int(event_id[k])}) not in table"
-        )
-    return order[pos]
 
 
 def reconstruct_stereo(

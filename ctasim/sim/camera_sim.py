@@ -256,7 +256,7 @@ class TelescopeSimulator:
             trigger_time=trigger_time,
             waveform=waveform,
             true_image=true_image,
-            impact_distance=impact_distance(sh, position).astype(np.float32),
+            true_impact_distance=impact_distance(sh, position).astype(np.float32),
         )
         return events, (tel_id, block.n_showers, n_cand, rows.size, pixel.size)
 

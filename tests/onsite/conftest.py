@@ -7,8 +7,6 @@ from chain_helpers import run_library_chain, tiny_scenario
 
 from ctasim.instrument.config import load_subarray
 
-POINTING = (70.0, 0.0)
-
 
 @pytest.fixture(scope="session")
 def north():

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from chain_helpers import run_library_chain, tiny_scenario
-from conftest import POINTING
 
 from ctasim.accounting import RateMeter
 from ctasim.datamodel import paths
@@ -18,6 +17,8 @@ from ctasim.onsite.camera_station import PEDESTAL_EVENTS_PER_BLOCK, TriggerRepor
 from ctasim.onsite.central_trigger import CentralTrigger
 from ctasim.onsite.reducer import Reduced
 from ctasim.sim.source import Population
+
+POINTING = (70.0, 0.0)  # alt, az (deg)
 
 
 def test_one_verified_archive_per_stream_and_the_accounting_closes(library_run):

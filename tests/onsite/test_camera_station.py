@@ -6,13 +6,14 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import POINTING
 
 from ctasim.datamodel.monitoring import CAMERA_MONITORING_DTYPE
 from ctasim.instrument.config import load_subarray
 from ctasim.onsite.camera_station import PEDESTAL_EVENTS_PER_BLOCK, CameraStation, FlowControlError
 from ctasim.sim.electronics import pedestal_variance_pe2
 from ctasim.sim.source import Population, ShowerSource
+
+POINTING = (70.0, 0.0)  # alt, az (deg)
 
 TEL_IDS = [1, 2, 5, 6]  # two LSTs, two MSTs of North Alpha
 

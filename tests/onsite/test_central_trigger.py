@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import POINTING
 
 from ctasim.accounting import STAGE_R1_CAMERA, STAGE_R1_READOUT, TRIGGER_BALANCES
 from ctasim.datamodel.r1 import r1_event_nbytes
 from ctasim.datamodel.simulation import SHOWER_DTYPE, ShowerTruth
 from ctasim.onsite.camera_station import TriggerReport
 from ctasim.onsite.central_trigger import CentralTrigger
+
+POINTING = (70.0, 0.0)  # alt, az (deg)
 
 
 def report(tel_id, event_id, trigger_time):

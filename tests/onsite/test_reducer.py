@@ -25,7 +25,7 @@ def readout(north, tel_ids, n_events, seed):
         tel = north.tel(tel_id)
         charge, times = toy_images(tel, n_events, rng)
         ev = synthetic_r1(tel, charge, times, rng, tel_id=tel_id)
-        ev.impact_distance = rng.uniform(0, 300, n_events).astype(np.float32)
+        ev.true_impact_distance = rng.uniform(0, 300, n_events).astype(np.float32)
         events[tel_id] = ev
     rows = np.zeros(len(tel_ids), CAMERA_MONITORING_DTYPE)
     rows["tel_id"] = tel_ids
@@ -70,7 +70,7 @@ def test_impact_rows_carry_the_truth(reduced):
         ev = next(r.events[tel_id] for r in readouts if tel_id in r.events)
         assert rows.dtype == IMPACT_DTYPE
         assert rows["event_id"].tolist() == ev.event_id.tolist() and np.all(rows["tel_id"] == tel_id)
-        assert np.array_equal(rows["impact_distance"], ev.impact_distance)
+        assert np.array_equal(rows["true_impact_distance"], ev.true_impact_distance)
         assert np.array_equal(rows["true_image_intensity"], ev.true_image.sum(axis=1).astype(np.float32))
 
 

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
+from ctasim.datamodel.ids import match_events
 from ctasim.instrument.config import load_subarray
 from ctasim.instrument.frames import altaz_to_vector
 from ctasim.reco.metrics import angular_separation_deg
 from ctasim.reco.stereo import (
     StereoQualityCuts,
     camera_radius_deg,
-    match_events,
     quality_mask,
     reconstruct_stereo,
 )

@@ -20,7 +20,7 @@ def _table(north, sample):
         for ev in events[tel_id]:
             if ev.n_events:
                 m = image_moments(ev.true_image, x, y)
-                cols.append(np.column_stack([*m, ev.impact_distance]))
+                cols.append(np.column_stack([*m, ev.true_impact_distance]))
     t = np.concatenate(cols)
     return dict(zip(["size", "cx", "cy", "length", "width", "ax", "ay", "impact"], t.T))
 
@@ -71,7 +71,7 @@ def test_time_gradient_grows_with_impact(north, lst_gammas):
                     continue
                 along = (x[pix] * cx[k] + y[pix] * cy[k]) / r      # along source -> centroid
                 slopes.append(np.polyfit(along, peak[k, pix], 1)[0])
-                impacts.append(ev.impact_distance[k])
+                impacts.append(ev.true_impact_distance[k])
     slopes, impacts = np.array(slopes), np.array(impacts)
     far = (impacts > 150) & (impacts < 300)
     near = impacts < 80
