@@ -46,7 +46,7 @@ class ArrayConfig(_Model):
 
 
 class Spectrum(_Model):
-    """Energy spectrum to draw primaries from (see ctasim.sim.spectra)."""
+    """Energy spectrum to draw primaries from (see ctasim.spectra)."""
 
     type: Literal["power_law", "crab_log_parabola", "crab_hegra", "cosmic_proton", "cosmic_electron"] = "power_law"
     index: float | None = Field(None, lt=0.0, description="power-law index (dN/dE ~ E^index), default -2")
@@ -58,7 +58,7 @@ class Spectrum(_Model):
         return self
 
     def to_config(self) -> dict[str, Any]:
-        """The mapping ``ctasim.sim.spectra.spectrum_from_config`` takes."""
+        """The mapping ``ctasim.spectra.spectrum_from_config`` takes."""
         if self.type == "power_law":
             return {"type": "power_law", "index": -2.0 if self.index is None else self.index}
         return {"type": self.type}
@@ -110,7 +110,7 @@ class ReductionSection(ReductionConfig):
     gain_selection: bool | None = None
     integrate: bool | None = None
     pixel_selection: bool | None = None
-    compare_variants: list[Variant] = []
+    compare_variants: list[Variant] = Field(default_factory=list)
 
     def library_configs(self) -> list[ReductionConfig]:
         """The archived variant first, then the comparison variants (same settings, their own steps)."""

@@ -42,7 +42,7 @@ from ..instrument.subarray import SubarrayDescription
 from ..io.archive import DL0ArchiveWriter
 from ..io.provenance import make_provenance
 from ..sim.source import Population
-from ..sim.spectra import PowerLaw
+from ..spectra import PowerLaw
 from .central_trigger import Decision
 from .reducer import Reduced
 from .technical import pointing_record, weather_record

@@ -21,9 +21,9 @@ from ..errors import ConfigError
 from ..instrument.frames import altaz_to_vector, telescope_to_altaz, vector_to_altaz
 from ..instrument.subarray import SubarrayDescription
 from ..rng import block_rng
+from ..spectra import Spectrum, spectrum_from_config
 from .blocks import ShowerBlock
 from .shower import simulate_showers, tilt_vectors
-from .spectra import Spectrum, spectrum_from_config
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from ctasim.instrument.config import load_subarray
 from ctasim.sim.camera_sim import TelescopeSimulator
 from ctasim.sim.electronics import pedestal_variance_pe2
 from ctasim.sim.source import Population, ShowerSource
-from ctasim.sim.spectra import spectrum_from_config
 from ctasim.sim.trigger import nsb_trigger_rate_hz
+from ctasim.spectra import spectrum_from_config
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,7 @@ def test_same_seed_same_output_in_any_block_order_and_grouping(north):
     assert sum(ev.n_events for ev in a.values()) > 10
     for key, ev in a.items():
         other = b[key]
-        for name in ("event_id", "trigger_time", "waveform", "true_image", "impact_distance"):
+        for name in ("event_id", "trigger_time", "waveform", "true_image", "true_impact_distance"):
             assert np.array_equal(getattr(ev, name), getattr(other, name)), (key, name)
     c = _run(north, [list(north.tel_ids)], [0, 1, 2], seed=10)
     assert any(not np.array_equal(c[k].event_id, a[k].event_id) for k in a)

@@ -1,38 +1,75 @@
-"""Energy spectra of gamma-ray sources and cosmic rays, and sampling of primary energies.
+"""Energy spectra of gamma-ray sources and cosmic rays: evaluation, integrals and sampling.
 
-All spectra are differential fluxes dN/dE in 1 / (TeV cm^2 s) (point sources) or
-1 / (TeV cm^2 s sr) (diffuse cosmic rays), energies in TeV. Parameters from pyirf's spectral.py
-(see ../shared/REFERENCE.md).
+The simulator draws primary energies from these spectra and the IRF code weights events with
+them, so they live here, outside both. Every spectrum is a differential flux dN/dE with energies
+in TeV: 1 / (TeV cm^2 s) for a point source, 1 / (TeV cm^2 s sr) for a ``diffuse`` one (cosmic
+rays); ``unit`` gives it as an astropy unit. Parameters from pyirf's spectral.py (see
+../shared/REFERENCE.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+import astropy.units as u
 import numpy as np
 
-from ..errors import ConfigError
+from .errors import ConfigError
 
 E_REF_TEV = 1.0
-# sampling of spectra without an analytic inverse: tabulated CDF on this many log-spaced energies
+# spectra without an analytic integral: trapezoid rule in log E on this many points per interval
 N_CDF_POINTS = 4096
 
-# Crab Nebula, HEGRA power law (pyirf spectral.CRAB_HEGRA)
+POINT_SOURCE_FLUX_UNIT = u.Unit("1 / (TeV cm2 s)")
+DIFFUSE_FLUX_UNIT = u.Unit("1 / (TeV cm2 s sr)")
+
+# Crab Nebula, HEGRA power law (pyirf spectral.CRAB_HEGRA; Aharonian et al. 2004, ApJ 614)
 CRAB_HEGRA = {"normalization": 2.83e-11, "index": -2.62}
-# Crab Nebula, MAGIC log-parabola in log10 form (pyirf spectral.CRAB_MAGIC_JHEAP2015)
+# Crab Nebula, MAGIC log-parabola in log10 form (pyirf spectral.CRAB_MAGIC_JHEAP2015; Aleksic et al. 2015)
 CRAB_MAGIC = {"normalization": 3.23e-11, "a": -2.47, "b": -0.24}
-# cosmic-ray protons from the CTA IRF document (pyirf spectral.IRFDOC_PROTON_SPECTRUM)
-IRFDOC_PROTON = {"normalization": 9.8e-6, "index": -2.62}
+# cosmic-ray protons from the CTA Prod3b IRF document (pyirf spectral.IRFDOC_PROTON_SPECTRUM)
+IRFDOC_PROTON = {"normalization": 9.8e-6, "index": -2.62, "diffuse": True}
 # cosmic-ray electrons, power law with a log-normal bump (pyirf spectral.IRFDOC_ELECTRON_SPECTRUM)
-IRFDOC_ELECTRON = {"normalization": 2.385e-9, "index": -3.43, "mu": -0.101, "sigma": 0.741, "f": 1.95}
+IRFDOC_ELECTRON = {"normalization": 2.385e-9, "index": -3.43, "mu": -0.101, "sigma": 0.741, "f": 1.95,
+                   "diffuse": True}
+
+
+def cone_solid_angle(angle_deg: float | np.ndarray) -> np.ndarray:
+    """Solid angle (sr) of a cone of half opening ``angle_deg``: 2 pi (1 - cos angle)."""
+    return 2.0 * np.pi * (1.0 - np.cos(np.deg2rad(angle_deg)))
 
 
 class Spectrum:
-    """A differential spectrum dN/dE(E) with sampling of energies between two bounds."""
+    """A differential spectrum dN/dE(E) (E in TeV) with integrals and sampling between two bounds.
+
+    Subclasses are frozen dataclasses with ``normalization`` and ``diffuse`` fields."""
+
+    normalization: float
+    diffuse: bool
 
     def __call__(self, energy_tev: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    @property
+    def unit(self) -> u.UnitBase:
+        """Unit of ``self(E)``: per sr for a diffuse spectrum."""
+        return DIFFUSE_FLUX_UNIT if self.diffuse else POINT_SOURCE_FLUX_UNIT
+
+    def integral(self, e_min: float | np.ndarray, e_max: float | np.ndarray) -> np.ndarray:
+        """Integral of dN/dE over [e_min, e_max] (TeV, broadcast): 1 / (cm^2 s [sr])."""
+        e_min, e_max = np.broadcast_arrays(np.asarray(e_min, float), np.asarray(e_max, float))
+        log_e = np.linspace(np.log(e_min), np.log(e_max), N_CDF_POINTS, axis=-1)
+        return np.trapezoid(self(np.exp(log_e)) * np.exp(log_e), log_e, axis=-1)
+
+    def integrate_cone(self, inner_deg: float, outer_deg: float) -> Spectrum:
+        """This diffuse spectrum integrated over the solid angle between two cones around one axis:
+        the point-source spectrum (per cm^2 s TeV) of everything arriving in that ring."""
+        if not self.diffuse:
+            raise ValueError("only a diffuse spectrum (per sr) can be integrated over solid angle")
+        solid_angle = cone_solid_angle(outer_deg) - cone_solid_angle(inner_deg)
+        return dataclasses.replace(self, normalization=self.normalization * solid_angle, diffuse=False)
 
     def sample(self, rng: np.random.Generator, n: int, e_min: float, e_max: float) -> np.ndarray:
         """n energies (TeV) in [e_min, e_max] distributed as this spectrum (tabulated inverse CDF)."""
@@ -50,18 +87,27 @@ class PowerLaw(Spectrum):
     normalization: float
     index: float
     e_ref: float = E_REF_TEV
+    diffuse: bool = False
 
     def __call__(self, energy_tev):
         return self.normalization * (np.asarray(energy_tev) / self.e_ref) ** self.index
 
+    def integral(self, e_min, e_max):
+        """Exact integral over [e_min, e_max] (TeV, broadcast)."""
+        e_min, e_max = np.asarray(e_min, float), np.asarray(e_max, float)
+        g = self.index + 1.0
+        if abs(g) < 1e-12:
+            return self.normalization * self.e_ref * np.log(e_max / e_min)
+        return self.normalization * self.e_ref / g * ((e_max / self.e_ref) ** g - (e_min / self.e_ref) ** g)
+
     def sample(self, rng, n, e_min, e_max):
         """Exact inverse-CDF sampling of E^index in [e_min, e_max] (TeV)."""
         _check_range(e_min, e_max)
-        u = rng.random(n)
+        u_ = rng.random(n)
         g = self.index + 1.0
         if abs(g) < 1e-12:
-            return e_min * (e_max / e_min) ** u
-        return (e_min**g + u * (e_max**g - e_min**g)) ** (1.0 / g)
+            return e_min * (e_max / e_min) ** u_
+        return (e_min**g + u_ * (e_max**g - e_min**g)) ** (1.0 / g)
 
 
 @dataclass(frozen=True)
@@ -72,6 +118,7 @@ class LogParabola(Spectrum):
     a: float
     b: float
     e_ref: float = E_REF_TEV
+    diffuse: bool = False
 
     def __call__(self, energy_tev):
         x = np.asarray(energy_tev) / self.e_ref
@@ -80,7 +127,10 @@ class LogParabola(Spectrum):
 
 @dataclass(frozen=True)
 class PowerLawWithBump(Spectrum):
-    """Power law times (1 + f (exp(G(log10 E; mu, sigma)) - 1)), the IRF document's electrons."""
+    """Power law times (1 + f (exp(G(log10 E; mu, sigma)) - 1)), the IRF document's electrons.
+
+    G is the Gaussian without its 1 / (sigma sqrt(2 pi)) normalisation, as ROOT's TMath::Gauss in
+    the CTA macro that defined the spectrum (noted in pyirf's spectral.py)."""
 
     normalization: float
     index: float
@@ -88,10 +138,11 @@ class PowerLawWithBump(Spectrum):
     sigma: float
     f: float
     e_ref: float = E_REF_TEV
+    diffuse: bool = False
 
     def __call__(self, energy_tev):
         x = np.asarray(energy_tev) / self.e_ref
-        bump = np.exp(-0.5 * ((np.log10(x) - self.mu) / self.sigma) ** 2) / (self.sigma * np.sqrt(2 * np.pi))
+        bump = np.exp(-0.5 * ((np.log10(x) - self.mu) / self.sigma) ** 2)
         return self.normalization * x**self.index * (1.0 + self.f * (np.exp(bump) - 1.0))
 
 
@@ -106,9 +157,10 @@ SPECTRUM_TYPES = ("power_law", "crab_hegra", "crab_log_parabola", "cosmic_proton
 def spectrum_from_config(config: dict[str, Any], source: str = "spectrum") -> Spectrum:
     """Build a spectrum from ``{"type": ..., ...}``.
 
-    Types: ``power_law`` (keys ``index`` < 0, optional ``normalization`` > 0 and ``e_ref`` > 0
-    TeV), and the fixed spectra ``crab_hegra``, ``crab_log_parabola``, ``cosmic_proton``,
-    ``cosmic_electron`` (no further keys). Anything else raises ConfigError.
+    Types: ``power_law`` (a point source; keys ``index`` < 0, optional ``normalization`` > 0 and
+    ``e_ref`` > 0 TeV), and the fixed spectra ``crab_hegra``, ``crab_log_parabola``,
+    ``cosmic_proton``, ``cosmic_electron`` (the last two diffuse; no further keys). Anything else
+    raises ConfigError.
     """
     if not isinstance(config, dict):
         raise ConfigError(source, "spectrum", config, "a mapping with a 'type' key")

@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 
 from ctasim.errors import ConfigError
-from ctasim.sim.spectra import CRAB_MAGIC, LogParabola, PowerLaw, spectrum_from_config
+from ctasim.spectra import (
+    CRAB_MAGIC,
+    IRFDOC_ELECTRON,
+    LogParabola,
+    PowerLaw,
+    PowerLawWithBump,
+    Spectrum,
+    cone_solid_angle,
+    spectrum_from_config,
+)
 
 
 def test_power_law_sampling_has_the_index():
@@ -48,3 +57,38 @@ def test_bad_spectrum_configs_name_the_key(config, key):
     with pytest.raises(ConfigError) as err:
         spectrum_from_config(config, "scenario.yaml")
     assert err.value.key == key and "scenario.yaml" in str(err.value)
+
+
+def test_power_law_integral_is_exact_and_matches_the_tabulated_one():
+    pl = PowerLaw(2.0, -2.5)
+    # int_1^4 2 E^-2.5 dE = 2 / 1.5 * (1 - 4^-1.5)
+    assert pl.integral(1.0, 4.0) == pytest.approx(2.0 / 1.5 * (1.0 - 4.0**-1.5), rel=1e-12)
+    assert PowerLaw(1.0, -1.0).integral(1.0, np.e) == pytest.approx(1.0, rel=1e-12)
+    assert Spectrum.integral(pl, [0.1, 1.0], [1.0, 10.0]) == pytest.approx(pl.integral([0.1, 1.0], [1.0, 10.0]),
+                                                                           rel=1e-6)
+
+
+def test_log_parabola_integral_matches_a_fine_grid():
+    crab = LogParabola(**CRAB_MAGIC)
+    grid = np.geomspace(0.05, 50.0, 200_001)
+    assert crab.integral(0.05, 50.0) == pytest.approx(np.trapezoid(crab(grid), grid), rel=1e-6)
+
+
+def test_diffuse_spectra_carry_per_sr_units_and_integrate_over_a_cone():
+    proton = spectrum_from_config({"type": "cosmic_proton"})
+    assert proton.diffuse and proton.unit.is_equivalent("1 / (TeV m2 s sr)")
+    assert not spectrum_from_config({"type": "crab_hegra"}).diffuse
+    ring = proton.integrate_cone(1.0, 3.0)
+    assert not ring.diffuse and ring.unit.is_equivalent("1 / (TeV m2 s)")
+    omega = 2 * np.pi * (np.cos(np.deg2rad(1.0)) - np.cos(np.deg2rad(3.0)))
+    assert ring(2.0) == pytest.approx(proton(2.0) * omega, rel=1e-12)
+    assert cone_solid_angle(180.0) == pytest.approx(4 * np.pi)
+    with pytest.raises(ValueError):
+        ring.integrate_cone(0.0, 1.0)
+
+
+def test_electron_bump_peaks_at_mu_with_the_unnormalised_gaussian():
+    electron = PowerLawWithBump(**IRFDOC_ELECTRON)
+    e_peak = 10 ** IRFDOC_ELECTRON["mu"]
+    bare = IRFDOC_ELECTRON["normalization"] * e_peak ** IRFDOC_ELECTRON["index"]
+    assert electron(e_peak) == pytest.approx(bare * (1 + IRFDOC_ELECTRON["f"] * (np.e - 1)), rel=1e-12)
