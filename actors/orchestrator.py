@@ -21,10 +21,11 @@ from typing import Any
 
 from tqdm import tqdm
 
+from ctasim.errors import CtasimError
 from ctasim.instrument.config import load_subarray
 from ctasim.offline import run_offline
 from ctasim.report.run_report import write_run_report
-from ctasim.scenario import Scenario
+from ctasim.scenario import OfflineConfig, Scenario
 
 from .archiver import ArchiverActor
 from .backend import make_backend
@@ -100,7 +101,7 @@ class ActorGraph:
             self.classes["central_trigger"], subarray, sc.trigger.min_telescopes, sc.trigger.window_ns, pointing
         )
         self.actors["reducer"] = [
-            b.create(self.classes["reducer"], subarray, sc.reduction.library_configs())
+            b.create(self.classes["reducer"], subarray, sc.reduction)
             for _ in range(sc.execution.reducer_actors)
         ]
         self.actors["archiver"] = b.create(
@@ -179,5 +180,11 @@ def run_scenario(scenario: Scenario, run_dir: str | Path | None = None, backend:
         graph.shutdown()
     if scenario.offline.dl1 or scenario.offline.dl2:
         result.summary.update(run_offline(result.run_dir, scenario.offline))
+    if scenario.irf.enabled:
+        # too few simulated events for IRFs is a result of the run, flagged in the summary, not a failed run
+        try:
+            result.summary.update(run_offline(result.run_dir, OfflineConfig(), scenario.irf))
+        except CtasimError as err:
+            result.summary["irf"] = {"error": str(err)}
     write_run_report(result.run_dir, result.summary, scenario)
     return result

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import time
 
-from ctasim.dl0.reduction import ReductionConfig
 from ctasim.instrument.subarray import SubarrayDescription
 from ctasim.onsite.camera_station import Readout
 from ctasim.onsite.reducer import BlockReducer, Reduced
+from ctasim.scenario import ReductionSection
 
 
 class ReducerActor:
-    """Reduces the read-out events of a block with ``configs`` (the first is archived)."""
+    """Reduces the read-out events of a block as the scenario's ``reduction`` section says (its
+    variant archived, ``compare_variants`` metered)."""
 
-    def __init__(self, subarray: SubarrayDescription, configs: list[ReductionConfig]) -> None:
-        self.reducer = BlockReducer(subarray, configs)
+    def __init__(self, subarray: SubarrayDescription, reduction: ReductionSection) -> None:
+        self.reducer = BlockReducer(subarray, reduction.library_configs())
 
     def reduce(self, stream: str, block_index: int, *readouts: Readout) -> Reduced:
         t0 = time.perf_counter()

@@ -63,6 +63,45 @@ def _cmd_process(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_irf(args: argparse.Namespace) -> int:
+    import json
+
+    from .offline import run_offline
+    from .report.run_report import write_run_report
+    from .scenario import OfflineConfig, irf_config
+
+    run_dir = args.run_dir
+    loaded = []
+    for name in ("summary.json", "provenance.json"):
+        path = run_dir / name
+        if not path.is_file():
+            raise CtasimError(f"{run_dir}: no {name} (is it a complete ctasim run directory?)")
+        try:
+            loaded.append(json.loads(path.read_text()))
+        except json.JSONDecodeError as err:
+            raise CtasimError(f"{path}: not valid JSON ({err})") from None
+    summary, provenance = loaded
+    scenario = provenance.get("scenario", summary["scenario"])
+    overrides = {"enabled": True, "livetime_h": args.livetime_h, "n_observations": args.observations}
+    section = (scenario.get("irf") or {}) | {k: v for k, v in overrides.items() if v is not None}
+    config = irf_config(section, str(run_dir / "provenance.json"))
+    summary.update(run_offline(run_dir, OfflineConfig(), config))
+    write_run_report(run_dir, summary, scenario)
+    print(f"IRF pass {summary['irf']['pass_number']}: updated {run_dir / 'summary.json'} and {run_dir / 'report.md'}")
+    return 0
+
+
+def _positive_hours(text: str) -> float:
+    """A finite livetime > 0 (h), else argparse's one-line usage error (exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a finite livetime above 0 h")
+    return value
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
 
@@ -134,6 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--keep-images", action=argparse.BooleanOptionalAction, default=None,
                    help="store DL1 images (default: only for small runs)")
     o.set_defaults(func=_cmd_process)
+
+    i = sub.add_parser("irf", help="IRFs, sensitivity and DL3 of an existing run's DL2 (a new pass)")
+    i.add_argument("run_dir", type=Path)
+    i.add_argument("--livetime-h", type=_positive_hours, help="DL3 livetime (h; default: the scenario's irf section)")
+    i.add_argument("--observations", type=int, help="number of DL3 observations (default: the scenario's)")
+    i.set_defaults(func=_cmd_irf)
 
     v = sub.add_parser("validate", help="check a scenario file without running it")
     v.add_argument("scenario", help="scenario YAML file, or the name of a shipped one")

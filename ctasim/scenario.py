@@ -18,6 +18,7 @@ from .dl0.reduction import VARIANT_STEPS, ReductionConfig, Variant
 from .errors import ConfigError
 from .instrument.config import available_layouts, layout_path, read_yaml
 from .io.provenance import scenario_hash
+from .irf.cuts import GAMMA_EFFICIENCIES
 from .paths import SCENARIO_DIR
 from .sim.source import Population
 
@@ -143,6 +144,35 @@ class OfflineConfig(_Model):
     train_fraction: float = Field(0.5, gt=0.0, lt=1.0)
 
 
+class IrfConfig(_Model):
+    """The IRF / DL3 stage after DL2 (``ctasim.offline.irf``): cuts, IRFs, 50 h sensitivity and DL3
+    observations of the simulated source. ``gammaness_efficiency`` None optimises the gammaness cut
+    per energy bin over ``gammaness_efficiencies`` (gamma efficiencies); a value fixes it."""
+
+    enabled: bool = False
+    livetime_h: float = Field(0.5, gt=0.0, le=1000.0, description="DL3 livetime of all observations (h)")
+    n_observations: int = Field(1, ge=1, le=100)
+    bins_per_decade: int = Field(5, ge=1, le=20)
+    gammaness_efficiencies: list[float] = Field(default_factory=lambda: GAMMA_EFFICIENCIES.tolist(), min_length=1)
+    gammaness_efficiency: float | None = Field(None, gt=0.0, le=1.0)
+    theta_containment: float = Field(68.0, gt=0.0, lt=100.0, description="% of gammas in the theta cut")
+    source_spectrum: Spectrum = Spectrum(type="crab_log_parabola")
+
+    @field_validator("gammaness_efficiencies")
+    @classmethod
+    def _efficiencies(cls, v: list[float]) -> list[float]:
+        if any(not 0.0 < e <= 1.0 for e in v):
+            raise ValueError(f"gamma efficiencies in (0, 1], got {v}")
+        return v
+
+    @field_validator("source_spectrum")
+    @classmethod
+    def _point_source(cls, v: Spectrum) -> Spectrum:
+        if v.type in ("cosmic_proton", "cosmic_electron"):
+            raise ValueError(f"a point-source spectrum (power_law, crab_log_parabola, crab_hegra), got {v.type}")
+        return v
+
+
 class Scenario(_Model):
     name: str
     description: str = ""
@@ -155,12 +185,15 @@ class Scenario(_Model):
     reduction: ReductionSection = ReductionSection()
     execution: ExecutionConfig = ExecutionConfig()
     offline: OfflineConfig = OfflineConfig()
+    irf: IrfConfig = IrfConfig()
 
     @model_validator(mode="after")
     def _unique_names(self) -> Scenario:
         names = [p.name for p in self.particles]
         if len(set(names)) != len(names):
             raise ValueError(f"unique particle names, got {names}")
+        if self.irf.enabled and not self.offline.dl2:
+            raise ValueError("irf.enabled needs offline.dl2: true (IRFs are computed from DL2)")
         return self
 
     def populations(self) -> list[Population]:
@@ -215,6 +248,16 @@ def validate_scenario(data: Any, source: str = "<scenario>") -> Scenario:
         elif e["type"] == "missing":
             raise ConfigError(source, _format_loc(loc), None, "a value (required key is missing)") from None
         raise ConfigError(source, _format_loc(loc), e.get("input", _lookup(data, loc)), msg) from None
+
+
+def irf_config(data: Any, source: str = "<irf>") -> IrfConfig:
+    """Validate an ``irf`` section on its own (``ctasim irf`` on a run); one-line ConfigError."""
+    try:
+        return IrfConfig.model_validate(data)
+    except ValidationError as err:
+        e = err.errors()[0]
+        loc = "irf." + _format_loc(tuple(e["loc"]))
+        raise ConfigError(source, loc, e.get("input"), e["msg"].removeprefix("Value error, ")) from None
 
 
 def scenario_path(name_or_path: str | Path) -> Path:

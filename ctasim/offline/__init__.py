@@ -1,8 +1,8 @@
-"""Offline stages over an archived run directory: DL0 -> DL1 -> DL2, models and performance.
+"""Offline stages over an archived run directory: DL0 -> DL1 -> DL2, models and performance, IRFs and DL3.
 
 Each stage reads the previous level's files from ``run_dir`` and can run any number of times
 ("passes"); outputs are replaced atomically. ``run_offline`` runs what a scenario's ``offline``
-section asks and returns the summary.json sections ``dl1`` and ``dl2``.
+section (and its ``irf`` section) asks and returns the summary.json sections ``dl1``, ``dl2``, ``irf``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from ..errors import DataFileError
 from ..io.provenance import read_provenance
 from .dl1 import process_dl1
 from .dl2 import process_dl2
+from .irf import process_irf
 from .performance import performance, plot_performance
 
-__all__ = ["next_pass_number", "performance", "plot_performance", "process_dl1", "process_dl2", "run_offline"]
+__all__ = ["next_pass_number", "performance", "plot_performance", "process_dl1", "process_dl2", "process_irf",
+           "run_offline"]
 
 
 def next_pass_number(run_dir: str | Path) -> int:
@@ -33,13 +35,14 @@ def next_pass_number(run_dir: str | Path) -> int:
     return max(passes) + 1
 
 
-def run_offline(run_dir: str | Path, config) -> dict:
+def run_offline(run_dir: str | Path, config, irf=None) -> dict:
     """Run the offline stages ``config`` (``ctasim.scenario.OfflineConfig``: dl1, dl2, models,
     keep_images, train_fraction) asks for on ``run_dir``; DL2 runs DL1 first when the run has no
-    DL1 files yet.
+    DL1 files yet. ``irf`` (``ctasim.scenario.IrfConfig``) with ``enabled``: then the IRF / DL3
+    stage on the run's DL2 files (a new IRF pass; ``ctasim.offline.irf``).
 
-    Returns ``{"dl1": stats}`` and/or ``{"dl2": stats | {"performance": ..., "plots": [...]}}``
-    (JSON-friendly), plots in ``run_dir/plots``.
+    Returns ``{"dl1": stats}``, ``{"dl2": stats | {"performance": ..., "plots": [...]}}`` and/or
+    ``{"irf": ...}`` (JSON-friendly), plots in ``run_dir/plots``.
     """
     run_dir = Path(run_dir)
     pass_number = next_pass_number(run_dir)
@@ -52,4 +55,6 @@ def run_offline(run_dir: str | Path, config) -> dict:
         perf = performance(run_dir)
         plots = plot_performance(perf, run_dir / "plots")
         sections["dl2"] = stats | {"performance": perf, "plots": [str(p) for p in plots]}
+    if irf is not None and irf.enabled:
+        sections["irf"] = process_irf(run_dir, irf)
     return sections

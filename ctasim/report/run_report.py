@@ -3,8 +3,8 @@
 The report is a list of blocks (heading, paragraph, table, image, bullet list) produced by one
 renderer per top-level summary key (``SECTIONS``) and written both as Markdown and as minimal
 HTML, so no Markdown library is needed. A summary key without a renderer of its own (the
-``dl1``, ``dl2``, ``irf``, ``science``, ``alerts`` keys that later stages add) is rendered as a
-table of its values; adding a dedicated section is one function added to ``SECTIONS``.
+``science``, ``alerts`` keys that later stages add) is rendered as a table of its values;
+adding a dedicated section is one function added to ``SECTIONS``.
 """
 
 from __future__ import annotations
@@ -422,6 +422,62 @@ def dl2_section(summary: Mapping[str, Any]) -> list[Block]:
     return blocks
 
 
+# columns of the IRF table: key of irf.bins, label, number format, Prod5 key beside it (or None)
+IRF_COLUMNS = (
+    ("gammaness_cut", "gammaness cut", ".3f", None),
+    ("theta_cut_deg", "theta cut (deg)", ".3f", None),
+    ("effective_area_m2", "A_eff (m^2)", ".3g", "effective_area_m2"),
+    ("r68_deg", "R68 (deg)", ".3f", "r68_deg"),
+    ("energy_resolution", "dE/E", ".3f", "energy_resolution"),
+    ("background_rate_hz", "bkg rate on (1/s)", ".3g", None),
+    ("sensitivity_crab", "sens. (Crab)", ".3g", None),
+    ("sensitivity_erg_cm2_s", "sens. (erg/cm2/s)", ".3g", None),
+)
+
+
+def _at(values: Sequence[Any] | None, i: int) -> Any:
+    """values[i], None when the list is missing or shorter."""
+    return values[i] if values is not None and i < len(values) else None
+
+
+def irf_section(summary: Mapping[str, Any]) -> list[Block]:
+    d = summary["irf"]
+    if "error" in d:
+        return [Heading("IRFs and sensitivity"), Para(f"No IRFs for this run: {d['error']}")]
+    bins, site = d.get("bins", {}), d.get("site", "north")
+    counts, dl3 = d.get("counts", {}), d.get("dl3", {})
+    letter = site[0].upper()
+    blocks: list[Block] = [
+        Heading("IRFs and sensitivity"),
+        Para(
+            f"Pass {d.get('pass_number')}: test events only ({fmt(counts.get('test_gammas'), '.0f')} gammas, "
+            f"{fmt(counts.get('test_background'), '.0f')} background), gammas weighted to "
+            f"{d.get('source_spectrum')}, cosmic rays to the IRF-document spectra; gammaness cut "
+            f"{'optimised for sensitivity' if d.get('gammaness_optimised') else 'at a fixed gamma efficiency'} "
+            f"and theta cut per reconstructed-energy bin; A_eff after both cuts (true energy), R68 after the "
+            f"gammaness cut, background rate in the on region, differential sensitivity in "
+            f"{fmt(d.get('sensitivity_time_h'))} h. Prod5 {site.capitalize()} beside "
+            f"({d.get('reference', REFERENCE_NOTE)}). DL3: {len(dl3.get('observations', []))} observation(s), "
+            f"{fmt(dl3.get('livetime_h'))} h, in `{dl3.get('dir')}`."
+        ),
+    ]
+    header = ["E (TeV)"]
+    for _, label, _, ref in IRF_COLUMNS:
+        header += [label] + ([f"Prod5 {letter}"] if ref else [])
+    rows = []
+    for i, e in enumerate(bins.get("e_center_tev", [])):
+        row = [fmt(e, ".3g")]
+        for key, _, spec, ref in IRF_COLUMNS:
+            row.append(fmt(_at(bins.get(key), i), spec))
+            if ref:
+                row.append(fmt(_at(bins.get(f"prod5_{site}_{ref}"), i), spec))
+        rows.append(row)
+    if rows:
+        blocks.append(Table(header, rows))
+    blocks.append(Bullets([f"`{f}`" for f in d.get("files", [])] or ["no files"]))
+    return blocks
+
+
 def files_section(summary: Mapping[str, Any]) -> list[Block]:
     return [Heading("Files"), Bullets([f"`{f}`" for f in summary["files"]] or ["none"])]
 
@@ -454,6 +510,7 @@ SECTIONS: dict[str, Section] = {
     "timing": timing_section,
     "dl1": dl1_section,
     "dl2": dl2_section,
+    "irf": irf_section,
 }
 TRAILING_SECTIONS: dict[str, Section] = {"files": files_section}
 

@@ -62,6 +62,20 @@ for the whole layout.
 | `timing.camera_actor_memory` | per camera actor process: `tel_ids` it hosts, `rss_mib` at the end, `peak_rss_mib` (one entry in-process); added by the orchestrator |
 | `timing.stage_seconds_total` | sum of `timing.stage_seconds` (s) |
 | `files` | archive files written (paths) |
+| `irf.pass_number` | IRF pass (N of `irf/irf_pass<N>.fits.gz`; earlier passes' files are kept) |
+| `irf.site` | `north` or `south` (the layout's site), for the Prod5 columns |
+| `irf.reference` | where the Prod5 values come from |
+| `irf.source_spectrum` | spectrum the gammas are weighted to (scenario `irf.source_spectrum.type`) |
+| `irf.sensitivity_time_h` | observation time of the sensitivity (50 h) |
+| `irf.gammaness_optimised` | true: gammaness cut optimised per bin for sensitivity; false: fixed gamma efficiency |
+| `irf.fov_offset_bins_deg` | FoV-offset bin edges of A_eff, EDISP, PSF, RAD_MAX (deg; one bin around the point source) |
+| `irf.background_offset_bins_deg` | FoV-offset bin edges of the background rate (deg) |
+| `irf.counts` | `test_gammas`, `test_background` (valid test events), `selected_gammas` (after both cuts), `selected_background` (after the gammaness cut) |
+| `irf.bins` | per energy bin (lists; null where too few events): `e_min_tev`, `e_max_tev`, `e_center_tev`, `gammaness_cut`, `gamma_efficiency`, `theta_cut_deg`, `background_rate_hz` (in the on region), `background_rate_per_s_mev_sr` (FoV 0-1 deg), `sensitivity_crab` (flux / Crab log-parabola), `sensitivity_erg_cm2_s` (E^2 dN/dE), `n_gammas` (after cuts), `n_background` (raw, in the 0-1 deg ring) per reconstructed-energy bin; `effective_area_m2` (after both cuts), `effective_area_no_theta_cut_m2`, `r68_deg` (after the gammaness cut), `energy_resolution`, `energy_bias` (after both cuts) per true-energy bin (same edges); `prod5_{north,south}_{effective_area_m2,r68_deg,energy_resolution}` |
+| `irf.dl3` | `dir` (gammapy `DataStore.from_dir` opens it), `livetime_h`, `observations` (`obs_id`, `livetime_s`, `n_events`, `n_gammas`) |
+| `irf.files` | IRF files (point-like, full-enclosure), cuts table, DL3 events and index files written |
+| `irf.wall_s` | wall time of the IRF stage (s) |
+| `irf.error` | present instead of the other `irf` keys when `ctasim run` could not compute IRFs (the one-line reason, e.g. an empty selection after cuts) |
 
 Later stages add top-level ``dl1``, ``dl2``, ``irf``, ``science``, ``alerts``.
 """

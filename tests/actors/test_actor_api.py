@@ -8,15 +8,15 @@ from chain_helpers import dl0_digest, run_library_chain, tiny_scenario
 
 from actors.orchestrator import ActorGraph
 from actors.reducer import ReducerActor
-from ctasim.dl0.reduction import ReductionConfig
 from ctasim.io.archive import DL0ArchiveReader
+from ctasim.scenario import ReductionSection
 
 
 class IntegratingReducer(ReducerActor):
     """A user's reducer: keep only integrated charges, compressed with plain zstd."""
 
-    def __init__(self, subarray, configs):
-        super().__init__(subarray, [ReductionConfig.for_variant("integrated", codec="zstd")])
+    def __init__(self, subarray, reduction):
+        super().__init__(subarray, ReductionSection(variant="integrated", codec="zstd"))
 
 
 def test_replace_reducer_and_read_monitor(tmp_path):

@@ -73,8 +73,7 @@ def compared(request):
     from ctapipe.image import ImageProcessor
     from traitlets.config import Config
 
-    from ctasim.ctapipe_compat import to_ctapipe_subarray
-    from ctasim.ctapipe_compat import ctapipe_toy_images
+    from ctasim.ctapipe_compat import ctapipe_toy_images, to_ctapipe_subarray
 
     tel = load_telescope_types()[request.param]
     subarray = to_ctapipe_subarray(tel, own_neighbors=True)

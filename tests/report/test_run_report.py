@@ -14,8 +14,8 @@ from ctasim.report.summary import SUMMARY_KEYS
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory, summary_base):
-    """One report of the hand-made run (plus a later stage's ``dl2`` key), shared by tests."""
-    summary = summary_base | {"irf": {"auc": 0.93, "resolution": {"1 TeV": 0.08}}}
+    """One report of the hand-made run (plus a key without a renderer of its own), shared by tests."""
+    summary = summary_base | {"later_stage": {"auc": 0.93, "resolution": {"1 TeV": 0.08}}}
     run_dir = tmp_path_factory.mktemp("report") / "run"
     return run_dir, R.write_run_report(run_dir, summary, SCENARIO)
 
@@ -26,7 +26,7 @@ def test_files_and_json(written):
     names = {p.relative_to(run_dir).as_posix() for p in run_dir.rglob("*")}
     assert {"summary.json", "report.md", "report.html", "provenance.json", "plots"} <= names
     data = json.loads((run_dir / "summary.json").read_text())
-    assert set(SUMMARY_KEYS) <= set(data) and data["irf"]["auc"] == 0.93
+    assert set(SUMMARY_KEYS) <= set(data) and data["later_stage"]["auc"] == 0.93
     assert data["reduction"]["overall_with_technical"] == pytest.approx(10.8)
     prov = json.loads((run_dir / "provenance.json").read_text())
     assert prov["scenario_hash"] == data["scenario"]["hash"] and prov["seed"] == 7
@@ -54,7 +54,7 @@ def test_report_tables_and_reference_sentence(written):
         "LST: read-out R1 4.8 Gb/s against 40 Gb/s in K. Kosack, CTA data-processing overview talk (2017)",
         "| r1_read_out | 1.35e+07 | 1.08e+06 | 8.64 | 10.4 |",  # B/s sim., B/event, Gb/s
         "within the 10-day limit",
-        "## irf",
+        "## later_stage",
         "| resolution.1 TeV | 0.08 |",
         "![reduction factors](plots/reduction.png)",
     ):
