@@ -147,7 +147,8 @@ class OfflineConfig(_Model):
 class IrfConfig(_Model):
     """The IRF / DL3 stage after DL2 (``ctasim.offline.irf``): cuts, IRFs, 50 h sensitivity and DL3
     observations of the simulated source. ``gammaness_efficiency`` None optimises the gammaness cut
-    per energy bin over ``gammaness_efficiencies`` (gamma efficiencies); a value fixes it."""
+    per energy bin over ``gammaness_efficiencies`` (gamma efficiencies); a value fixes it.
+    ``spectral_fit``: also the DL4 on/off power-law fit of the DL3 observations (``ctasim.offline.science``)."""
 
     enabled: bool = False
     livetime_h: float = Field(0.5, gt=0.0, le=1000.0, description="DL3 livetime of all observations (h)")
@@ -157,6 +158,7 @@ class IrfConfig(_Model):
     gammaness_efficiency: float | None = Field(None, gt=0.0, le=1.0)
     theta_containment: float = Field(68.0, gt=0.0, lt=100.0, description="% of gammas in the theta cut")
     source_spectrum: Spectrum = Spectrum(type="crab_log_parabola")
+    spectral_fit: bool = True
 
     @field_validator("gammaness_efficiencies")
     @classmethod

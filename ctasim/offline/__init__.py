@@ -2,7 +2,8 @@
 
 Each stage reads the previous level's files from ``run_dir`` and can run any number of times
 ("passes"); outputs are replaced atomically. ``run_offline`` runs what a scenario's ``offline``
-section (and its ``irf`` section) asks and returns the summary.json sections ``dl1``, ``dl2``, ``irf``.
+section (and its ``irf`` section) asks and returns the summary.json sections ``dl1``, ``dl2``, ``irf``
+and ``science`` (the DL4 spectral fit of the IRF pass, ``ctasim.offline.science``).
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from pathlib import Path
 
 import h5py
 
-from ..errors import DataFileError
+from ..errors import CtasimError, DataFileError
 from ..io.provenance import read_provenance
 from .dl1 import process_dl1
 from .dl2 import process_dl2
-from .irf import process_irf
+from .irf import irf_stage, process_irf
 from .performance import performance, plot_performance
+from .science import science_section
 
 __all__ = ["next_pass_number", "performance", "plot_performance", "process_dl1", "process_dl2", "process_irf",
            "run_offline"]
@@ -39,10 +41,11 @@ def run_offline(run_dir: str | Path, config, irf=None) -> dict:
     """Run the offline stages ``config`` (``ctasim.scenario.OfflineConfig``: dl1, dl2, models,
     keep_images, train_fraction) asks for on ``run_dir``; DL2 runs DL1 first when the run has no
     DL1 files yet. ``irf`` (``ctasim.scenario.IrfConfig``) with ``enabled``: then the IRF / DL3
-    stage on the run's DL2 files (a new IRF pass; ``ctasim.offline.irf``).
+    stage on the run's DL2 files (a new IRF pass; ``ctasim.offline.irf``), and with ``spectral_fit``
+    the DL4 science of that pass (``ctasim.offline.science``; ``{"error": reason}`` when it cannot fit).
 
     Returns ``{"dl1": stats}``, ``{"dl2": stats | {"performance": ..., "plots": [...]}}`` and/or
-    ``{"irf": ...}`` (JSON-friendly), plots in ``run_dir/plots``.
+    ``{"irf": ..., "science": ...}`` (JSON-friendly), plots in ``run_dir/plots``.
     """
     run_dir = Path(run_dir)
     pass_number = next_pass_number(run_dir)
@@ -56,5 +59,10 @@ def run_offline(run_dir: str | Path, config, irf=None) -> dict:
         plots = plot_performance(perf, run_dir / "plots")
         sections["dl2"] = stats | {"performance": perf, "plots": [str(p) for p in plots]}
     if irf is not None and irf.enabled:
-        sections["irf"] = process_irf(run_dir, irf)
+        sections["irf"], products = irf_stage(run_dir, irf)
+        if irf.spectral_fit:
+            try:
+                sections["science"] = science_section(products)
+            except CtasimError as err:
+                sections["science"] = {"error": str(err)}
     return sections

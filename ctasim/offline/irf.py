@@ -197,9 +197,35 @@ def _write_cuts(path: Path, gh: QTable, theta: QTable) -> Path:
     return path
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class IrfProducts:
+    """What the DL4 science stage (``ctasim.offline.science``) takes from an IRF pass: energy bin edges
+    (TeV, true = reconstructed), the point-like effective area (m^2, per true-energy bin) and migration
+    density (n_true, n_migration) at the source's FoV offset, the theta cuts and gammaness-cut validity
+    per reconstructed-energy bin, the drawn observations, (az, alt) of the source and the pointing (deg)
+    and the source spectrum (object and scenario mapping)."""
+
+    energy_bins: u.Quantity
+    effective_area: u.Quantity
+    migration: np.ndarray
+    migration_bins: np.ndarray
+    theta_cuts: QTable
+    gammaness_valid: np.ndarray
+    observations: list[gadf.DL3Observation]
+    source_azalt: tuple[float, float]
+    pointing_azalt: tuple[float, float]
+    source_spectrum: Spectrum
+    spectrum_config: dict[str, Any]
+
+
 def process_irf(run_dir: str | Path, config, pass_number: int | None = None) -> dict:
     """The IRF stage of ``run_dir`` with ``config`` (``ctasim.scenario.IrfConfig``); see the module
     docstring. Returns the ``irf`` section of summary.json."""
+    return irf_stage(run_dir, config, pass_number)[0]
+
+
+def irf_stage(run_dir: str | Path, config, pass_number: int | None = None) -> tuple[dict, IrfProducts]:
+    """``process_irf``, also returning the products the science stage needs (``IrfProducts``)."""
     t0 = time.perf_counter()
     run_dir = Path(run_dir)
     data = _read_dl2(data_files(run_dir, "dl2"))
@@ -268,6 +294,12 @@ def process_irf(run_dir: str | Path, config, pass_number: int | None = None) -> 
     for key, curve in PROD5_KEYS.items():
         for ref_site in ("north", "south"):
             bins[f"prod5_{ref_site}_{key}"] = prod5_reference(curve, ref_site, bins["e_center_tev"])
+    products = IrfProducts(
+        energy_bins=edges, effective_area=aeff_point[:, 0], migration=edisp_point[:, :, 0],
+        migration_bins=MIGRATION_BINS, theta_cuts=theta, gammaness_valid=np.asarray(gh["valid"], bool),
+        observations=observations, source_azalt=source_altaz[::-1],
+        pointing_azalt=(observations[0].pointing_az, observations[0].pointing_alt), source_spectrum=target,
+        spectrum_config=config.source_spectrum.to_config())
     return {
         "pass_number": pass_number,
         "site": site,
@@ -294,7 +326,7 @@ def process_irf(run_dir: str | Path, config, pass_number: int | None = None) -> 
         },
         "files": [str(p) for p in (point_file, full_file, cuts_file, *events_files.values(), *index_files)],
         "wall_s": time.perf_counter() - t0,
-    }
+    }, products
 
 
 def _bin_figures(edges, gh, theta, sensitivity, aeff_point, aeff_full, gammas_gh, gammas_sel,

@@ -478,6 +478,31 @@ def irf_section(summary: Mapping[str, Any]) -> list[Block]:
     return blocks
 
 
+def spectrum_section(summary: Mapping[str, Any]) -> list[Block]:
+    """Injected vs fitted power-law index and flux at 1 TeV of the DL4 spectral fit (summary ``science``)."""
+    d = summary["science"]
+    if "error" in d:
+        return [Heading("Spectrum"), Para(f"No spectral fit for this run: {d['error']}")]
+    injected, fit, totals = d.get("injected", {}), d.get("fit", {}), d.get("totals", {})
+    sky = d.get("sky_map", {})
+    return [
+        Heading("Spectrum"),
+        Para(f"On/off power-law fit (WStat, forward folding through the point-like IRFs) of "
+             f"{fmt(d.get('livetime_s'), '.0f')} s of DL3 events: {fmt(totals.get('n_on'), '.0f')} on, "
+             f"{fmt(totals.get('n_off'), '.0f')} off ({d.get('n_off_regions')} reflected regions), excess "
+             f"{fmt(totals.get('excess'), '.1f')}, {fmt(totals.get('significance'), '.1f')} sigma; TS "
+             f"{fmt(fit.get('ts'), '.1f')}, converged: {fit.get('success')}. Sky map peak "
+             f"{fmt(sky.get('peak_significance'), '.1f')} sigma, {fmt(sky.get('peak_offset_from_source_deg'), '.2f')} "
+             f"deg from the source."),
+        Table(["", "index at 1 TeV", "flux at 1 TeV (1/(TeV cm2 s))"], [
+            [f"injected ({injected.get('model')})", fmt(injected.get("local_index"), ".3f"),
+             fmt(injected.get("flux_1tev"))],
+            ["fitted (PowerLaw)", f"{fmt(fit.get('index'), '.3f')} +- {fmt(fit.get('index_error'), '.3f')}",
+             f"{fmt(fit.get('flux_1tev'))} +- {fmt(fit.get('flux_1tev_error'))}"],
+        ]),
+    ]
+
+
 def files_section(summary: Mapping[str, Any]) -> list[Block]:
     return [Heading("Files"), Bullets([f"`{f}`" for f in summary["files"]] or ["none"])]
 
@@ -511,6 +536,7 @@ SECTIONS: dict[str, Section] = {
     "dl1": dl1_section,
     "dl2": dl2_section,
     "irf": irf_section,
+    "science": spectrum_section,
 }
 TRAILING_SECTIONS: dict[str, Section] = {"files": files_section}
 

@@ -76,6 +76,22 @@ for the whole layout.
 | `irf.files` | IRF files (point-like, full-enclosure), cuts table, DL3 events and index files written |
 | `irf.wall_s` | wall time of the IRF stage (s) |
 | `irf.error` | present instead of the other `irf` keys when `ctasim run` could not compute IRFs (the one-line reason, e.g. an empty selection after cuts) |
+| `science.injected` | spectrum the gammas are weighted to: `spectrum` (scenario), `model`, `parameters` |
+| `science.injected.local_index` | d ln F / d ln E at 1 TeV; `flux_1tev`: F(1 TeV) in `flux_unit` 1 / (TeV cm2 s) |
+| `science.fit` | on/off power-law fit: `model`, `e_ref_tev`, `parameters`, `errors`, `covariance`, `ts`, `stat` |
+| `science.fit.dof` | degrees of freedom; `p_value`, `edm`, `success`, `message` (of `fit_spectrum`) |
+| `science.fit.index` | fitted index, `index_error`; `flux_1tev`, `flux_1tev_error` (1 / (TeV cm2 s)) |
+| `science.livetime_s` | livetime of the DL3 observations fitted (s) |
+| `science.n_off_regions` | reflected off regions used (5 when they fit beside the on region) |
+| `science.alpha` | on/off exposure ratio (1 / `n_off_regions`) |
+| `science.on_radius_max_deg` | largest theta (RAD_MAX) cut of the fitted bins, the sky map's on radius (deg) |
+| `science.source_offset_deg` | source offset from the pointing (deg) |
+| `science.totals` | `n_on`, `n_off`, `excess`, Li & Ma `significance` over the fitted bins |
+| `science.bins` | per reco-energy bin: `e_min_tev`, `e_max_tev`, `n_on`, `n_off`, `excess`, `predicted_excess` |
+| `science.bins.in_fit` | list of `in_fit`: true for the bins fitted (valid gammaness and theta cuts) |
+| `science.sky_map` | ring-background map (horizontal frame): `width_deg`, `pixel_deg`, `on_radius_deg`, `ring_deg` |
+| `science.sky_map.n_events` | events mapped; `peak_significance`, `peak_excess`, `peak_offset_from_source_deg` |
+| `science.error` | present instead of the other keys when the fit could not run (the one-line reason) |
 
 Later stages add top-level ``dl1``, ``dl2``, ``irf``, ``science``, ``alerts``.
 """

@@ -160,7 +160,7 @@ def test_second_pass_keeps_the_first(irf_run, tmp_path):
     run_dir = shutil.copytree(irf_run[0], tmp_path / "run")
     first = {p: _digest(p) for p in sorted((run_dir / "irf").iterdir()) + sorted((run_dir / "dl3").glob("obs_*"))}
     sections = run_offline(run_dir, OfflineConfig(), CONFIG)
-    assert set(sections) == {"irf"} and sections["irf"]["pass_number"] == 2
+    assert set(sections) == {"irf", "science"} and sections["irf"]["pass_number"] == 2
     assert (run_dir / "irf" / "irf_pass2.fits.gz").is_file()
     assert (run_dir / "dl3" / "obs_000001_pass2.fits.gz").is_file()
     assert {p: _digest(p) for p in first} == first

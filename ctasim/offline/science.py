@@ -1,0 +1,166 @@
+"""DL4 science of an IRF pass: the on/off spectrum of the drawn DL3 observations, a power-law fit, a sky map.
+
+``science_section(products)`` takes what the IRF stage has in memory (``irf.IrfProducts``): the
+point-like effective area and energy dispersion at the source's FoV offset, the theta (RAD_MAX) cut
+per reconstructed-energy bin, the drawn observations and the source and pointing positions. Positions
+are horizontal (az, alt, deg; the pointing is fixed in alt/az), handled as longitude / latitude on
+the sphere. On region: events within the theta cut of their reconstructed-energy bin around the
+source; off regions: the same cut around ``n_off`` positions reflected about the pointing at the
+source's offset (fewer when they would overlap the on region), alpha = 1 / n_off. The on/off spectrum
+(``ctasim.science.spectral_fit.OnOffSpectrum``, fitted over the bins with valid cuts) is fitted with a
+power law (``fit_spectrum``) started at the injected spectrum's local index and flux at 1 TeV. The
+sky map is a ring-background significance map around the source (``ctasim.science.maps``).
+
+Returns the JSON-friendly ``science`` section of summary.json (non-finite values as null); too little
+signal or unusable input raises a one-line ``CtasimError`` (``run_offline`` records it as ``error``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import operator
+from typing import Any
+
+import astropy.units as u
+import numpy as np
+from astropy.coordinates import SkyCoord, angular_separation, offset_by, position_angle
+from astropy.table import vstack
+
+from ..errors import CtasimError
+from ..irf.cuts import evaluate_cut
+from ..science.folding import SpectralResponse, edisp_kernel
+from ..science.maps import counts_map, ring_background, sky_grid
+from ..science.significance import signed_li_ma
+from ..science.spectral_fit import OnOffSpectrum, fit_spectrum
+from ..spectra import PowerLaw, Spectrum
+
+#: reflected off regions asked for (alpha = 1 / N_OFF when they fit)
+N_OFF = 5
+#: energy of the compared local index and flux (TeV); log step of the local-index derivative
+E_COMPARE_TEV = 1.0
+LOG_STEP = 1e-3
+#: sky map: width and pixel (deg); ring of the background from RING_INNER_FACTOR x the on radius, RING_WIDTH_DEG wide
+MAP_WIDTH_DEG, MAP_PIXEL_DEG = 3.0, 0.05
+RING_INNER_FACTOR, RING_WIDTH_DEG = 3.0, 0.3
+FLUX_UNIT = "1 / (TeV cm2 s)"
+
+
+def local_power_law(spectrum: Spectrum, energy_tev: float = E_COMPARE_TEV) -> tuple[float, float]:
+    """(d ln F / d ln E, F) of ``spectrum`` at ``energy_tev``: the index (negative) and flux (1 / (TeV cm2 s))."""
+    low, high = (float(spectrum(energy_tev * np.exp(s))) for s in (-LOG_STEP, LOG_STEP))
+    return float(np.log(high / low) / (2 * LOG_STEP)), float(spectrum(energy_tev))
+
+
+def reflected_positions(source: tuple[float, float], pointing: tuple[float, float],
+                        radius_deg: float, n_off: int = N_OFF) -> list[tuple[float, float]]:
+    """(lon, lat) in deg of up to ``n_off`` positions at the source's offset from the pointing, rotated
+    about it by equal steps, as many as keep regions of ``radius_deg`` apart from the on region and each other."""
+    lon, lat = (np.deg2rad(v) for v in source)
+    p_lon, p_lat = (np.deg2rad(v) for v in pointing)
+    offset = _rad(angular_separation(p_lon, p_lat, lon, lat))
+    radius = np.deg2rad(radius_deg)
+    if offset <= radius:
+        raise CtasimError(f"science: the source is {np.rad2deg(offset):.3f} deg from the pointing, within the on "
+                          f"region ({radius_deg:.3f} deg): no reflected off regions")
+    fitting = int(np.floor(np.pi / np.arcsin(min(1.0, radius / offset)))) - 1
+    n = min(n_off, fitting)
+    if n < 1:
+        raise CtasimError("science: no reflected off region fits beside the on region")
+    angle0 = _rad(position_angle(p_lon, p_lat, lon, lat))
+    out = []
+    for k in range(1, n + 1):
+        r_lon, r_lat = offset_by(p_lon, p_lat, angle0 + 2 * np.pi * k / (n + 1), offset)
+        out.append((float(np.rad2deg(_rad(r_lon))), float(np.rad2deg(_rad(r_lat)))))
+    return out
+
+
+def science_section(products, n_off: int = N_OFF) -> dict[str, Any]:
+    """The ``science`` section of summary.json from ``irf.IrfProducts`` (see the module docstring)."""
+    edges, theta = products.energy_bins, products.theta_cuts
+    observations = [o for o in products.observations if not o.is_empty]
+    if not observations:
+        raise CtasimError("science: the DL3 observations hold no events (too little signal)")
+    events = vstack([o.events for o in observations])
+    livetime = sum(o.livetime for o in observations) * u.s
+    lon = u.Quantity(events["reco_az"]).to_value(u.deg)
+    lat = u.Quantity(events["reco_alt"]).to_value(u.deg)
+    energy = u.Quantity(events["reco_energy"]).to_value(u.TeV)
+    valid = np.asarray(products.gammaness_valid, bool) & np.asarray(theta["valid"], bool)
+    cut_deg = u.Quantity(theta["cut"]).to_value(u.deg)
+    radius = float(cut_deg[valid].max()) if valid.any() else float(cut_deg.max())
+    offs = reflected_positions(products.source_azalt, products.pointing_azalt, radius, n_off)
+
+    def inside(center: tuple[float, float]) -> np.ndarray:
+        sep = np.rad2deg(_rad(angular_separation(*np.deg2rad(center), np.deg2rad(lon), np.deg2rad(lat))))
+        return evaluate_cut(sep * u.deg, energy * u.TeV, theta, operator.le)
+
+    on = inside(products.source_azalt)
+    off = np.any([inside(c) for c in offs], axis=0)
+    alpha = 1.0 / len(offs)
+    kernel = edisp_kernel(products.migration, edges, products.migration_bins, edges)
+    response = SpectralResponse(edges, edges, products.effective_area, kernel, livetime)
+    data = OnOffSpectrum.from_events(energy[on] * u.TeV, energy[off] * u.TeV, alpha, response, mask=valid)
+    if data.excess[valid].sum() <= 0:
+        raise CtasimError("science: no excess in the on region (too little signal for a spectral fit)")
+    index, flux = local_power_law(products.source_spectrum)
+    result = fit_spectrum(data, PowerLaw(normalization=flux, index=index, e_ref=E_COMPARE_TEV))
+    n_on, n_off_total = float(data.n_on[valid].sum()), float(data.n_off[valid].sum())
+    fitted = result.to_dict()
+    return _json({
+        "injected": {"spectrum": products.spectrum_config, "model": type(products.source_spectrum).__name__,
+                     "parameters": dataclasses.asdict(products.source_spectrum), "local_index": index,
+                     "flux_1tev": flux, "flux_unit": FLUX_UNIT},
+        "fit": fitted | {"index": fitted["parameters"]["index"], "index_error": fitted["errors"]["index"],
+                         "flux_1tev": fitted["parameters"]["normalization"],
+                         "flux_1tev_error": fitted["errors"]["normalization"]},
+        "livetime_s": float(livetime.to_value(u.s)),
+        "n_off_regions": len(offs),
+        "alpha": alpha,
+        "on_radius_max_deg": radius,
+        "source_offset_deg": float(np.rad2deg(_rad(angular_separation(*np.deg2rad(products.source_azalt),
+                                                                      *np.deg2rad(products.pointing_azalt))))),
+        "totals": {"n_on": n_on, "n_off": n_off_total, "excess": n_on - alpha * n_off_total,
+                   "significance": float(signed_li_ma(n_on, n_off_total, alpha))},
+        "bins": {"e_min_tev": edges[:-1].to_value(u.TeV), "e_max_tev": edges[1:].to_value(u.TeV),
+                 "n_on": data.n_on, "n_off": data.n_off, "excess": data.excess,
+                 "predicted_excess": np.asarray(result.bins["predicted_excess"]), "in_fit": valid},
+        "sky_map": _sky_map(lon, lat, products.source_azalt, radius),
+    })
+
+
+def _sky_map(lon: np.ndarray, lat: np.ndarray, source: tuple[float, float], radius_deg: float) -> dict[str, Any]:
+    """Peak of a ring-background significance map around the source (horizontal frame as lon / lat)."""
+    center = SkyCoord(*source, unit="deg")
+    grid = sky_grid(center, MAP_WIDTH_DEG * u.deg, MAP_PIXEL_DEG * u.deg)
+    counts = counts_map(lon * u.deg, lat * u.deg, grid)
+    inner = RING_INNER_FACTOR * radius_deg
+    maps = ring_background(counts, grid, radius_deg * u.deg, inner * u.deg, (inner + RING_WIDTH_DEG) * u.deg)
+    significance = np.where(np.isfinite(maps.significance), maps.significance, -np.inf)
+    peak = np.unravel_index(np.argmax(significance), grid.shape)
+    position = grid.pixel_centers()[peak]
+    return {"width_deg": MAP_WIDTH_DEG, "pixel_deg": MAP_PIXEL_DEG, "on_radius_deg": radius_deg,
+            "ring_deg": [inner, inner + RING_WIDTH_DEG], "n_events": float(counts.sum()),
+            "peak_significance": float(maps.significance[peak]),
+            "peak_excess": float(maps.excess[peak]),
+            "peak_offset_from_source_deg": float(position.separation(center).to_value(u.deg))}
+
+
+def _rad(angle) -> np.ndarray | float:
+    """An angle of astropy's spherical helpers (plain numbers taken as radians) in radians."""
+    return u.Quantity(angle, u.rad).value
+
+
+def _json(value: Any) -> Any:
+    """Plain JSON types: arrays to lists, numpy scalars to Python ones, non-finite floats to None."""
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_json(v) for v in np.asarray(value).tolist()] if isinstance(value, np.ndarray) \
+            else [_json(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    return value

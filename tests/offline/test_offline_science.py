@@ -1,0 +1,159 @@
+"""DL4 science of an IRF pass (ctasim.offline.science) on the small run of conftest.py.
+
+The toy's gammas come from anywhere within 1 deg of the pointing; the fixture turns them into a point
+source 0.6 deg off the pointing (true direction = the source, the reconstructed one keeping its error
+about the true one) and books it so. Protons are booked with their view cone and get a uniform
+gammaness (as in test_offline_irf.py), so background passes the cuts and fills the off regions.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import astropy.units as u
+import h5py
+import numpy as np
+import pytest
+from astropy.coordinates import angular_separation, offset_by, position_angle
+
+from ctasim.datamodel import paths
+from ctasim.errors import CtasimError
+from ctasim.io.tables import read_table, write_table
+from ctasim.offline import run_offline
+from ctasim.offline.dl1 import process_dl1
+from ctasim.offline.dl2 import process_dl2
+from ctasim.offline.irf import irf_stage
+from ctasim.offline.science import local_power_law, reflected_positions, science_section
+from ctasim.report import summary as summary_module
+from ctasim.report.run_report import Table, spectrum_section, to_markdown
+from ctasim.scenario import IrfConfig, OfflineConfig
+from ctasim.spectra import PowerLaw
+
+DOCS = Path(__file__).resolve().parents[2] / "README.md"
+
+
+
+POINTING = (70.0, 0.0)  # alt, az of conftest.py (deg)
+SOURCE_OFFSET_DEG = 0.6
+CONFIG = IrfConfig(enabled=True, bins_per_decade=2, livetime_h=2.0, n_observations=1)
+
+
+def _rewrite(path, table: str, change) -> None:
+    with h5py.File(path, "r+") as h5:
+        rows, units = read_table(h5, table)
+        rows = change(rows)
+        del h5[table]
+        write_table(h5, table, rows, units)
+
+
+def _book(rows):
+    rows["viewcone_max"][rows["particle"] == b"proton"] = 1.0
+    rows["source_offset"][rows["particle"] == b"gamma"] = SOURCE_OFFSET_DEG
+    return rows
+
+
+def _point_source(rows):
+    """Gammas from one position SOURCE_OFFSET_DEG above the pointing, reco errors kept (deg)."""
+    rad = {k: np.deg2rad(rows[k]) for k in ("true_alt", "true_az", "reco_alt", "reco_az")}
+    sep = angular_separation(rad["true_az"], rad["true_alt"], rad["reco_az"], rad["reco_alt"])
+    angle = position_angle(rad["true_az"], rad["true_alt"], rad["reco_az"], rad["reco_alt"])
+    src_alt, src_az = np.deg2rad(POINTING[0] + SOURCE_OFFSET_DEG), np.deg2rad(POINTING[1])
+    new_az, new_alt = offset_by(src_az, src_alt, angle, sep)
+    ok = np.isfinite(rows["reco_alt"])
+    rows["true_alt"], rows["true_az"] = np.rad2deg(src_alt), np.rad2deg(src_az)
+    rows["reco_alt"][ok] = u.Quantity(new_alt, u.rad).to_value(u.deg)[ok]
+    rows["reco_az"][ok] = u.Quantity(new_az, u.rad).to_value(u.deg)[ok]
+    return rows
+
+
+def _blur_gammaness(rows):
+    valid = rows["is_valid"]
+    rows["gammaness"][valid] = np.random.default_rng(3).uniform(0.0, 1.0, valid.sum())
+    return rows
+
+
+@pytest.fixture(scope="module")
+def source_run(tmp_path_factory, dl0_run):
+    """A run directory with DL2 of a point source 0.6 deg off the pointing and background."""
+    run_dir = tmp_path_factory.mktemp("science_run")
+    shutil.copytree(dl0_run / "dl0", run_dir / "dl0")
+    process_dl1(run_dir, keep_images=False)
+    process_dl2(run_dir, None, train_fraction=0.5)
+    for path in sorted((run_dir / "dl2").glob("*.dl2.h5")):
+        _rewrite(path, paths.SIMULATION_SHOWER_DISTRIBUTION, _book)
+        change = _blur_gammaness if "proton" in path.name else _point_source
+        _rewrite(path, paths.DL2_SUBARRAY_EVENTS, change)
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def science(source_run):
+    _, products = irf_stage(source_run, CONFIG)
+    return products, science_section(products)
+
+
+def test_section_is_plain_json(science):
+    _, section = science
+    assert json.loads(json.dumps(section, allow_nan=False)) == section
+    assert section["n_off_regions"] >= 1 and section["alpha"] == pytest.approx(1 / section["n_off_regions"])
+    assert section["source_offset_deg"] == pytest.approx(SOURCE_OFFSET_DEG, abs=0.01)
+    assert len({len(v) for v in section["bins"].values()}) == 1
+    assert section["totals"]["excess"] > 0 and section["sky_map"]["n_events"] > 0
+
+
+def test_fit_recovers_the_injected_index(science):
+    _, section = science
+    fit, injected = section["fit"], section["injected"]
+    print("injected", injected["local_index"], injected["flux_1tev"], "fit", fit["index"], fit["index_error"],
+          fit["flux_1tev"], fit["flux_1tev_error"], "ts", fit["ts"], section["totals"], section["sky_map"])
+    assert injected["model"] == "LogParabola" and injected["local_index"] == pytest.approx(-2.47, abs=0.01)
+    assert fit["ts"] > 25 and fit["index_error"] > 0
+    assert abs(fit["index"] - injected["local_index"]) < 3 * fit["index_error"]
+    assert section["sky_map"]["peak_offset_from_source_deg"] < 0.3
+
+
+def test_run_offline_adds_science_or_skips_it(source_run, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(source_run / "dl2", run_dir / "dl2")
+    sections = run_offline(run_dir, OfflineConfig(dl1=False, dl2=False), CONFIG)
+    assert set(sections) == {"irf", "science"} and "fit" in sections["science"]
+    off = run_offline(run_dir, OfflineConfig(dl1=False, dl2=False), CONFIG.model_copy(update={"spectral_fit": False}))
+    assert set(off) == {"irf"}
+
+
+def test_too_little_signal_is_one_flagged_line(science):
+    products, _ = science
+    empty = type(products)(**{**vars(products), "observations": []})
+    with pytest.raises(CtasimError, match="no events") as err:
+        science_section(empty)
+    assert "\n" not in str(err.value)
+
+
+def test_source_at_the_pointing_has_no_off_regions():
+    with pytest.raises(CtasimError, match="reflected") as err:
+        reflected_positions((0.0, 70.0), (0.0, 70.0), 0.1)
+    assert "\n" not in str(err.value)
+    assert len(reflected_positions((0.0, 71.0), (0.0, 70.0), 0.1, 5)) == 5
+
+
+def test_local_power_law():
+    assert local_power_law(PowerLaw(normalization=2e-11, index=-2.3)) == pytest.approx((-2.3, 2e-11))
+
+
+def test_science_keys_are_documented(science):
+    _, section = science
+    keys = [f"science.{k}" for k in (*section, "error")]
+    for name, text in {"docstring": summary_module.__doc__, "README": DOCS.read_text()}.items():
+        missing = [k for k in keys if f"`{k}`" not in text]
+        missing += [k for k in (*section["bins"], *section["sky_map"]) if f"`{k}`" not in text]
+        assert not missing, f"not documented in {name}: {missing}"
+
+
+def test_report_shows_injected_and_fitted(science):
+    _, section = science
+    blocks = spectrum_section({"science": section})
+    table = next(b for b in blocks if isinstance(b, Table))
+    assert [row[0] for row in table.rows] == ["injected (LogParabola)", "fitted (PowerLaw)"]
+    assert "No spectral fit" in to_markdown(spectrum_section({"science": {"error": "too little signal"}}))
