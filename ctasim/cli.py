@@ -35,42 +35,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_process(args: argparse.Namespace) -> int:
+def _load_run(run_dir: Path) -> tuple[dict, dict]:
+    """(summary.json, provenance.json) of an existing run directory; one-line error if either is
+    missing or not JSON."""
     import json
 
-    from .offline import run_offline
-    from .report.run_report import write_run_report
-    from .scenario import OfflineConfig
-
-    run_dir = args.run_dir
-    summary_path = run_dir / "summary.json"
-    if not summary_path.is_file():
-        raise CtasimError(f"{run_dir}: no summary.json (is it a ctasim run directory?)")
-    provenance_path = run_dir / "provenance.json"
-    if not provenance_path.is_file():
-        raise CtasimError(f"{run_dir}: no provenance.json (is it a complete ctasim run directory?)")
-    loaded = []
-    for path in (summary_path, provenance_path):
-        try:
-            loaded.append(json.loads(path.read_text()))
-        except json.JSONDecodeError as err:
-            raise CtasimError(f"{path}: not valid JSON ({err})") from None
-    summary, provenance = loaded
-    config = OfflineConfig(dl1=True, dl2=args.dl2, models=args.models, keep_images=args.keep_images)
-    summary.update(run_offline(run_dir, config))
-    write_run_report(run_dir, summary, provenance.get("scenario", summary["scenario"]))
-    print(f"updated {summary_path} and {run_dir / 'report.md'}")
-    return 0
-
-
-def _cmd_irf(args: argparse.Namespace) -> int:
-    import json
-
-    from .offline import run_offline
-    from .report.run_report import write_run_report
-    from .scenario import OfflineConfig, irf_config
-
-    run_dir = args.run_dir
     loaded = []
     for name in ("summary.json", "provenance.json"):
         path = run_dir / name
@@ -80,11 +49,34 @@ def _cmd_irf(args: argparse.Namespace) -> int:
             loaded.append(json.loads(path.read_text()))
         except json.JSONDecodeError as err:
             raise CtasimError(f"{path}: not valid JSON ({err})") from None
-    summary, provenance = loaded
+    return loaded[0], loaded[1]
+
+
+def _cmd_process(args: argparse.Namespace) -> int:
+    from .offline import run_offline
+    from .report.run_report import write_run_report
+    from .scenario import OfflineConfig
+
+    run_dir = args.run_dir
+    summary, provenance = _load_run(run_dir)
+    config = OfflineConfig(dl1=True, dl2=args.dl2, models=args.models, keep_images=args.keep_images)
+    summary.update(run_offline(run_dir, config))
+    write_run_report(run_dir, summary, provenance.get("scenario", summary["scenario"]))
+    print(f"updated {run_dir / 'summary.json'} and {run_dir / 'report.md'}")
+    return 0
+
+
+def _cmd_irf(args: argparse.Namespace) -> int:
+    from .offline import run_offline
+    from .report.run_report import write_run_report
+    from .scenario import OfflineConfig, irf_config
+
+    run_dir = args.run_dir
+    summary, provenance = _load_run(run_dir)
     scenario = provenance.get("scenario", summary["scenario"])
     overrides = {"enabled": True, "livetime_h": args.livetime_h, "n_observations": args.observations}
     section = (scenario.get("irf") or {}) | {k: v for k, v in overrides.items() if v is not None}
-    config = irf_config(section, str(run_dir / "provenance.json"))
+    config = irf_config(section, f"{run_dir / 'provenance.json'} with the command-line options")
     summary.update(run_offline(run_dir, OfflineConfig(), config))
     write_run_report(run_dir, summary, scenario)
     print(f"IRF pass {summary['irf']['pass_number']}: updated {run_dir / 'summary.json'} and {run_dir / 'report.md'}")

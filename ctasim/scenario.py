@@ -10,7 +10,7 @@ AnalysisConfig).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -21,6 +21,8 @@ from .io.provenance import scenario_hash
 from .irf.cuts import GAMMA_EFFICIENCIES
 from .paths import SCENARIO_DIR
 from .sim.source import Population
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class _Model(BaseModel):
@@ -237,29 +239,31 @@ def _lookup(data: Any, loc: tuple) -> Any:
     return data
 
 
-def validate_scenario(data: Any, source: str = "<scenario>") -> Scenario:
-    """Validate a scenario mapping; the first problem raises a one-line ConfigError."""
+def _validated(model: type[_M], data: Any, source: str, prefix: tuple = ()) -> _M:
+    """``model`` validated from ``data``; the first problem raises a one-line ConfigError naming the
+    file, the key path (below ``prefix``), the value and what was expected."""
     try:
-        return Scenario.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as err:
         e = err.errors()[0]
-        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        loc = prefix + tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         msg = e["msg"].removeprefix("Value error, ").replace("Input should be ", "")
         if e["type"] == "extra_forbidden":
             msg = "a known key (unknown keys are refused)"
         elif e["type"] == "missing":
             raise ConfigError(source, _format_loc(loc), None, "a value (required key is missing)") from None
-        raise ConfigError(source, _format_loc(loc), e.get("input", _lookup(data, loc)), msg) from None
+        value = e.get("input", _lookup(data, loc[len(prefix):]))
+        raise ConfigError(source, _format_loc(loc), value, msg) from None
+
+
+def validate_scenario(data: Any, source: str = "<scenario>") -> Scenario:
+    """Validate a scenario mapping; the first problem raises a one-line ConfigError."""
+    return _validated(Scenario, data, source)
 
 
 def irf_config(data: Any, source: str = "<irf>") -> IrfConfig:
     """Validate an ``irf`` section on its own (``ctasim irf`` on a run); one-line ConfigError."""
-    try:
-        return IrfConfig.model_validate(data)
-    except ValidationError as err:
-        e = err.errors()[0]
-        loc = "irf." + _format_loc(tuple(e["loc"]))
-        raise ConfigError(source, loc, e.get("input"), e["msg"].removeprefix("Value error, ")) from None
+    return _validated(IrfConfig, data, source, ("irf",))
 
 
 def scenario_path(name_or_path: str | Path) -> Path:
