@@ -83,17 +83,6 @@ def _cmd_irf(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_hours(text: str) -> float:
-    """A finite livetime > 0 (h), else argparse's one-line usage error (exit 2)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a finite livetime above 0 h")
-    return value
-
-
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
 
@@ -134,15 +123,18 @@ def _cmd_layouts(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_rate(text: str) -> float:
-    """A finite rate > 0 (Hz), else argparse's one-line usage error (exit 2)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a finite rate above 0 Hz")
-    return value
+def _positive(what: str, unit: str):
+    """An argparse type: a finite number > 0 (``what`` in ``unit``), else a one-line usage error (exit 2)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"{text!r}: expected a finite {what} above 0 {unit}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,7 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("irf", help="IRFs, sensitivity and DL3 of an existing run's DL2 (a new pass)")
     i.add_argument("run_dir", type=Path)
-    i.add_argument("--livetime-h", type=_positive_hours, help="DL3 livetime (h; default: the scenario's irf section)")
+    i.add_argument("--livetime-h", type=_positive("livetime", "h"),
+                   help="DL3 livetime (h; default: the scenario's irf section)")
     i.add_argument("--observations", type=int, help="number of DL3 observations (default: the scenario's)")
     i.set_defaults(func=_cmd_irf)
 
@@ -178,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("rates", help="analytic data-rate budget of a layout or scenario, no simulation")
     b.add_argument("target", help="layout name, layout YAML or scenario YAML")
-    b.add_argument("--array-rate", type=_positive_rate, default=DEFAULT_ARRAY_TRIGGER_RATE_HZ,
+    b.add_argument("--array-rate", type=_positive("rate", "Hz"), default=DEFAULT_ARRAY_TRIGGER_RATE_HZ,
                    help=f"array trigger rate in Hz (default {DEFAULT_ARRAY_TRIGGER_RATE_HZ:g})")
     b.set_defaults(func=_cmd_rates)
 

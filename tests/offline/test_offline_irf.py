@@ -15,18 +15,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.table import QTable
+from dl2_edits import TOY_VIEWCONE_DEG, blur_gammaness, dl2_run, rewrite
 
 from ctasim.datamodel import paths
 from ctasim.errors import CtasimError, DataFileError
-from ctasim.io.tables import read_table, write_table
 from ctasim.offline import run_offline
-from ctasim.offline.dl1 import process_dl1
-from ctasim.offline.dl2 import process_dl2
 from ctasim.offline.irf import IRF_BIN_KEYS, PROD5_KEYS, process_irf
 from ctasim.report import summary as summary_module
 from ctasim.report.run_report import Table, irf_section
@@ -35,15 +32,6 @@ from ctasim.scenario import IrfConfig, OfflineConfig, validate_scenario
 DOCS = Path(__file__).resolve().parents[2] / "README.md"
 
 CONFIG = IrfConfig(enabled=True, bins_per_decade=2, livetime_h=0.5, n_observations=2)
-TOY_VIEWCONE_DEG = 1.0
-
-
-def _rewrite(path, table: str, change) -> None:
-    with h5py.File(path, "r+") as h5:
-        rows, units = read_table(h5, table)
-        rows = change(rows)
-        del h5[table]
-        write_table(h5, table, rows, units)
 
 
 def _book_protons_as_drawn(rows):
@@ -51,21 +39,12 @@ def _book_protons_as_drawn(rows):
     return rows
 
 
-def _blur_gammaness(rows):
-    valid = rows["is_valid"]
-    rows["gammaness"][valid] = np.random.default_rng(3).uniform(0.0, 1.0, valid.sum())
-    return rows
-
-
 @pytest.fixture(scope="module")
 def dl2_toy(tmp_path_factory, dl0_run):
     """DL1 + DL2 of the shared DL0 run, protons booked with their view cone (read-only: copy it)."""
     run_dir = tmp_path_factory.mktemp("irf_dl2")
-    shutil.copytree(dl0_run / "dl0", run_dir / "dl0")
-    process_dl1(run_dir, keep_images=False)
-    process_dl2(run_dir, None, train_fraction=0.5)
-    for path in sorted((run_dir / "dl2").glob("*.dl2.h5")):
-        _rewrite(path, paths.SIMULATION_SHOWER_DISTRIBUTION, _book_protons_as_drawn)
+    for path in dl2_run(run_dir, dl0_run):
+        rewrite(path, paths.SIMULATION_SHOWER_DISTRIBUTION, _book_protons_as_drawn)
     return run_dir
 
 
@@ -79,7 +58,7 @@ def irf_run(tmp_path_factory, dl2_toy):
     """(run_dir, irf section) after one IRF pass on the toy with blurred proton gammaness."""
     run_dir = _copy_dl2(dl2_toy, tmp_path_factory.mktemp("irf_run"))
     for path in (run_dir / "dl2").glob("*proton*.dl2.h5"):
-        _rewrite(path, paths.DL2_SUBARRAY_EVENTS, _blur_gammaness)
+        rewrite(path, paths.DL2_SUBARRAY_EVENTS, blur_gammaness)
     return run_dir, process_irf(run_dir, CONFIG)
 
 
@@ -182,7 +161,7 @@ def test_no_dl2_files(tmp_path):
 def test_dl2_without_needed_columns(dl2_toy, tmp_path):
     run_dir = _copy_dl2(dl2_toy, tmp_path)
     path = sorted((run_dir / "dl2").glob("*.dl2.h5"))[0]
-    _rewrite(path, paths.DL2_SUBARRAY_EVENTS,
+    rewrite(path, paths.DL2_SUBARRAY_EVENTS,
              lambda rows: rows[[n for n in rows.dtype.names if n != "gammaness"]].copy())
     with pytest.raises(DataFileError) as excinfo:
         process_irf(run_dir, CONFIG)

@@ -13,17 +13,14 @@ import shutil
 from pathlib import Path
 
 import astropy.units as u
-import h5py
 import numpy as np
 import pytest
 from astropy.coordinates import angular_separation, offset_by, position_angle
+from dl2_edits import TOY_VIEWCONE_DEG, blur_gammaness, dl2_run, rewrite
 
 from ctasim.datamodel import paths
 from ctasim.errors import CtasimError
-from ctasim.io.tables import read_table, write_table
 from ctasim.offline import run_offline
-from ctasim.offline.dl1 import process_dl1
-from ctasim.offline.dl2 import process_dl2
 from ctasim.offline.irf import irf_stage
 from ctasim.offline.science import local_power_law, reflected_positions, science_section
 from ctasim.report import summary as summary_module
@@ -40,16 +37,8 @@ SOURCE_OFFSET_DEG = 0.6
 CONFIG = IrfConfig(enabled=True, bins_per_decade=2, livetime_h=2.0, n_observations=1)
 
 
-def _rewrite(path, table: str, change) -> None:
-    with h5py.File(path, "r+") as h5:
-        rows, units = read_table(h5, table)
-        rows = change(rows)
-        del h5[table]
-        write_table(h5, table, rows, units)
-
-
 def _book(rows):
-    rows["viewcone_max"][rows["particle"] == b"proton"] = 1.0
+    rows["viewcone_max"][rows["particle"] == b"proton"] = TOY_VIEWCONE_DEG
     rows["source_offset"][rows["particle"] == b"gamma"] = SOURCE_OFFSET_DEG
     return rows
 
@@ -68,23 +57,14 @@ def _point_source(rows):
     return rows
 
 
-def _blur_gammaness(rows):
-    valid = rows["is_valid"]
-    rows["gammaness"][valid] = np.random.default_rng(3).uniform(0.0, 1.0, valid.sum())
-    return rows
-
-
 @pytest.fixture(scope="module")
 def source_run(tmp_path_factory, dl0_run):
     """A run directory with DL2 of a point source 0.6 deg off the pointing and background."""
     run_dir = tmp_path_factory.mktemp("science_run")
-    shutil.copytree(dl0_run / "dl0", run_dir / "dl0")
-    process_dl1(run_dir, keep_images=False)
-    process_dl2(run_dir, None, train_fraction=0.5)
-    for path in sorted((run_dir / "dl2").glob("*.dl2.h5")):
-        _rewrite(path, paths.SIMULATION_SHOWER_DISTRIBUTION, _book)
-        change = _blur_gammaness if "proton" in path.name else _point_source
-        _rewrite(path, paths.DL2_SUBARRAY_EVENTS, change)
+    for path in dl2_run(run_dir, dl0_run):
+        rewrite(path, paths.SIMULATION_SHOWER_DISTRIBUTION, _book)
+        change = blur_gammaness if "proton" in path.name else _point_source
+        rewrite(path, paths.DL2_SUBARRAY_EVENTS, change)
     return run_dir
 
 
