@@ -129,17 +129,3 @@ def efficiency(selected, energy, bins: np.ndarray, min_events: int = 1) -> dict:
     """Fraction of events per energy bin that are ``selected`` (bool); key ``efficiency``."""
     sel = np.asarray(selected, bool)
     return _per_bin(energy, bins, min_events, {"efficiency": lambda r: sel[r].mean()})
-
-
-def gammaness_cut_for_efficiency(
-    gammaness, energy, bins: np.ndarray, target: float, min_events: int = 10
-) -> dict:
-    """Per-bin gammaness cut keeping the fraction ``target`` of the (gamma) events given;
-    key ``gammaness_cut`` (keep ``gammaness >= cut``)."""
-    g = np.asarray(gammaness, np.float64)
-    return {
-        **_per_bin(
-            energy, bins, min_events, {"gammaness_cut": lambda r: np.quantile(g[r], 1.0 - target)}
-        ),
-        "target_efficiency": target,
-    }
