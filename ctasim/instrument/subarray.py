@@ -44,6 +44,17 @@ class SubarrayDescription:
         """Row of tel_id in the layout arrays."""
         return self._index[int(tel_id)]
 
+    def tel_indices(self, tel_ids: np.ndarray) -> np.ndarray:
+        """Rows (int64) of many tel_ids in the layout arrays; ValueError naming unknown ids."""
+        tel_ids = np.asarray(tel_ids, np.int64)
+        lookup = np.full(int(max(self.tel_ids.max(), tel_ids.max(initial=0))) + 1, -1, np.int64)
+        lookup[self.tel_ids] = np.arange(self.n_tels)
+        rows = lookup[np.clip(tel_ids, 0, None)]
+        bad = (tel_ids < 0) | (rows < 0)
+        if bad.any():
+            raise ValueError(f"tel_id not in subarray {self.name!r}: {np.unique(tel_ids[bad]).tolist()}")
+        return rows
+
     def tel(self, tel_id: int) -> TelescopeDescription:
         return self.telescope_types[self.tel_type_names[self.tel_index(tel_id)]]
 

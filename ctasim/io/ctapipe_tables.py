@@ -17,6 +17,8 @@ each of these has one row per trigger row (or per telescope event), in trigger o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import h5py
 import numpy as np
 
@@ -55,18 +57,14 @@ def _select(rows: np.ndarray, columns: list[str]) -> np.ndarray:
     return out
 
 
-def write_dl1_index(h5: h5py.Group) -> None:
-    """Write ctapipe's telescope-event index and triggered-shower table of a DL1 file from its
-    parameters, array trigger and simulated showers (see the module docstring); nothing without
-    an array trigger table."""
+def write_dl1_index(h5: h5py.Group, tel_events: Sequence[np.ndarray]) -> None:
+    """Write ctapipe's telescope-event index and triggered-shower table of a DL1 file from the ids
+    (obs_id, event_id, tel_id) of its parameter rows, its array trigger and simulated showers (see
+    the module docstring); nothing without an array trigger table."""
     if paths.DL1_SUBARRAY_TRIGGER not in h5:
         return
     trigger = _trigger(h5)
-    group = h5.get(paths.DL1_PARAMETERS, {})
-    tel_events = np.concatenate(
-        [np.zeros(0, TELESCOPE_EVENT_COLUMNS)]
-        + [group[name].fields([n for n, _ in TELESCOPE_EVENT_COLUMNS])[()] for name in sorted(group)]
-    ).astype(TELESCOPE_EVENT_COLUMNS)
+    tel_events = np.concatenate([np.zeros(0, TELESCOPE_EVENT_COLUMNS), *tel_events]).astype(TELESCOPE_EVENT_COLUMNS)
     position = _rows_of(tel_events["obs_id"], tel_events["event_id"], trigger, "telescope event not triggered", h5)
     write_table(h5, paths.DL1_TELESCOPE_TRIGGER, tel_events[np.lexsort((tel_events["tel_id"], position))])
     if paths.SIMULATION_SHOWER in h5:
@@ -84,7 +82,7 @@ def write_dl2_groups(h5: h5py.Group, events: np.ndarray, tel_rows: np.ndarray, s
     row = _rows_of(events["obs_id"], events["event_id"], trigger, "DL2 event not triggered", h5)
     used = np.zeros((trigger.size, subarray.n_tels), bool)
     has_estimate = np.isfinite(tel_rows["reco_energy_tel"])
-    tel_index = np.array([subarray.tel_index(t) for t in tel_rows["tel_id"].tolist()], np.int64)
+    tel_index = subarray.tel_indices(tel_rows["tel_id"])
     tel_event = _rows_of(tel_rows["obs_id"], tel_rows["event_id"], trigger, "DL2 telescope row not triggered", h5)
     used[tel_event[has_estimate], tel_index[has_estimate]] = True
     for group, algorithm, fields in DL2_GROUPS:

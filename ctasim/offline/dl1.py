@@ -38,6 +38,7 @@ import numpy as np
 
 from ..datamodel import paths
 from ..datamodel.dl1 import DL1_PARAMETERS_DTYPE, IMAGE_UNITS, PARAMETER_UNITS, PARAMETERS_DTYPE, image_dtype
+from ..datamodel.ids import TELESCOPE_EVENT_COLUMNS
 from ..dl0.reduction import calibrate_dl0
 from ..errors import DataFileError
 from ..image import process_images
@@ -109,6 +110,7 @@ def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_numbe
         write_provenance(h5, prov)
         write_instrument(h5, subarray)
         out = TableBuffer(h5)
+        tel_events = []  # (obs_id, event_id, tel_id) of every parameter row, for ctapipe's index
         for tel_id in reader.tel_ids:
             tel = subarray.tel(tel_id)
             par_path = paths.tel_table_path(paths.DL1_PARAMETERS, tel_id)
@@ -120,7 +122,9 @@ def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_numbe
                 masks, params = process_images(image, peak_time, tel)
                 seconds_images += time.perf_counter() - t1
                 event_id = columns["event_id"]
-                out.add(par_path, _dl1_rows(block.obs_id, tel_id, event_id, params), PARAMETER_UNITS)
+                rows = _dl1_rows(block.obs_id, tel_id, event_id, params)
+                out.add(par_path, rows, PARAMETER_UNITS)
+                tel_events.append(rows[["obs_id", "event_id", "tel_id"]].astype(TELESCOPE_EVENT_COLUMNS))  # a copy
                 if keep:
                     out.add(img_path, _image_rows(block.obs_id, tel_id, event_id, image, peak_time, masks), IMAGE_UNITS)
                     n_kept += event_id.size
@@ -130,7 +134,7 @@ def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_numbe
             n_array_events = copy_tables(src, h5, (paths.DL0_SUBARRAY_TRIGGER,),
                                          {paths.DL0_SUBARRAY_TRIGGER: paths.DL1_SUBARRAY_TRIGGER})
             copy_tables(src, h5, COPIED_TABLES)
-        write_dl1_index(h5)  # ctapipe's telescope-event index and triggered showers
+        write_dl1_index(h5, tel_events)  # ctapipe's telescope-event index and triggered showers
     return {
         "array_events": n_array_events,
         "telescope_events": n_images,

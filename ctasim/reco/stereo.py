@@ -170,12 +170,7 @@ def reconstruct_stereo(
         np.asarray(table["obs_id"]), np.asarray(table["event_id"])
     )
     n_events = obs_id.size
-    lut = np.full(int(subarray.tel_ids.max()) + 1, -1, np.int64)
-    lut[subarray.tel_ids] = np.arange(subarray.n_tels)
-    tel_id = np.asarray(table["tel_id"], np.int64)
-    if n_rows and (tel_id.min() < 0 or tel_id.max() >= lut.size or (lut[tel_id] < 0).any()):
-        raise ValueError(f"tel_id not in subarray {subarray.name!r}: {np.unique(tel_id).tolist()}")
-    tel_index = lut[tel_id]
+    tel_index = subarray.tel_indices(table["tel_id"])
     use = quality_mask(table, cuts) if mask is None else np.asarray(mask, bool)
     steps = axis_steps_deg(subarray) if axis_step_deg is None else np.asarray(axis_step_deg, float)
 
