@@ -30,6 +30,7 @@ class ArchiverActor:
         ack = self.archiver.append(stream, block_index, truth, decision, reduced)
         ack.timing = dict(reduced.timing, source=truth.wall_seconds, central_trigger=decision.wall_seconds,
                           archiver=time.perf_counter() - t0)
+        ack.archived_unix_s = time.time()
         return ack
 
     def close(self) -> list[str]:

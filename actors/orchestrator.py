@@ -1,7 +1,10 @@
 """Builds the on-site actor graph of a scenario and drives shower blocks through it.
 
     source --block--> cameras --trigger times--> central trigger --decision--> cameras (readout)
-           --accepted R1--> reducer --DL0--> archiver --ack--> monitor
+           --accepted R1--> reducer --DL0--> archiver --ack--> [real-time analysis --ack-->] monitor
+
+Blocks enter in the order of their simulated start time (all populations interleaved), as data
+would reach a real chain; the real-time analysis (scenario ``alerts``) relies on that order.
 
 Large data travel as futures (Ray object references) from actor to actor; the driver holds only
 references and the small per-block acknowledgements. At most ``max_blocks_in_flight`` blocks are
@@ -24,6 +27,7 @@ from tqdm import tqdm
 from ctasim.errors import CtasimError
 from ctasim.instrument.config import load_subarray
 from ctasim.offline import run_offline
+from ctasim.onsite.realtime import alerts_section, load_particle_model
 from ctasim.report.run_report import write_run_report
 from ctasim.scenario import OfflineConfig, Scenario
 
@@ -32,10 +36,11 @@ from .backend import make_backend
 from .camera import CameraActor
 from .central_trigger import CentralTriggerActor
 from .monitor import MonitorActor
+from .realtime import RealTimeActor
 from .reducer import ReducerActor
 from .source import SourceActor
 
-ROLES = ("source", "camera", "central_trigger", "reducer", "archiver", "monitor")
+ROLES = ("source", "camera", "central_trigger", "reducer", "archiver", "monitor", "realtime")
 
 
 @dataclass
@@ -61,6 +66,7 @@ class ActorGraph:
         self.classes: dict[str, type] = {
             "source": SourceActor, "camera": CameraActor, "central_trigger": CentralTriggerActor,
             "reducer": ReducerActor, "archiver": ArchiverActor, "monitor": MonitorActor,
+            "realtime": RealTimeActor,
         }
         self.backend = None
         self.actors: dict[str, Any] = {}
@@ -86,6 +92,7 @@ class ActorGraph:
         pointing = (sc.array.pointing.alt_deg, sc.array.pointing.az_deg)
         subarray = b.put(self.subarray)
         self.populations = sc.populations()
+        self.population_of = {p.name: p for p in self.populations}
         self.actors["monitor"] = b.create(self.classes["monitor"], sc.to_dict(), self.subarray)
         self.actors["source"] = {
             p.name: b.create(self.classes["source"], p, subarray, pointing, sc.seed, sc.simulation.block_size)
@@ -107,9 +114,14 @@ class ActorGraph:
         self.actors["archiver"] = b.create(
             self.classes["archiver"], str(self.run_dir), subarray, sc.to_dict(), sc.seed, self.populations, pointing
         )
+        if sc.alerts.enabled:
+            load_particle_model(sc.realtime_config(), self.subarray)  # a bad models dir fails here, in one line
+            self.actors["realtime"] = b.create(self.classes["realtime"], str(self.run_dir), subarray, pointing,
+                                               sc.realtime_config())
 
     def _submit(self, stream: str, block_index: int) -> Any:
-        """Send one block through the chain; returns the future of the archiver's acknowledgement."""
+        """Send one block through the chain; returns the future of the archiver's acknowledgement
+        (passed on by the real-time analysis when there is one)."""
         b, a = self.backend, self.actors
         showers, block = b.call(a["source"][stream], "block", block_index, num_returns=2)
         reports = [b.call(cam, "simulate", block) for cam in a["camera"]]
@@ -117,17 +129,22 @@ class ActorGraph:
         readouts = [b.call(cam, "readout", stream, block_index, decision) for cam in a["camera"]]
         reducer = a["reducer"][block_index % len(a["reducer"])]
         reduced = b.call(reducer, "reduce", stream, block_index, *readouts)
-        return b.call(a["archiver"], "append", stream, block_index, showers, decision, reduced)
+        ack = b.call(a["archiver"], "append", stream, block_index, showers, decision, reduced)
+        if "realtime" not in a:
+            return ack
+        population = self.population_of[stream]
+        size = self.scenario.simulation.block_size
+        return b.call(a["realtime"], "analyse", population.block_start_s(block_index, size),
+                      population.block_span_s(block_index, size), reduced, ack)
 
     def blocks(self) -> list[tuple[str, int]]:
-        """All (stream, block index) pairs, populations interleaved so rates stay mixed."""
-        b = self.backend
-        counts = {p.name: b.get(b.call(self.actors["source"][p.name], "n_blocks")) for p in self.populations}
-        order, i = [], 0
-        while any(i < n for n in counts.values()):
-            order += [(name, i) for name, n in counts.items() if i < n]
-            i += 1
-        return order
+        """All (stream, block index) pairs in the order of their simulated start time (ties: the
+        scenario's population order)."""
+        b, size = self.backend, self.scenario.simulation.block_size
+        counts = [b.get(b.call(self.actors["source"][p.name], "n_blocks")) for p in self.populations]
+        keyed = [(p.block_start_s(i, size), k, i, p.name)
+                 for k, (p, n) in enumerate(zip(self.populations, counts)) for i in range(n)]
+        return [(name, i) for _, _, i, name in sorted(keyed)]
 
     def run(self, progress: bool = False) -> RunResult:
         """Drive every block through the chain with bounded blocks in flight, then close the archive."""
@@ -158,6 +175,8 @@ class ActorGraph:
         # in-process, every "actor" shares the driver's process: one figure for all
         memory = b.get([b.call(cam, "memory") for cam in a["camera"]])
         summary["timing"]["camera_actor_memory"] = memory if b.name == "ray" else memory[:1]
+        if "realtime" in a:
+            summary["alerts"] = alerts_section(b.get(b.call(a["realtime"], "finish")), self.scenario.flares())
         return RunResult(self.run_dir, summary)
 
     def summary(self) -> dict:

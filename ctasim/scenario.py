@@ -19,6 +19,7 @@ from .errors import ConfigError
 from .instrument.config import available_layouts, layout_path, read_yaml
 from .io.provenance import scenario_hash
 from .irf.cuts import GAMMA_EFFICIENCIES
+from .onsite.realtime import RealTimeConfig
 from .paths import SCENARIO_DIR
 from .sim.source import Population
 
@@ -80,6 +81,7 @@ class ParticleConfig(_Model):
     viewcone_deg: float = Field(0.0, ge=0.0, le=20.0)
     source_offset_deg: float = Field(0.0, ge=0.0, le=10.0)
     rate_hz: float = Field(1000.0, gt=0.0, description="arrival rate of simulated showers")
+    start_s: float = Field(0.0, ge=0.0, description="simulated time of the first shower's block (s)")
 
     @model_validator(mode="after")
     def _energy_range(self) -> ParticleConfig:
@@ -177,6 +179,14 @@ class IrfConfig(_Model):
         return v
 
 
+class AlertsConfig(RealTimeConfig):
+    """The real-time analysis on the on-site chain (``ctasim.onsite.realtime``) and its alerts.
+    ``target_offset_deg`` None: the offset of the first point-source gamma population."""
+
+    enabled: bool = False
+    target_offset_deg: float | None = Field(None, gt=0.0, le=5.0)
+
+
 class Scenario(_Model):
     name: str
     description: str = ""
@@ -190,6 +200,7 @@ class Scenario(_Model):
     execution: ExecutionConfig = ExecutionConfig()
     offline: OfflineConfig = OfflineConfig()
     irf: IrfConfig = IrfConfig()
+    alerts: AlertsConfig = AlertsConfig()
 
     @model_validator(mode="after")
     def _unique_names(self) -> Scenario:
@@ -198,7 +209,27 @@ class Scenario(_Model):
             raise ValueError(f"unique particle names, got {names}")
         if self.irf.enabled and not self.offline.dl2:
             raise ValueError("irf.enabled needs offline.dl2: true (IRFs are computed from DL2)")
+        if self.alerts.enabled and self.alerts.target_offset_deg is None and not self._point_sources():
+            raise ValueError("alerts.enabled needs alerts.target_offset_deg or a point-source gamma population "
+                             "(viewcone_deg 0, source_offset_deg > 0)")
         return self
+
+    def _point_sources(self) -> list[ParticleConfig]:
+        return [p for p in self.particles if p.particle == "gamma" and p.viewcone_deg == 0 and p.source_offset_deg > 0]
+
+    def realtime_config(self) -> RealTimeConfig:
+        """The real-time analysis settings, the target offset resolved."""
+        offset = self.alerts.target_offset_deg
+        if offset is None:
+            offset = self._point_sources()[0].source_offset_deg
+        return RealTimeConfig(**self.alerts.model_dump(exclude={"enabled"}) | {"target_offset_deg": offset})
+
+    def flares(self) -> list[dict[str, float]]:
+        """Simulated time spans (s) of the injected flares: point-source gamma populations at the alert
+        target that start after the run start (each lasts n_showers / rate_hz)."""
+        target = self.realtime_config().target_offset_deg
+        return [{"population": p.name, "start_s": p.start_s, "stop_s": p.start_s + p.n_showers / p.rate_hz}
+                for p in self._point_sources() if p.start_s > 0 and abs(p.source_offset_deg - target) < 1e-9]
 
     def populations(self) -> list[Population]:
         """The particle populations to simulate, one observation id each (1, 2, ...)."""
@@ -207,7 +238,7 @@ class Scenario(_Model):
                 name=p.name, particle=p.particle, spectrum=p.spectrum.to_config(), n_showers=p.n_showers,
                 energy_min_tev=p.energy_min_tev, energy_max_tev=p.energy_max_tev,
                 max_scatter_m=p.max_scatter_m, viewcone_deg=p.viewcone_deg,
-                source_offset_deg=p.source_offset_deg, rate_hz=p.rate_hz, obs_id=i + 1,
+                source_offset_deg=p.source_offset_deg, rate_hz=p.rate_hz, obs_id=i + 1, start_s=p.start_s,
             )
             for i, p in enumerate(self.particles)
         ]

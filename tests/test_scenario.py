@@ -61,8 +61,29 @@ def test_same_scenario_same_hash_different_seed_different_hash():
 def test_shipped_scenario_by_name(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert load_scenario("quickstart") == load_scenario(SCENARIO_DIR / "quickstart.yaml")
-    with pytest.raises(ConfigError, match=r"nosuch: <file> .* shipped scenario \(quickstart"):
+    with pytest.raises(ConfigError, match=r"nosuch: <file> .* shipped scenario \(flare, quickstart"):
         load_scenario("nosuch")
     (tmp_path / "quickstart").write_text("not a scenario: [")  # a file of that name wins
     with pytest.raises(ConfigError, match="valid YAML"):
         load_scenario("quickstart")
+
+
+def test_flare_scenario_resolves_the_alert_target_and_the_flare():
+    sc = load_scenario("flare")
+    assert sc.alerts.enabled and sc.realtime_config().target_offset_deg == 0.5
+    (flare,) = sc.flares()
+    assert flare["population"] == "flare" and flare["start_s"] == 90.0
+    assert flare["stop_s"] == pytest.approx(90.0 + 1013 / 6.75)
+
+
+def test_alerts_without_a_target_are_refused(tmp_path):
+    def edit(d):
+        d["alerts"] = {"enabled": True}
+        d["particles"][0]["source_offset_deg"] = 0.0
+    assert "alerts.enabled needs alerts.target_offset_deg" in _bad(tmp_path, edit)
+
+
+def test_alert_rearm_above_threshold_and_negative_start_are_refused(tmp_path):
+    assert "rearm_sigma" in _bad(tmp_path, lambda d: d.update(alerts={"threshold_sigma": 3, "rearm_sigma": 4}))
+    msg = _bad(tmp_path, lambda d: d["particles"][0].update(start_s=-1))
+    assert "particles[0].start_s" in msg and "-1" in msg

@@ -55,6 +55,16 @@ PARAMETER_UNITS = {
 IMAGE_UNITS = {"peak_time": "ns"}
 
 
+def parameter_rows(obs_id: int, tel_id: int, event_id: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """Rows of ``/dl1/event/telescope/parameters/tel_NNN`` (DL1_PARAMETERS_DTYPE) of one telescope's
+    events from their image parameters (PARAMETERS_DTYPE)."""
+    rows = np.empty(np.shape(event_id)[0], DL1_PARAMETERS_DTYPE)
+    rows["obs_id"], rows["event_id"], rows["tel_id"] = obs_id, event_id, tel_id
+    for name in PARAMETERS_DTYPE.names:
+        rows[name] = params[name]
+    return rows
+
+
 def image_dtype(n_pixels: int) -> np.dtype:
     """Rows of ``/dl1/event/telescope/images/tel_NNN`` for a camera of ``n_pixels``."""
     n = int(n_pixels)

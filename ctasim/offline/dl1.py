@@ -37,7 +37,7 @@ import h5py
 import numpy as np
 
 from ..datamodel import paths
-from ..datamodel.dl1 import DL1_PARAMETERS_DTYPE, IMAGE_UNITS, PARAMETER_UNITS, PARAMETERS_DTYPE, image_dtype
+from ..datamodel.dl1 import IMAGE_UNITS, PARAMETER_UNITS, image_dtype, parameter_rows
 from ..datamodel.ids import TELESCOPE_EVENT_COLUMNS
 from ..dl0.reduction import calibrate_dl0
 from ..errors import DataFileError
@@ -58,14 +58,6 @@ COPIED_TABLES = (
     paths.SIMULATION_IMPACT,
     paths.DL0_MONITORING_POINTING,
 )
-
-
-def _dl1_rows(obs_id: int, tel_id: int, event_id: np.ndarray, params: np.ndarray) -> np.ndarray:
-    rows = np.empty(event_id.size, DL1_PARAMETERS_DTYPE)
-    rows["obs_id"], rows["event_id"], rows["tel_id"] = obs_id, event_id, tel_id
-    for name in PARAMETERS_DTYPE.names:
-        rows[name] = params[name]
-    return rows
 
 
 def _image_rows(obs_id: int, tel_id: int, event_id, image, peak_time, mask) -> np.ndarray:
@@ -122,7 +114,7 @@ def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_numbe
                 masks, params = process_images(image, peak_time, tel)
                 seconds_images += time.perf_counter() - t1
                 event_id = columns["event_id"]
-                rows = _dl1_rows(block.obs_id, tel_id, event_id, params)
+                rows = parameter_rows(block.obs_id, tel_id, event_id, params)
                 out.add(par_path, rows, PARAMETER_UNITS)
                 tel_events.append(rows[["obs_id", "event_id", "tel_id"]].astype(TELESCOPE_EVENT_COLUMNS))  # a copy
                 if keep:

@@ -23,19 +23,18 @@ from typing import Any
 
 import astropy.units as u
 import numpy as np
-from astropy.coordinates import SkyCoord, angular_separation, offset_by, position_angle
+from astropy.coordinates import SkyCoord, angular_separation
 from astropy.table import vstack
 
 from ..errors import CtasimError
 from ..irf.cuts import evaluate_cut
 from ..science.folding import SpectralResponse, edisp_kernel
 from ..science.maps import counts_map, ring_background, sky_grid
+from ..science.regions import N_OFF, angle_rad, reflected_positions
 from ..science.significance import signed_li_ma
 from ..science.spectral_fit import OnOffSpectrum, fit_spectrum
 from ..spectra import PowerLaw, Spectrum
 
-#: reflected off regions asked for (alpha = 1 / N_OFF when they fit)
-N_OFF = 5
 #: energy of the compared local index and flux (TeV); log step of the local-index derivative
 E_COMPARE_TEV = 1.0
 LOG_STEP = 1e-3
@@ -49,29 +48,6 @@ def local_power_law(spectrum: Spectrum, energy_tev: float = E_COMPARE_TEV) -> tu
     """(d ln F / d ln E, F) of ``spectrum`` at ``energy_tev``: the index (negative) and flux (1 / (TeV cm2 s))."""
     low, high = (float(spectrum(energy_tev * np.exp(s))) for s in (-LOG_STEP, LOG_STEP))
     return float(np.log(high / low) / (2 * LOG_STEP)), float(spectrum(energy_tev))
-
-
-def reflected_positions(source: tuple[float, float], pointing: tuple[float, float],
-                        radius_deg: float, n_off: int = N_OFF) -> list[tuple[float, float]]:
-    """(lon, lat) in deg of up to ``n_off`` positions at the source's offset from the pointing, rotated
-    about it by equal steps, as many as keep regions of ``radius_deg`` apart from the on region and each other."""
-    lon, lat = (np.deg2rad(v) for v in source)
-    p_lon, p_lat = (np.deg2rad(v) for v in pointing)
-    offset = _rad(angular_separation(p_lon, p_lat, lon, lat))
-    radius = np.deg2rad(radius_deg)
-    if offset <= radius:
-        raise CtasimError(f"science: the source is {np.rad2deg(offset):.3f} deg from the pointing, within the on "
-                          f"region ({radius_deg:.3f} deg): no reflected off regions")
-    fitting = int(np.floor(np.pi / np.arcsin(min(1.0, radius / offset)))) - 1
-    n = min(n_off, fitting)
-    if n < 1:
-        raise CtasimError("science: no reflected off region fits beside the on region")
-    angle0 = _rad(position_angle(p_lon, p_lat, lon, lat))
-    out = []
-    for k in range(1, n + 1):
-        r_lon, r_lat = offset_by(p_lon, p_lat, angle0 + 2 * np.pi * k / (n + 1), offset)
-        out.append((float(np.rad2deg(_rad(r_lon))), float(np.rad2deg(_rad(r_lat)))))
-    return out
 
 
 def science_section(products, n_off: int = N_OFF) -> dict[str, Any]:
@@ -88,10 +64,13 @@ def science_section(products, n_off: int = N_OFF) -> dict[str, Any]:
     valid = np.asarray(products.gammaness_valid, bool) & np.asarray(theta["valid"], bool)
     cut_deg = u.Quantity(theta["cut"]).to_value(u.deg)
     radius = float(cut_deg[valid].max()) if valid.any() else float(cut_deg.max())
-    offs = reflected_positions(products.source_azalt, products.pointing_azalt, radius, n_off)
+    try:
+        offs = reflected_positions(products.source_azalt, products.pointing_azalt, radius, n_off)
+    except CtasimError as err:
+        raise CtasimError(f"science: {err}") from None
 
     def inside(center: tuple[float, float]) -> np.ndarray:
-        sep = np.rad2deg(_rad(angular_separation(*np.deg2rad(center), np.deg2rad(lon), np.deg2rad(lat))))
+        sep = np.rad2deg(angle_rad(angular_separation(*np.deg2rad(center), np.deg2rad(lon), np.deg2rad(lat))))
         return evaluate_cut(sep * u.deg, energy * u.TeV, theta, operator.le)
 
     on = inside(products.source_azalt)
@@ -117,7 +96,7 @@ def science_section(products, n_off: int = N_OFF) -> dict[str, Any]:
         "n_off_regions": len(offs),
         "alpha": alpha,
         "on_radius_max_deg": radius,
-        "source_offset_deg": float(np.rad2deg(_rad(angular_separation(*np.deg2rad(products.source_azalt),
+        "source_offset_deg": float(np.rad2deg(angle_rad(angular_separation(*np.deg2rad(products.source_azalt),
                                                                       *np.deg2rad(products.pointing_azalt))))),
         "totals": {"n_on": n_on, "n_off": n_off_total, "excess": n_on - alpha * n_off_total,
                    "significance": float(signed_li_ma(n_on, n_off_total, alpha))},
@@ -143,11 +122,6 @@ def _sky_map(lon: np.ndarray, lat: np.ndarray, source: tuple[float, float], radi
             "peak_significance": float(maps.significance[peak]),
             "peak_excess": float(maps.excess[peak]),
             "peak_offset_from_source_deg": float(position.separation(center).to_value(u.deg))}
-
-
-def _rad(angle) -> np.ndarray | float:
-    """An angle of astropy's spherical helpers (plain numbers taken as radians) in radians."""
-    return u.Quantity(angle, u.rad).value
 
 
 def _json(value: Any) -> Any:

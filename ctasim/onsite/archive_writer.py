@@ -63,6 +63,7 @@ class Ack:
     rates: dict       # RateMeter.to_dict()
     waveform_pixels: dict[str, list[int]]
     timing: dict[str, float] = field(default_factory=dict)  # wall seconds per stage, set by the hosts
+    archived_unix_s: float = 0.0  # wall clock when the block was stored (metering), set by the host
 
 
 def shower_distribution(population: Population) -> np.ndarray:

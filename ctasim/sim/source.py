@@ -2,8 +2,8 @@
 
 Block i of a population holds showers ``i * block_size ... (i + 1) * block_size - 1`` with
 ``event_id = i * block_size + k + 1`` and spans the fixed simulated time interval
-``[i, i + 1) * block_size / rate_hz`` (s); its arrival times are uniform order statistics inside
-that span, i.e. a Poisson process of rate ``rate_hz`` conditioned on the block's count. Every
+``start_s + [i, i + 1) * block_size / rate_hz`` (s; the last block ends after its n showers at
+``n / rate_hz``); its arrival times are uniform order statistics inside that span, i.e. a Poisson process of rate ``rate_hz`` conditioned on the block's count. Every
 block draws from ``block_rng(seed, population name, i)`` alone, so blocks can be made in any order
 and on any worker.
 """
@@ -34,7 +34,8 @@ class Population:
     centre), angles in deg: ``viewcone_deg`` = 0 for a point source, else directions uniform in
     solid angle within that cone around the source; the source sits ``source_offset_deg`` from
     the pointing towards positive fov_lon (higher azimuth). ``rate_hz``: arrival rate of
-    simulated showers.
+    simulated showers; ``start_s``: simulated time of the population's first block (s since the run
+    start; a flare is a point-source population that starts late and lasts n_showers / rate_hz).
     """
 
     name: str
@@ -48,6 +49,15 @@ class Population:
     source_offset_deg: float = 0.0
     rate_hz: float = 1000.0
     obs_id: int = 1
+    start_s: float = 0.0
+
+    def block_start_s(self, block_index: int, block_size: int) -> float:
+        """Simulated start time (s) of block ``block_index`` of ``block_size`` showers."""
+        return self.start_s + block_index * block_size / self.rate_hz
+
+    def block_span_s(self, block_index: int, block_size: int) -> float:
+        """Simulated duration (s) of that block: its showers / rate_hz (a last, partial block is shorter)."""
+        return min(block_size, self.n_showers - block_index * block_size) / self.rate_hz
 
     def validate(self) -> Spectrum:
         """Check the values; returns the spectrum. Raises ConfigError naming the bad field."""
@@ -62,6 +72,7 @@ class Population:
             ("viewcone_deg", 0 <= self.viewcone_deg < 90, "a number in [0, 90)"),
             ("source_offset_deg", 0 <= self.source_offset_deg < 30, "a number in [0, 30)"),
             ("rate_hz", self.rate_hz > 0, "a positive number"),
+            ("start_s", self.start_s >= 0, "a non-negative number"),
         ]
         for key, ok, expected in checks:
             if not ok:
@@ -89,10 +100,6 @@ class ShowerSource:
     def n_blocks(self) -> int:
         return -(-self.population.n_showers // self.block_size)
 
-    @property
-    def block_duration_s(self) -> float:
-        return self.block_size / self.population.rate_hz
-
     def block(self, block_index: int) -> ShowerBlock:
         """Block ``block_index`` (0-based): truth table, Cherenkov emission and muons."""
         if not 0 <= block_index < self.n_blocks:
@@ -101,15 +108,15 @@ class ShowerSource:
         rng = block_rng(self.seed, pop.name, block_index)
         first = block_index * self.block_size
         n = min(self.block_size, pop.n_showers - first)
-        t_start = block_index * self.block_duration_s
-        t_stop = t_start + self.block_duration_s
+        t_start = pop.block_start_s(block_index, self.block_size)
+        t_stop = t_start + pop.block_span_s(block_index, self.block_size)
 
         energy = self.spectrum.sample(rng, n, pop.energy_min_tev, pop.energy_max_tev)
         alt, az = self._directions(rng, n)
         r = pop.max_scatter_m * np.sqrt(rng.random(n))
         phi = rng.uniform(0.0, 2 * np.pi, n)
         core_x, core_y = r * np.cos(phi), r * np.sin(phi)
-        times = t_start + np.sort(rng.random(n)) * self.block_duration_s
+        times = t_start + np.sort(rng.random(n)) * (t_stop - t_start)
         emission, muons, h_first, x_max = simulate_showers(
             rng, pop.particle, energy, alt, az, core_x, core_y, self.obs_level_m)
 

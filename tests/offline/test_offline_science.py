@@ -22,7 +22,8 @@ from ctasim.datamodel import paths
 from ctasim.errors import CtasimError
 from ctasim.offline import run_offline
 from ctasim.offline.irf import irf_stage
-from ctasim.offline.science import local_power_law, reflected_positions, science_section
+from ctasim.offline.science import local_power_law, science_section
+from ctasim.science.regions import reflected_positions
 from ctasim.report import summary as summary_module
 from ctasim.report.run_report import Table, spectrum_section, to_markdown
 from ctasim.scenario import IrfConfig, OfflineConfig

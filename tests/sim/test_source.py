@@ -15,12 +15,14 @@ def _source(north, **kw):
 def test_blocks_ids_times_and_ranges(north):
     src = _source(north, energy_min_tev=0.1, energy_max_tev=10.0, max_scatter_m=500.0, rate_hz=50.0, obs_id=3)
     assert src.n_blocks == 3
+    assert src.population.block_span_s(2, 100) == pytest.approx(1.0)
     blocks = [src.block(i) for i in range(3)]
     showers = np.concatenate([b.showers for b in blocks])
     assert showers.size == 250 and (showers["obs_id"] == 3).all()
     assert np.array_equal(showers["event_id"], np.arange(1, 251))
-    for b in blocks:   # fixed spans of block_size / rate, times sorted inside
-        assert b.t_start == pytest.approx(b.block_index * 2.0) and b.t_stop == pytest.approx(b.t_start + 2.0)
+    for b in blocks:   # spans of block_size / rate (the last, 50 showers, of 1 s), times sorted inside
+        assert b.t_start == pytest.approx(b.block_index * 2.0)
+        assert b.t_stop == pytest.approx(b.t_start + b.showers.size / 50.0)
         assert np.all(np.diff(b.showers["time"]) >= 0)
         assert b.showers["time"].min() >= b.t_start and b.showers["time"].max() < b.t_stop
     # Poisson arrivals: exponential gaps, mean 1 / rate
@@ -78,3 +80,13 @@ def test_electrons_peak_one_radiation_length_above_gammas(north):
         src = _source(north, particle=particle, energy_min_tev=1.0, energy_max_tev=1.0001, n_showers=100)
         x_max[particle] = src.block(0).showers["true_x_max"].mean()
     assert x_max["gamma"] - x_max["electron"] == pytest.approx(36.7, abs=15.0)
+
+
+def test_a_late_population_starts_at_start_s(north):
+    pop = Population("late", "gamma", n_showers=150, rate_hz=10.0, start_s=90.0)
+    src = ShowerSource(pop, north, *POINTING, 11, 100)
+    first, last = src.block(0), src.block(1)
+    assert (first.t_start, first.t_stop, last.t_start, last.t_stop) == pytest.approx((90.0, 100.0, 100.0, 105.0))
+    assert first.showers["time"].min() >= 90.0 and last.showers["time"].max() < 105.0
+    with pytest.raises(ConfigError, match="start_s"):
+        Population("bad", "gamma", start_s=-1.0).validate()

@@ -1,0 +1,69 @@
+"""The shipped flare scenario through the whole on-site chain with the real-time analysis: exactly
+one alert, after the injected flare starts; the same scenario without the flare raises none; the
+latencies and the analysis timing are in summary.json and each alert is a JSON file."""
+
+import json
+
+import pytest
+
+from actors.orchestrator import run_scenario
+from ctasim.instrument.config import read_yaml
+from ctasim.paths import SCENARIO_DIR
+from ctasim.scenario import validate_scenario
+
+
+def flare_scenario(without_flare: bool = False):
+    data = read_yaml(SCENARIO_DIR / "flare.yaml")
+    if without_flare:
+        data["particles"] = [p for p in data["particles"] if p["name"] != "flare"]
+    return validate_scenario(data | {"execution": {"backend": "local"}}, "flare.yaml")
+
+
+@pytest.fixture(scope="module")
+def flare_run(tmp_path_factory):
+    return run_scenario(flare_scenario(), tmp_path_factory.mktemp("flare"))
+
+
+@pytest.fixture(scope="module")
+def quiet_run(tmp_path_factory):
+    return run_scenario(flare_scenario(without_flare=True), tmp_path_factory.mktemp("quiet"))
+
+
+def test_the_flare_raises_exactly_one_alert_after_it_starts(flare_run):
+    alerts = flare_run.summary["alerts"]
+    (flare,) = alerts["flares"]
+    assert flare["population"] == "flare" and flare["start_s"] == 90.0
+    assert alerts["n_alerts"] == 1
+    (alert,) = alerts["alerts"]
+    assert flare["start_s"] < alert["sim_time_s"] < flare["stop_s"]
+    assert alert["latency_sim_s"] == pytest.approx(alert["sim_time_s"] - flare["start_s"])
+    assert 0.0 <= alert["latency_wall_s"] < 60.0
+    assert alert["significance"] >= alerts["threshold_sigma"]
+    assert alert["data_complete_until_s"] >= alert["sim_time_s"]
+
+
+def test_each_alert_is_written_as_a_json_record(flare_run):
+    files = sorted((flare_run.run_dir / "alerts").glob("alert_*.json"))
+    assert [f.name for f in files] == ["alert_0001.json"]
+    record = json.loads(files[0].read_text())
+    # the summary adds what only the simulation knows: which flare, and the latency after its start
+    in_summary = flare_run.summary["alerts"]["alerts"][0]
+    assert record == {k: v for k, v in in_summary.items() if k not in ("flare", "latency_sim_s")}
+
+
+def test_the_steady_source_alone_raises_no_alert(quiet_run):
+    alerts = quiet_run.summary["alerts"]
+    assert alerts["flares"] == [] and alerts["n_alerts"] == 0
+    assert max(alerts["light_curve"]["significance"]) < alerts["threshold_sigma"]
+    assert not (quiet_run.run_dir / "alerts").exists()
+
+
+def test_the_analysis_keeps_up_and_sees_every_archived_event(flare_run):
+    alerts, summary = flare_run.summary["alerts"], flare_run.summary
+    timing = alerts["timing"]
+    assert timing["keeps_up"] is True
+    assert timing["block_wall_s_median"] < timing["block_span_s_median"]
+    assert timing["blocks"] == summary["timing"]["n_blocks"]
+    archived = summary["accounting"]["stages"]["array_events_archived"]["total"]
+    assert alerts["totals"]["array_events"] == archived
+    assert "realtime" in summary["timing"]["stage_seconds"]
