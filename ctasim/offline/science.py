@@ -32,7 +32,7 @@ from ..science.folding import SpectralResponse, edisp_kernel
 from ..science.maps import counts_map, ring_background, sky_grid
 from ..science.regions import N_OFF, angle_rad, reflected_positions
 from ..science.significance import signed_li_ma
-from ..science.spectral_fit import OnOffSpectrum, fit_spectrum
+from ..science.spectral_fit import FREE_PARAMETERS, OnOffSpectrum, fit_spectrum
 from ..spectra import PowerLaw, Spectrum
 
 #: energy of the compared local index and flux (TeV); log step of the local-index derivative
@@ -48,6 +48,27 @@ def local_power_law(spectrum: Spectrum, energy_tev: float = E_COMPARE_TEV) -> tu
     """(d ln F / d ln E, F) of ``spectrum`` at ``energy_tev``: the index (negative) and flux (1 / (TeV cm2 s))."""
     low, high = (float(spectrum(energy_tev * np.exp(s))) for s in (-LOG_STEP, LOG_STEP))
     return float(np.log(high / low) / (2 * LOG_STEP)), float(spectrum(energy_tev))
+
+
+def fit_model(injected: Spectrum) -> Spectrum:
+    """The model fitted to the on/off spectrum: the injected one's family (a power law or a log-parabola)
+    at 1 TeV, started at its values; any other spectrum by a power law of its local index and flux."""
+    if type(injected) in FREE_PARAMETERS and injected.e_ref == E_COMPARE_TEV:
+        return injected
+    index, flux = local_power_law(injected)
+    return PowerLaw(normalization=flux, index=index, e_ref=E_COMPARE_TEV)
+
+
+def _local_index_error(result) -> float:
+    """Error of the fitted index at 1 TeV: of ``index`` (power law) or ``a`` (log-parabola at 1 TeV)."""
+    return result.errors.get("index", result.errors.get("a", float("nan")))
+
+
+def _pulls(result, injected: Spectrum) -> dict[str, float]:
+    """(fitted - injected) / error of each fitted parameter the injected model shares."""
+    truth = dataclasses.asdict(injected) if type(injected) is type(result.model) else {}
+    return {n: (v - truth[n]) / result.errors[n] for n, v in result.parameters.items()
+            if n in truth and result.errors[n] > 0}
 
 
 def science_section(products, n_off: int = N_OFF) -> dict[str, Any]:
@@ -82,16 +103,17 @@ def science_section(products, n_off: int = N_OFF) -> dict[str, Any]:
     if data.excess[valid].sum() <= 0:
         raise CtasimError("science: no excess in the on region (too little signal for a spectral fit)")
     index, flux = local_power_law(products.source_spectrum)
-    result = fit_spectrum(data, PowerLaw(normalization=flux, index=index, e_ref=E_COMPARE_TEV))
-    n_on, n_off_total = float(data.n_on[valid].sum()), float(data.n_off[valid].sum())
+    result = fit_spectrum(data, fit_model(products.source_spectrum))
     fitted = result.to_dict()
+    fit_index, fit_flux = local_power_law(result.model)
+    n_on, n_off_total = float(data.n_on[valid].sum()), float(data.n_off[valid].sum())
     return _json({
         "injected": {"spectrum": products.spectrum_config, "model": type(products.source_spectrum).__name__,
                      "parameters": dataclasses.asdict(products.source_spectrum), "local_index": index,
                      "flux_1tev": flux, "flux_unit": FLUX_UNIT},
-        "fit": fitted | {"index": fitted["parameters"]["index"], "index_error": fitted["errors"]["index"],
-                         "flux_1tev": fitted["parameters"]["normalization"],
-                         "flux_1tev_error": fitted["errors"]["normalization"]},
+        "fit": fitted | {"index": fit_index, "index_error": _local_index_error(result),
+                         "flux_1tev": fit_flux, "flux_1tev_error": fitted["errors"]["normalization"],
+                         "pulls": _pulls(result, products.source_spectrum)},
         "livetime_s": float(livetime.to_value(u.s)),
         "n_off_regions": len(offs),
         "alpha": alpha,

@@ -22,15 +22,14 @@ from ctasim.datamodel import paths
 from ctasim.errors import CtasimError
 from ctasim.offline import run_offline
 from ctasim.offline.irf import irf_stage
-from ctasim.offline.science import local_power_law, science_section
+from ctasim.offline.science import fit_model, local_power_law, science_section
 from ctasim.science.regions import reflected_positions
 from ctasim.report import summary as summary_module
 from ctasim.report.run_report import Table, spectrum_section, to_markdown
 from ctasim.scenario import IrfConfig, OfflineConfig
-from ctasim.spectra import PowerLaw
+from ctasim.spectra import CRAB_HEGRA, CRAB_MAGIC, LogParabola, PowerLaw, PowerLawWithBump
 
 DOCS = Path(__file__).resolve().parents[2] / "README.md"
-
 
 
 POINTING = (70.0, 0.0)  # alt, az of conftest.py (deg)
@@ -138,3 +137,13 @@ def test_report_shows_injected_and_fitted(science):
     table = next(b for b in blocks if isinstance(b, Table))
     assert [row[0] for row in table.rows] == ["injected (LogParabola)", "fitted (PowerLaw)"]
     assert "No spectral fit" in to_markdown(spectrum_section({"science": {"error": "too little signal"}}))
+
+
+def test_the_fitted_model_is_the_injected_family_at_1_tev():
+    crab = LogParabola(**CRAB_MAGIC)
+    assert fit_model(crab) is crab
+    assert fit_model(PowerLaw(**CRAB_HEGRA)) == PowerLaw(**CRAB_HEGRA)
+    bump = PowerLawWithBump(normalization=1e-11, index=-2.5, mu=0.0, sigma=0.5, f=1.0)
+    fitted = fit_model(bump)
+    assert isinstance(fitted, PowerLaw) and fitted.e_ref == 1.0
+    assert (fitted.index, fitted.normalization) == pytest.approx(local_power_law(bump))
