@@ -32,6 +32,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     print(f"run directory: {result.run_dir}")
     print(f"report:        {result.run_dir / 'report.md'}")
+    alerts = result.summary.get("alerts")
+    if alerts is not None:
+        raised = ", ".join(f"{a['significance']:.1f} sigma at {a['sim_time_s']:.1f} s" for a in alerts["alerts"])
+        where = f" ({raised}) in {result.run_dir / 'alerts'}" if raised else ""
+        print(f"alerts:        {alerts['n_alerts']}{where}")
     return 0
 
 
@@ -80,6 +85,20 @@ def _cmd_irf(args: argparse.Namespace) -> int:
     summary.update(run_offline(run_dir, OfflineConfig(), config))
     write_run_report(run_dir, summary, scenario)
     print(f"IRF pass {summary['irf']['pass_number']}: updated {run_dir / 'summary.json'} and {run_dir / 'report.md'}")
+    return 0
+
+
+def _cmd_science(args: argparse.Namespace) -> int:
+    from .offline.science import science_from_dl3, write_science_pass
+    from .report.run_report import write_run_report
+
+    run_dir = args.run_dir
+    summary, provenance = _load_run(run_dir)
+    summary["science"] = write_science_pass(run_dir, science_from_dl3(run_dir, args.irf_pass))
+    write_run_report(run_dir, summary, provenance.get("scenario", summary["scenario"]))
+    fit = summary["science"]["fit"]
+    print(f"science pass {summary['science']['pass_number']} (IRF pass {summary['science']['irf_pass']}): "
+          f"index {fit['index']:.3f} +- {fit['index_error']:.3f}; {summary['science']['file']}")
     return 0
 
 
@@ -164,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="DL3 livetime (h; default: the scenario's irf section)")
     i.add_argument("--observations", type=int, help="number of DL3 observations (default: the scenario's)")
     i.set_defaults(func=_cmd_irf)
+
+    sc = sub.add_parser("science", help="DL4 on/off spectral fit and sky map from an existing run's DL3 files")
+    sc.add_argument("run_dir", type=Path)
+    sc.add_argument("--irf-pass", type=int, help="IRF / DL3 pass to analyse (default: the latest)")
+    sc.set_defaults(func=_cmd_science)
 
     v = sub.add_parser("validate", help="check a scenario file without running it")
     v.add_argument("scenario", help="scenario YAML file, or the name of a shipped one")

@@ -18,7 +18,7 @@ from .dl1 import process_dl1
 from .dl2 import process_dl2
 from .irf import irf_stage, process_irf
 from .performance import performance, plot_performance
-from .science import science_section
+from .science import science_section, write_science_pass
 
 __all__ = ["next_pass_number", "performance", "plot_performance", "process_dl1", "process_dl2", "process_irf",
            "run_offline"]
@@ -42,7 +42,8 @@ def run_offline(run_dir: str | Path, config, irf=None) -> dict:
     keep_images, train_fraction) asks for on ``run_dir``; DL2 runs DL1 first when the run has no
     DL1 files yet. ``irf`` (``ctasim.scenario.IrfConfig``) with ``enabled``: then the IRF / DL3
     stage on the run's DL2 files (a new IRF pass; ``ctasim.offline.irf``), and with ``spectral_fit``
-    the DL4 science of that pass (``ctasim.offline.science``; ``{"error": reason}`` when it cannot fit).
+    the DL4 science of that pass (``ctasim.offline.science``, also kept as ``science/science_pass<K>.json``;
+    ``{"error": reason}`` when it cannot fit).
 
     Returns ``{"dl1": stats}``, ``{"dl2": stats | {"performance": ..., "plots": [...]}}`` and/or
     ``{"irf": ..., "science": ...}`` (JSON-friendly), plots in ``run_dir/plots``.
@@ -62,7 +63,7 @@ def run_offline(run_dir: str | Path, config, irf=None) -> dict:
         sections["irf"], products = irf_stage(run_dir, irf)
         if irf.spectral_fit:
             try:
-                sections["science"] = science_section(products)
+                sections["science"] = write_science_pass(run_dir, science_section(products))
             except CtasimError as err:
                 sections["science"] = {"error": str(err)}
     return sections

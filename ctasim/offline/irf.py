@@ -54,12 +54,12 @@ from ..irf.effective_area import effective_area
 from ..irf.energy_dispersion import energy_dispersion
 from ..irf.events import DL2_COLUMNS, event_table
 from ..irf.psf import psf_table
+from ..irf.reference import prod5_values, reference_note
 from ..irf.resolution import angular_resolution, energy_resolution
 from ..irf.sensitivity import CRAB, FOV_OFFSET_MAX, OBSERVATION_TIME, differential_sensitivity
 from ..irf.weights import SimulationInfo, event_weights, simulation_info
 from ..spectra import IRFDOC_ELECTRON, IRFDOC_PROTON, PowerLaw, PowerLawWithBump, Spectrum, spectrum_from_config
 from .files import data_files
-from .performance import REFERENCE_NOTE, prod5_reference
 
 #: migration (E_reco / E_true) and PSF source-offset bins of the IRF files
 MIGRATION_BINS = np.geomspace(0.2, 5.0, 31)
@@ -79,9 +79,10 @@ IRF_BIN_KEYS = (
     "background_rate_hz", "background_rate_per_s_mev_sr", "sensitivity_crab", "sensitivity_erg_cm2_s",
     "n_gammas", "n_background",
 )
-#: Prod5 curve of ``performance.PROD5_ALPHA`` beside each of our keys
-PROD5_KEYS = {"effective_area_m2": "effective_area_m2", "r68_deg": "angular_resolution_deg",
-              "energy_resolution": "energy_resolution"}
+#: keys of ``irf.bins`` with the CTAO Prod5 value beside, as ``prod5_{north,south}_<key>``
+#: (``ctasim.irf.reference.prod5_values`` on the same energy bins)
+PROD5_KEYS = ("effective_area_m2", "r68_deg", "energy_resolution", "background_rate_per_s_mev_sr",
+              "sensitivity_erg_cm2_s", "sensitivity_crab")
 
 
 def next_irf_pass(run_dir: str | Path) -> int:
@@ -185,13 +186,15 @@ def _finite(values) -> list[float | None]:
     return [float(v) if np.isfinite(v) else None for v in np.asarray(values, np.float64)]
 
 
-def _write_cuts(path: Path, gh: QTable, theta: QTable) -> Path:
+def _write_cuts(path: Path, gh: QTable, theta: QTable, source_spectrum: dict[str, Any]) -> Path:
+    """The pass's cuts per reconstructed-energy bin, and (header) the spectrum the DL3 source was drawn from."""
     table = QTable()
     table["low"], table["high"], table["center"] = gh["low"], gh["high"], gh["center"]
     table["gammaness_cut"], table["gamma_efficiency"] = gh["cut"], gh["efficiency"]
     table["gammaness_valid"], table["n_gammas"] = gh["valid"], gh["n_events"]
     table["theta_cut"], table["theta_valid"] = theta["cut"], theta["valid"]
     table.meta["comment"] = "keep gammaness >= gammaness_cut and theta <= theta_cut in each reconstructed energy bin"
+    table.meta["source_spectrum"] = dict(source_spectrum)
     with published_together([path]) as (tmp,):
         table.write(tmp, format="ascii.ecsv")
     return path
@@ -280,7 +283,7 @@ def irf_stage(run_dir: str | Path, config, pass_number: int | None = None) -> tu
         gadf.psf_table_hdu(psf, edges, gamma_offsets, SOURCE_OFFSET_BINS),
         gadf.bkg_2d_hdu(bkg, edges, background_offsets),
     ], run)
-    cuts_file = _write_cuts(irf_dir / f"cuts_pass{pass_number}.ecsv", gh, theta)
+    cuts_file = _write_cuts(irf_dir / f"cuts_pass{pass_number}.ecsv", gh, theta, config.source_spectrum.to_config())
 
     livetimes = np.full(config.n_observations, config.livetime_h / config.n_observations) * u.h
     observations = observation.draw_observations([gammas, *backgrounds], gh, livetimes,
@@ -291,9 +294,9 @@ def irf_stage(run_dir: str | Path, config, pass_number: int | None = None) -> tu
 
     bins = _bin_figures(edges, gh, theta, sensitivity, aeff_point, aeff_full, gammas_gh, gammas_sel,
                         background_gh)
-    for key, curve in PROD5_KEYS.items():
-        for ref_site in ("north", "south"):
-            bins[f"prod5_{ref_site}_{key}"] = prod5_reference(curve, ref_site, bins["e_center_tev"])
+    for ref_site in ("north", "south"):
+        for key, values in prod5_values(ref_site, edges, PROD5_KEYS).items():
+            bins[f"prod5_{ref_site}_{key}"] = values
     products = IrfProducts(
         energy_bins=edges, effective_area=aeff_point[:, 0], migration=edisp_point[:, :, 0],
         migration_bins=MIGRATION_BINS, theta_cuts=theta, gammaness_valid=np.asarray(gh["valid"], bool),
@@ -303,7 +306,7 @@ def irf_stage(run_dir: str | Path, config, pass_number: int | None = None) -> tu
     return {
         "pass_number": pass_number,
         "site": site,
-        "reference": REFERENCE_NOTE,
+        "reference": reference_note(),
         "source_spectrum": config.source_spectrum.type,
         "sensitivity_time_h": OBSERVATION_TIME.to_value(u.h),
         "gammaness_optimised": config.gammaness_efficiency is None,

@@ -23,15 +23,18 @@ Curves (a value is None in a bin with too few events, ``ctasim.reco.metrics``):
   upper bound of the comparable figure).
 
 Test events are those with ``is_train`` False; the efficiencies use all simulated gammas (the
-geometry does not depend on the trained models). ``prod5_*`` hold the published value at each bin
-centre, interpolated linearly in log10(E) and log10(value) between the points of
-``PROD5_ALPHA`` and None outside them. ``plot_performance`` draws the curves with the reference.
+geometry does not depend on the trained models). ``prod5_*`` hold the CTAO Prod5 value at each bin
+centre, computed from the official Prod5 IRF files by ``ctasim.irf.reference`` (A_eff, R68, energy
+resolution and bias at FoV offset 0.5 deg, interpolated in log E; None outside the files' energies, for
+curves without a Prod5 counterpart, or when the files are not found: ``reference`` then says so).
+``plot_performance`` draws the curves with the reference.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import astropy.units as u
 import h5py
 import numpy as np
 
@@ -39,6 +42,7 @@ from ..datamodel import paths
 from ..datamodel.ids import PRIMARY_IDS, event_key
 from ..errors import DataFileError
 from ..io.tables import read_table
+from ..irf.reference import prod5_values, reference_note
 from ..reco.metrics import (
     angular_resolution,
     auc_per_energy_bin,
@@ -48,25 +52,9 @@ from ..reco.metrics import (
 )
 from .files import data_files
 
-#: CTAO Prod5 Alpha performance (20 deg zenith, 50 h, offset 0-1 deg), read from the official
-#: Prod5 IRF files (PROD5_SOURCE): E (TeV), then North / South values.
-PROD5_ALPHA = {
-    "energy_tev": (0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0),
-    "angular_resolution_deg": {
-        "north": (0.27, 0.133, 0.075, 0.058, 0.050, 0.041, 0.030, 0.022),
-        "south": (0.27, 0.151, 0.080, 0.056, 0.042, 0.034, 0.027, 0.021),
-    },
-    "energy_resolution": {
-        "north": (0.20, 0.15, 0.10, 0.081, 0.095, 0.096, 0.11, 0.14),
-        "south": (0.29, 0.15, 0.10, 0.068, 0.065, 0.063, 0.08, 0.15),
-    },
-    "effective_area_m2": {
-        "north": (1.1e4, 1.1e5, 2.2e5, 4.4e5, 7.0e5, 9.0e5, 9.3e5, 8.3e5),
-        "south": (4.4e2, 1.6e5, 2.9e5, 8.1e5, 1.3e6, 2.2e6, 2.8e6, 2.9e6),
-    },
-}
-PROD5_SOURCE = "CTAO Instrument Response Functions, prod5 v0.1 (Zenodo, doi:10.5281/zenodo.5499840)"
-REFERENCE_NOTE = f"CTAO Prod5 Alpha, 20 deg zenith, 50 h, offset 0-1 deg, from {PROD5_SOURCE}; interpolated in log E"
+#: Prod5 curve (``ctasim.irf.reference``) beside each of our curves; the others have none
+PROD5_CURVES = {"angular_resolution_deg": "r68_deg", "energy_resolution": "energy_resolution",
+                "energy_bias": "energy_bias", "effective_area_m2": "effective_area_m2"}
 E_MIN_TEV, E_MAX_TEV, BINS_PER_DECADE = 0.02, 100.0, 5
 CURVE_LABELS = {
     "angular_resolution_deg": "68% angular resolution (deg)",
@@ -79,17 +67,12 @@ CURVE_LABELS = {
 }
 
 
-def prod5_reference(name: str, site: str, energy_tev: np.ndarray) -> list[float | None]:
-    """Published Prod5 Alpha value of curve ``name`` at each energy (None outside the table or
-    for curves without a published value)."""
-    if name not in PROD5_ALPHA:
-        return [None] * len(energy_tev)
-    log_e = np.log10(PROD5_ALPHA["energy_tev"])
-    log_v = np.log10(PROD5_ALPHA[name][site])
-    x = np.log10(np.asarray(energy_tev, np.float64))
-    inside = (x >= log_e[0]) & (x <= log_e[-1])
-    values = 10.0 ** np.interp(x, log_e, log_v)
-    return [float(v) if ok else None for v, ok in zip(values, inside)]
+def prod5_curves(site: str, bins: np.ndarray) -> dict[str, list[float | None]]:
+    """Prod5 value of each curve at the centres of ``bins`` (TeV edges): None for a curve without a
+    Prod5 counterpart, outside the Prod5 energies or without the reference files."""
+    values = prod5_values(site, bins * u.TeV, tuple(PROD5_CURVES.values()))
+    return {name: values[PROD5_CURVES[name]] if name in PROD5_CURVES else [None] * (len(bins) - 1)
+            for name in CURVE_LABELS}
 
 
 def _read_dl2(files: list[Path]) -> dict[str, np.ndarray | str]:
@@ -153,14 +136,14 @@ def performance(run_dir: str | Path) -> dict:
         "n_events": curves["reconstruction_efficiency"]["n_events"],
     }
     centers = np.sqrt(bins[:-1] * bins[1:])
-    for name, curve in curves.items():
-        for ref_site in ("north", "south"):
-            curve[f"prod5_{ref_site}"] = prod5_reference(name, ref_site, centers)
+    for ref_site in ("north", "south"):
+        for name, values in prod5_curves(ref_site, bins).items():
+            curves[name][f"prod5_{ref_site}"] = values
     return {
         "energy_bins_tev": bins.tolist(),
         "energy_center_tev": centers.tolist(),
         "site": site,
-        "reference": REFERENCE_NOTE,
+        "reference": reference_note(),
         "counts": {
             "simulated_gammas": int(sim_gamma.size),
             "triggered_gammas": int(triggered.sum()),

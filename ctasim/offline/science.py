@@ -18,22 +18,29 @@ signal or unusable input raises a one-line ``CtasimError`` (``run_offline`` reco
 from __future__ import annotations
 
 import dataclasses
+import json
 import operator
+import re
+from pathlib import Path
 from typing import Any
 
 import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord, angular_separation
-from astropy.table import vstack
+from astropy.io import fits
+from astropy.table import QTable, vstack
 
-from ..errors import CtasimError
+from ..errors import CtasimError, DataFileError
+from ..io.atomic import write_text_atomic
+from ..io.gadf_read import read_irfs
 from ..irf.cuts import evaluate_cut
 from ..science.folding import SpectralResponse, edisp_kernel
 from ..science.maps import counts_map, ring_background, sky_grid
 from ..science.regions import N_OFF, angle_rad, reflected_positions
 from ..science.significance import signed_li_ma
 from ..science.spectral_fit import FREE_PARAMETERS, OnOffSpectrum, fit_spectrum
-from ..spectra import PowerLaw, Spectrum
+from ..spectra import PowerLaw, Spectrum, spectrum_from_config
+from .irf import next_irf_pass
 
 #: energy of the compared local index and flux (TeV); log step of the local-index derivative
 E_COMPARE_TEV = 1.0
@@ -42,6 +49,7 @@ LOG_STEP = 1e-3
 MAP_WIDTH_DEG, MAP_PIXEL_DEG = 3.0, 0.05
 RING_INNER_FACTOR, RING_WIDTH_DEG = 3.0, 0.3
 FLUX_UNIT = "1 / (TeV cm2 s)"
+SCIENCE_PASS = re.compile(r"^science_pass(\d+)\.json$")
 
 
 def local_power_law(spectrum: Spectrum, energy_tev: float = E_COMPARE_TEV) -> tuple[float, float]:
@@ -71,22 +79,56 @@ def _pulls(result, injected: Spectrum) -> dict[str, float]:
             if n in truth and result.errors[n] > 0}
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class ScienceInput:
+    """What the on/off analysis needs, in one spherical frame: per event ``lon``, ``lat`` (deg) and
+    reconstructed ``energy`` (TeV); the summed ``livetime`` (s); (lon, lat) of the ``source`` and the
+    ``pointing`` (deg); energy bin edges (TeV, true = reconstructed), the point-like effective area (m^2)
+    and migration density at the source's FoV offset, the theta cuts and gammaness-cut validity per
+    reconstructed-energy bin, the injected spectrum (object and scenario mapping) and the ``frame`` name."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    energy: np.ndarray
+    livetime: u.Quantity
+    source: tuple[float, float]
+    pointing: tuple[float, float]
+    energy_bins: u.Quantity
+    effective_area: u.Quantity
+    migration: np.ndarray
+    migration_bins: np.ndarray
+    theta_cuts: QTable
+    gammaness_valid: np.ndarray
+    source_spectrum: Spectrum
+    spectrum_config: dict[str, Any]
+    frame: str
+
+
 def science_section(products, n_off: int = N_OFF) -> dict[str, Any]:
-    """The ``science`` section of summary.json from ``irf.IrfProducts`` (see the module docstring)."""
-    edges, theta = products.energy_bins, products.theta_cuts
+    """The ``science`` section of summary.json from ``irf.IrfProducts`` (in memory, horizontal frame)."""
     observations = [o for o in products.observations if not o.is_empty]
     if not observations:
         raise CtasimError("science: the DL3 observations hold no events (too little signal)")
     events = vstack([o.events for o in observations])
-    livetime = sum(o.livetime for o in observations) * u.s
-    lon = u.Quantity(events["reco_az"]).to_value(u.deg)
-    lat = u.Quantity(events["reco_alt"]).to_value(u.deg)
-    energy = u.Quantity(events["reco_energy"]).to_value(u.TeV)
-    valid = np.asarray(products.gammaness_valid, bool) & np.asarray(theta["valid"], bool)
+    return on_off_science(ScienceInput(
+        lon=u.Quantity(events["reco_az"]).to_value(u.deg), lat=u.Quantity(events["reco_alt"]).to_value(u.deg),
+        energy=u.Quantity(events["reco_energy"]).to_value(u.TeV),
+        livetime=sum(o.livetime for o in observations) * u.s, source=products.source_azalt,
+        pointing=products.pointing_azalt, energy_bins=products.energy_bins, effective_area=products.effective_area,
+        migration=products.migration, migration_bins=products.migration_bins, theta_cuts=products.theta_cuts,
+        gammaness_valid=products.gammaness_valid, source_spectrum=products.source_spectrum,
+        spectrum_config=products.spectrum_config, frame="horizontal (az, alt)"), n_off)
+
+
+def on_off_science(data_in: ScienceInput, n_off: int = N_OFF) -> dict[str, Any]:
+    """The on/off spectrum, its fit and the sky map of ``data_in`` (see the module docstring)."""
+    d = data_in
+    edges, theta, lon, lat, energy, livetime = d.energy_bins, d.theta_cuts, d.lon, d.lat, d.energy, d.livetime
+    valid = np.asarray(d.gammaness_valid, bool) & np.asarray(theta["valid"], bool)
     cut_deg = u.Quantity(theta["cut"]).to_value(u.deg)
     radius = float(cut_deg[valid].max()) if valid.any() else float(cut_deg.max())
     try:
-        offs = reflected_positions(products.source_azalt, products.pointing_azalt, radius, n_off)
+        offs = reflected_positions(d.source, d.pointing, radius, n_off)
     except CtasimError as err:
         raise CtasimError(f"science: {err}") from None
 
@@ -94,38 +136,39 @@ def science_section(products, n_off: int = N_OFF) -> dict[str, Any]:
         sep = np.rad2deg(angle_rad(angular_separation(*np.deg2rad(center), np.deg2rad(lon), np.deg2rad(lat))))
         return evaluate_cut(sep * u.deg, energy * u.TeV, theta, operator.le)
 
-    on = inside(products.source_azalt)
+    on = inside(d.source)
     off = np.any([inside(c) for c in offs], axis=0)
     alpha = 1.0 / len(offs)
-    kernel = edisp_kernel(products.migration, edges, products.migration_bins, edges)
-    response = SpectralResponse(edges, edges, products.effective_area, kernel, livetime)
+    kernel = edisp_kernel(d.migration, edges, d.migration_bins, edges)
+    response = SpectralResponse(edges, edges, d.effective_area, kernel, livetime)
     data = OnOffSpectrum.from_events(energy[on] * u.TeV, energy[off] * u.TeV, alpha, response, mask=valid)
     if data.excess[valid].sum() <= 0:
         raise CtasimError("science: no excess in the on region (too little signal for a spectral fit)")
-    index, flux = local_power_law(products.source_spectrum)
-    result = fit_spectrum(data, fit_model(products.source_spectrum))
+    index, flux = local_power_law(d.source_spectrum)
+    result = fit_spectrum(data, fit_model(d.source_spectrum))
     fitted = result.to_dict()
     fit_index, fit_flux = local_power_law(result.model)
     n_on, n_off_total = float(data.n_on[valid].sum()), float(data.n_off[valid].sum())
     return _json({
-        "injected": {"spectrum": products.spectrum_config, "model": type(products.source_spectrum).__name__,
-                     "parameters": dataclasses.asdict(products.source_spectrum), "local_index": index,
+        "frame": d.frame,
+        "injected": {"spectrum": d.spectrum_config, "model": type(d.source_spectrum).__name__,
+                     "parameters": dataclasses.asdict(d.source_spectrum), "local_index": index,
                      "flux_1tev": flux, "flux_unit": FLUX_UNIT},
         "fit": fitted | {"index": fit_index, "index_error": _local_index_error(result),
                          "flux_1tev": fit_flux, "flux_1tev_error": fitted["errors"]["normalization"],
-                         "pulls": _pulls(result, products.source_spectrum)},
+                         "pulls": _pulls(result, d.source_spectrum)},
         "livetime_s": float(livetime.to_value(u.s)),
         "n_off_regions": len(offs),
         "alpha": alpha,
         "on_radius_max_deg": radius,
-        "source_offset_deg": float(np.rad2deg(angle_rad(angular_separation(*np.deg2rad(products.source_azalt),
-                                                                      *np.deg2rad(products.pointing_azalt))))),
+        "source_offset_deg": float(np.rad2deg(angle_rad(angular_separation(*np.deg2rad(d.source),
+                                                                      *np.deg2rad(d.pointing))))),
         "totals": {"n_on": n_on, "n_off": n_off_total, "excess": n_on - alpha * n_off_total,
                    "significance": float(signed_li_ma(n_on, n_off_total, alpha))},
         "bins": {"e_min_tev": edges[:-1].to_value(u.TeV), "e_max_tev": edges[1:].to_value(u.TeV),
                  "n_on": data.n_on, "n_off": data.n_off, "excess": data.excess,
                  "predicted_excess": np.asarray(result.bins["predicted_excess"]), "in_fit": valid},
-        "sky_map": _sky_map(lon, lat, products.source_azalt, radius),
+        "sky_map": _sky_map(lon, lat, d.source, radius),
     })
 
 
@@ -160,3 +203,82 @@ def _json(value: Any) -> Any:
     if isinstance(value, (float, np.floating)):
         return float(value) if np.isfinite(value) else None
     return value
+
+
+def science_from_dl3(run_dir: str | Path, pass_number: int | None = None, n_off: int = N_OFF) -> dict[str, Any]:
+    """The ``science`` section from the files of IRF pass ``pass_number`` (default: the latest) of
+    ``run_dir``: its DL3 observations (``dl3/obs_*_pass<N>.fits.gz``: EVENTS RA, DEC, ENERGY, LIVETIME,
+    RA_PNT / DEC_PNT, RA_OBJ / DEC_OBJ), point-like IRFs (``irf/irf_pass<N>.fits.gz``, read by
+    ``ctasim.io.gadf_read``) and cuts (``irf/cuts_pass<N>.ecsv``), in the ICRS frame; the injected
+    spectrum from the cuts' header. One-line DataFileError when a file is missing or unusable."""
+    run_dir = Path(run_dir)
+    latest = next_irf_pass(run_dir) - 1
+    number = latest if pass_number is None else int(pass_number)
+    if number < 1 or number > latest:
+        raise DataFileError(f"{run_dir / 'irf'}: no IRF pass {pass_number if pass_number else ''}".rstrip()
+                            + (f" (passes 1 to {latest})" if latest else " (run `ctasim irf` first)"))
+    irfs = read_irfs(run_dir / "irf" / f"irf_pass{number}.fits.gz")
+    cuts_path = run_dir / "irf" / f"cuts_pass{number}.ecsv"
+    try:
+        cuts = QTable.read(cuts_path, format="ascii.ecsv")
+    except (OSError, ValueError) as err:
+        raise DataFileError(f"{cuts_path}: unreadable cuts table ({err})") from None
+    events_files = sorted((run_dir / "dl3").glob(f"obs_*_pass{number}.fits.gz"))
+    lon, lat, energy, livetime, source, pointing = _dl3_events(events_files)
+    aeff, edisp = irfs.require("effective_area"), irfs.require("energy_dispersion")
+    offset = float(np.rad2deg(angle_rad(angular_separation(*np.deg2rad(source), *np.deg2rad(pointing)))))
+    column = int(np.clip(np.searchsorted(aeff.fov_offset_bins.to_value(u.deg), offset, "right") - 1,
+                         0, aeff.values.shape[1] - 1))
+    spectrum_config = cuts.meta.get("source_spectrum")
+    if not isinstance(spectrum_config, dict):
+        raise DataFileError(f"{cuts_path}: no source_spectrum in its header (written by ctasim before 0.3; "
+                            "re-run `ctasim irf`)")
+    theta = QTable({"low": cuts["low"], "high": cuts["high"], "center": cuts["center"], "cut": cuts["theta_cut"],
+                    "valid": cuts["theta_valid"]})
+    section = on_off_science(ScienceInput(
+        lon=lon, lat=lat, energy=energy, livetime=livetime, source=source, pointing=pointing,
+        energy_bins=aeff.true_energy_bins, effective_area=aeff.values[:, column],
+        migration=edisp.matrix[:, :, column], migration_bins=edisp.migration_bins, theta_cuts=theta,
+        gammaness_valid=np.asarray(cuts["gammaness_valid"], bool),
+        source_spectrum=spectrum_from_config(spectrum_config, str(cuts_path)),
+        spectrum_config=spectrum_config, frame="ICRS (RA, Dec)"), n_off)
+    return section | {"irf_pass": number, "from_files": True}
+
+
+def _dl3_events(files: list[Path]) -> tuple:
+    """(RA, Dec deg, energy TeV, summed livetime, object (RA, Dec), pointing (RA, Dec)) of DL3 events files."""
+    if not files:
+        raise DataFileError("no DL3 events files of that IRF pass (dl3/obs_*_pass<N>.fits.gz)")
+    columns, livetime, positions = [], 0.0, set()
+    for path in files:
+        try:
+            with fits.open(path) as hdul:
+                hdu = hdul["EVENTS"]
+                h = hdu.header
+                columns.append([np.asarray(hdu.data[c], np.float64) for c in ("RA", "DEC", "ENERGY")])
+                livetime += float(h["LIVETIME"])
+                positions.add(((float(h["RA_OBJ"]), float(h["DEC_OBJ"])), (float(h["RA_PNT"]), float(h["DEC_PNT"]))))
+        except (OSError, KeyError) as err:
+            raise DataFileError(f"{path}: not a DL3 events file with EVENTS RA, DEC, ENERGY, LIVETIME, RA_OBJ/DEC_OBJ, "
+                                f"RA_PNT/DEC_PNT ({err})") from None
+    if len(positions) != 1:
+        raise DataFileError(f"{files[0].parent}: the observations of one pass point differently ({len(positions)} "
+                            "pointings / objects)")
+    (source, pointing), = positions
+    ra, dec, energy = (np.concatenate(c) for c in zip(*columns))
+    if ra.size == 0:
+        raise CtasimError("science: the DL3 observations hold no events (too little signal)")
+    return ra, dec, energy, livetime * u.s, source, pointing
+
+
+def write_science_pass(run_dir: str | Path, section: dict[str, Any]) -> dict[str, Any]:
+    """Store ``section`` as ``run_dir/science/science_pass<K>.json`` (K: 1 + the highest there, earlier
+    passes untouched); returns it with ``pass_number`` and ``file``."""
+    out_dir = Path(run_dir) / "science"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    found = [int(m.group(1)) for p in out_dir.glob("science_pass*.json") if (m := SCIENCE_PASS.match(p.name))]
+    number = max(found, default=0) + 1
+    path = out_dir / f"science_pass{number}.json"
+    section = section | {"pass_number": number, "file": str(path)}
+    write_text_atomic(path, json.dumps(section, indent=1) + "\n")
+    return section

@@ -2,7 +2,7 @@
 
 Figures are made with ``matplotlib.figure.Figure`` and saved through its Agg canvas, so nothing
 touches pyplot's global state or the interactive backend. Each function takes the summary and
-the output path and returns that path.
+the output path and returns that path. The IRF and alert figures are in ``irf_plots``.
 """
 
 from __future__ import annotations
@@ -151,5 +151,13 @@ PLOTS = {
 
 
 def write_plots(summary: Mapping[str, Any], plot_dir: Path) -> dict[str, Path]:
-    """Every figure of ``PLOTS`` into ``plot_dir``; returns file name -> path."""
-    return {name: plot(summary, plot_dir / name) for name, plot in PLOTS.items()}
+    """Every figure of ``PLOTS`` into ``plot_dir``, with ``irf_plots.IRF_PLOTS`` when the summary has
+    IRFs (not an error) and ``irf_plots.ALERT_PLOTS`` when it has alerts; returns file name -> path."""
+    from .irf_plots import ALERT_PLOTS, IRF_PLOTS, irf_bins  # imported here: irf_plots draws with _save, _no_data
+
+    plots = dict(PLOTS)
+    if irf_bins(summary) is not None:
+        plots |= IRF_PLOTS
+    if isinstance(summary.get("alerts"), Mapping) and "error" not in summary["alerts"]:
+        plots |= ALERT_PLOTS
+    return {name: plot(summary, plot_dir / name) for name, plot in plots.items()}

@@ -2,9 +2,8 @@
 
 The report is a list of blocks (heading, paragraph, table, image, bullet list) produced by one
 renderer per top-level summary key (``SECTIONS``) and written both as Markdown and as minimal
-HTML, so no Markdown library is needed. A summary key without a renderer of its own (the
-``science``, ``alerts`` keys that later stages add) is rendered as a table of its values;
-adding a dedicated section is one function added to ``SECTIONS``.
+HTML, so no Markdown library is needed. A summary key without a renderer of its own is rendered
+as a table of its values; adding a dedicated section is one function added to ``SECTIONS``.
 """
 
 from __future__ import annotations
@@ -20,8 +19,9 @@ import numpy as np
 
 from ..io.atomic import write_text_atomic
 from ..io.provenance import make_provenance, write_provenance_json
-from ..offline.performance import REFERENCE_NOTE
+from ..irf.reference import REFERENCE_NOTE
 from ..rates import SEED_REFERENCE
+from .irf_plots import ALERT_PLOTS, IRF_PLOTS
 from .plots import write_plots
 from .summary import (
     STAGE_DL0_ARCHIVED,
@@ -430,8 +430,9 @@ IRF_COLUMNS = (
     ("r68_deg", "R68 (deg)", ".3f", "r68_deg"),
     ("energy_resolution", "dE/E", ".3f", "energy_resolution"),
     ("background_rate_hz", "bkg rate on (1/s)", ".3g", None),
-    ("sensitivity_crab", "sens. (Crab)", ".3g", None),
-    ("sensitivity_erg_cm2_s", "sens. (erg/cm2/s)", ".3g", None),
+    ("background_rate_per_s_mev_sr", "bkg rate (1/(s MeV sr))", ".3g", "background_rate_per_s_mev_sr"),
+    ("sensitivity_crab", "sens. (Crab)", ".3g", "sensitivity_crab"),
+    ("sensitivity_erg_cm2_s", "sens. (erg/cm2/s)", ".3g", "sensitivity_erg_cm2_s"),
 )
 
 
@@ -456,8 +457,8 @@ def irf_section(summary: Mapping[str, Any]) -> list[Block]:
             f"{'optimised for sensitivity' if d.get('gammaness_optimised') else 'at a fixed gamma efficiency'} "
             f"and theta cut per reconstructed-energy bin; A_eff after both cuts (true energy), R68 after the "
             f"gammaness cut, background rate in the on region, differential sensitivity in "
-            f"{fmt(d.get('sensitivity_time_h'))} h. Prod5 {site.capitalize()} beside "
-            f"({d.get('reference', REFERENCE_NOTE)}). DL3: {len(dl3.get('observations', []))} observation(s), "
+            f"{fmt(d.get('sensitivity_time_h'))} h. Prod5 {site.capitalize()} beside: "
+            f"{d.get('reference', REFERENCE_NOTE)}. DL3: {len(dl3.get('observations', []))} observation(s), "
             f"{fmt(dl3.get('livetime_h'))} h, in `{dl3.get('dir')}`."
         ),
     ]
@@ -474,31 +475,64 @@ def irf_section(summary: Mapping[str, Any]) -> list[Block]:
         rows.append(row)
     if rows:
         blocks.append(Table(header, rows))
+    blocks += [Image(name.removesuffix(".png").replace("_", " "), f"{PLOT_DIR}/{name}") for name in IRF_PLOTS]
     blocks.append(Bullets([f"`{f}`" for f in d.get("files", [])] or ["no files"]))
     return blocks
 
 
+def alerts_section(summary: Mapping[str, Any]) -> list[Block]:
+    """The real-time alerts (summary ``alerts``): the trigger settings, one row per alert, the light curve."""
+    d = summary["alerts"]
+    if "error" in d:
+        return [Heading("Real-time alerts"), Para(f"No real-time alerts for this run: {d['error']}")]
+    alerts = d.get("alerts", [])
+    flare = d.get("flare")
+    blocks: list[Block] = [
+        Heading("Real-time alerts"),
+        Para(
+            f"Rolling on/off Li & Ma significance over a {fmt(d.get('window_s'))} s window of simulated time; an "
+            f"alert is raised at {fmt(d.get('threshold_sigma'))} sigma and the trigger re-arms below "
+            f"{fmt(d.get('rearm_sigma'))} sigma. {fmt(d.get('n_alerts', len(alerts)), '.0f')} alert(s)"
+            + (f"; injected flare {fmt(flare.get('start_s'))}-{fmt(flare.get('stop_s'))} s." if flare else ".")
+        ),
+    ]
+    if alerts:
+        blocks.append(Table(
+            ["alert", "sim time (s)", "significance (sigma)", "latency sim (s)", "latency wall (s)"],
+            [[fmt(a.get("alert_id")), fmt(a.get("sim_time_s"), ".1f"), fmt(a.get("significance"), ".2f"),
+              fmt(a.get("latency_sim_s"), ".1f"), fmt(a.get("latency_wall_s"), ".2f")] for a in alerts],
+        ))
+    blocks += [Image("alert light curve", f"{PLOT_DIR}/{name}") for name in ALERT_PLOTS]
+    return blocks
+
+
 def spectrum_section(summary: Mapping[str, Any]) -> list[Block]:
-    """Injected vs fitted power-law index and flux at 1 TeV of the DL4 spectral fit (summary ``science``)."""
+    """Injected vs fitted index and flux at 1 TeV, and the fitted parameters with their pulls, of the DL4
+    spectral fit (summary ``science``)."""
     d = summary["science"]
     if "error" in d:
         return [Heading("Spectrum"), Para(f"No spectral fit for this run: {d['error']}")]
     injected, fit, totals = d.get("injected", {}), d.get("fit", {}), d.get("totals", {})
     sky = d.get("sky_map", {})
+    truth, errors, pulls = injected.get("parameters") or {}, fit.get("errors") or {}, fit.get("pulls") or {}
     return [
         Heading("Spectrum"),
-        Para(f"On/off power-law fit (WStat, forward folding through the point-like IRFs) of "
+        Para(f"On/off {fit.get('model')} fit (WStat, forward folding through the point-like IRFs) of "
              f"{fmt(d.get('livetime_s'), '.0f')} s of DL3 events: {fmt(totals.get('n_on'), '.0f')} on, "
              f"{fmt(totals.get('n_off'), '.0f')} off ({d.get('n_off_regions')} reflected regions), excess "
              f"{fmt(totals.get('excess'), '.1f')}, {fmt(totals.get('significance'), '.1f')} sigma; TS "
              f"{fmt(fit.get('ts'), '.1f')}, converged: {fit.get('success')}. Sky map peak "
              f"{fmt(sky.get('peak_significance'), '.1f')} sigma, {fmt(sky.get('peak_offset_from_source_deg'), '.2f')} "
-             f"deg from the source."),
+             f"deg from the source; frame {d.get('frame')}."),
         Table(["", "index at 1 TeV", "flux at 1 TeV (1/(TeV cm2 s))"], [
             [f"injected ({injected.get('model')})", fmt(injected.get("local_index"), ".3f"),
              fmt(injected.get("flux_1tev"))],
-            ["fitted (PowerLaw)", f"{fmt(fit.get('index'), '.3f')} +- {fmt(fit.get('index_error'), '.3f')}",
+            [f"fitted ({fit.get('model')})", f"{fmt(fit.get('index'), '.3f')} +- {fmt(fit.get('index_error'), '.3f')}",
              f"{fmt(fit.get('flux_1tev'))} +- {fmt(fit.get('flux_1tev_error'))}"],
+        ]),
+        Table(["parameter", "injected", "fitted", "error", "pull"], [
+            [name, fmt(truth.get(name)), fmt(value), fmt(errors.get(name)), fmt(pulls.get(name), ".2f")]
+            for name, value in (fit.get("parameters") or {}).items()
         ]),
     ]
 
@@ -537,6 +571,7 @@ SECTIONS: dict[str, Section] = {
     "dl2": dl2_section,
     "irf": irf_section,
     "science": spectrum_section,
+    "alerts": alerts_section,
 }
 TRAILING_SECTIONS: dict[str, Section] = {"files": files_section}
 

@@ -13,85 +13,8 @@ tables. ``<type>`` is a size class (LST/MST/SST), ``a->b`` a step between two st
 per array event to the configured array trigger rate (``BudgetAssumptions``, 9 kHz by default)
 for the whole layout.
 
-| key | meaning (unit) |
-|---|---|
-| `scenario.name` | scenario name |
-| `scenario.seed` | master seed |
-| `scenario.hash` | sha256 of the resolved scenario (as `provenance.json`'s `scenario_hash`) |
-| `scenario.layout` | array layout name |
-| `scenario.backend` | execution backend (`ray`, `local`) |
-| `scenario.ctasim_version` | ctasim version |
-| `scenario.data_model` | data-model version (`MAJOR.MINOR`) |
-| `accounting.closed` | true when every count balance (`accounting.BALANCES`) holds |
-| `accounting.error` | the AccountingError message when not closed, else null |
-| `accounting.stages` | per stage: `total`, `by_stream`, `by_tel_type` (events) |
-| `accounting.counts` | raw rows `[stage, stream, tel_type, n]` |
-| `rates.simulated_seconds` | longest simulated time span of a stream (s) |
-| `rates.streams` | per stream (particle population): `t_start`, `t_stop`, `seconds` of its own timeline; bytes per second sum each stream's bytes over its own span |
-| `rates.stages` | measured, per stage: `bytes`, `events`, `bytes_per_s`, `bytes_per_event`, `gbyte_per_s`, `gbit_per_s`, `tb_per_night`, `pb_per_year`, `link_days_per_night` (at the simulated rate), `by_tel_type`, `by_telescope` (`tel_NNN`) |
-| `rates.counts` | raw rows `[stage, tel_type, tel_id, bytes, events]` |
-| `rates.extrapolated.array_trigger_rate_hz` | configured array trigger rate the figures are scaled to (Hz) |
-| `rates.extrapolated.measured_array_rate_hz` | array events per simulated second in the run (Hz) |
-| `rates.extrapolated.array_events` | array events the scaling is based on |
-| `rates.extrapolated.hours_per_year` | observing hours per year (1314 h) |
-| `rates.extrapolated.night_hours` | hours of one night (h) |
-| `rates.extrapolated.link_gbit_per_s` | off-site link (Gb/s) |
-| `rates.extrapolated.stages` | per stage: `bytes_per_array_event` (B), `bytes_per_s`, `gbyte_per_s`, `gbit_per_s`, `tb_per_night`, `pb_per_year`, `link_days_per_night`, `by_tel_type.<type>.{bytes_per_s, gbit_per_s}` |
-| `rates.extrapolated.shipped` | the same figures for `dl0_archived` + `technical_data`, plus `link_limit_days` (10) and `within_link_limit` (bool) |
-| `rates.budget` | `ctasim.rates.budget()` of the layout with the same assumptions (analytic, B/s) |
-| `rates.vs_budget` | per measured stage with a budget counterpart: `budget_stage`, `measured_gbit_per_s` (extrapolated), `budget_gbit_per_s`, `ratio` (measured / budget) |
-| `reduction.reference_stage` | `r1_read_out`: raw R1 bytes of read-out events |
-| `reduction.archived_variant` | reduction variant written to the archive (scenario's `reduction.variant`), null if unknown |
-| `reduction.chain` | archived chain: `r1_read_out`, the archived variant's steps, `dl0_archived` |
-| `reduction.bytes` | bytes at each stage of the chain |
-| `reduction.steps` | per step `a->b`: bytes before / bytes after |
-| `reduction.overall` | `r1_read_out` / `dl0_archived` (event data), null if an end is missing |
-| `reduction.variants` | per variant metered (archived and `compare_variants`): `chain` (`r1_read_out`, then its steps), `bytes`, `steps`, `overall` (`r1_read_out` / its compressed bytes) |
-| `reduction.trigger` | `r1_camera_triggers` / `r1_read_out` (the stereo trigger's share) |
-| `reduction.by_tel_type` | per type: `read_out_gbit_per_s`, `archived_gbit_per_s` (extrapolated), `factor`, and the published figures' (Kosack 2017) `reference_read_out_gbit_per_s`, `reference_reduced_gbit_per_s`, `reference_factor` (null for types it lacks) |
-| `reduction.technical_data` | `bytes`, `percent_of_event_data` (% on top of `dl0_archived`), `reference_percent` (20) |
-| `reduction.kept_waveform_fraction` | per variant: `kept` (pixels whose waveform was stored), `pixels` (pixels of read-out events), `fraction` (Kosack 2017 assumes 0.03) |
-| `reduction.overall_with_technical` | `r1_read_out` / (`dl0_archived` + `technical_data`) |
-| `reduction.target` | `factor` (70), `measured` (= `overall_with_technical`), `fraction` (measured / target), `gap` (target / measured), `met` (bool), `sentence` (in words) |
-| `timing.wall_seconds` | wall time of the run (s) |
-| `timing.n_blocks` | shower blocks processed |
-| `timing.showers_per_s` | simulated showers per wall second |
-| `timing.array_events_per_s` | array events per wall second |
-| `timing.telescope_events_per_s` | read-out telescope events per wall second |
-| `timing.stage_seconds` | wall seconds per stage, summed over actors (s) |
-| `timing.camera_actor_memory` | per camera actor process: `tel_ids` it hosts, `rss_mib` at the end, `peak_rss_mib` (one entry in-process); added by the orchestrator |
-| `timing.stage_seconds_total` | sum of `timing.stage_seconds` (s) |
-| `files` | archive files written (paths) |
-| `irf.pass_number` | IRF pass (N of `irf/irf_pass<N>.fits.gz`; earlier passes' files are kept) |
-| `irf.site` | `north` or `south` (the layout's site), for the Prod5 columns |
-| `irf.reference` | where the Prod5 values come from |
-| `irf.source_spectrum` | spectrum the gammas are weighted to (scenario `irf.source_spectrum.type`) |
-| `irf.sensitivity_time_h` | observation time of the sensitivity (50 h) |
-| `irf.gammaness_optimised` | true: gammaness cut optimised per bin for sensitivity; false: fixed gamma efficiency |
-| `irf.fov_offset_bins_deg` | FoV-offset bin edges of A_eff, EDISP, PSF, RAD_MAX (deg; one bin around the point source) |
-| `irf.background_offset_bins_deg` | FoV-offset bin edges of the background rate (deg) |
-| `irf.counts` | `test_gammas`, `test_background` (valid test events), `selected_gammas` (after both cuts), `selected_background` (after the gammaness cut) |
-| `irf.bins` | per energy bin (lists; null where too few events): `e_min_tev`, `e_max_tev`, `e_center_tev`, `gammaness_cut`, `gamma_efficiency`, `theta_cut_deg`, `background_rate_hz` (in the on region), `background_rate_per_s_mev_sr` (FoV 0-1 deg), `sensitivity_crab` (flux / Crab log-parabola), `sensitivity_erg_cm2_s` (E^2 dN/dE), `n_gammas` (after cuts), `n_background` (raw, in the 0-1 deg ring) per reconstructed-energy bin; `effective_area_m2` (after both cuts), `effective_area_no_theta_cut_m2`, `r68_deg` (after the gammaness cut), `energy_resolution`, `energy_bias` (after both cuts) per true-energy bin (same edges); `prod5_{north,south}_{effective_area_m2,r68_deg,energy_resolution}` |
-| `irf.dl3` | `dir` (gammapy `DataStore.from_dir` opens it), `livetime_h`, `observations` (`obs_id`, `livetime_s`, `n_events`, `n_gammas`) |
-| `irf.files` | IRF files (point-like, full-enclosure), cuts table, DL3 events and index files written |
-| `irf.wall_s` | wall time of the IRF stage (s) |
-| `irf.error` | present instead of the other `irf` keys when `ctasim run` could not compute IRFs (the one-line reason, e.g. an empty selection after cuts) |
-| `science.injected` | spectrum the gammas are weighted to: `spectrum` (scenario), `model`, `parameters` |
-| `science.injected.local_index` | d ln F / d ln E at 1 TeV; `flux_1tev`: F(1 TeV) in `flux_unit` 1 / (TeV cm2 s) |
-| `science.fit` | on/off power-law fit: `model`, `e_ref_tev`, `parameters`, `errors`, `covariance`, `ts`, `stat` |
-| `science.fit.dof` | degrees of freedom; `p_value`, `edm`, `success`, `message` (of `fit_spectrum`) |
-| `science.fit.index` | fitted index, `index_error`; `flux_1tev`, `flux_1tev_error` (1 / (TeV cm2 s)) |
-| `science.livetime_s` | livetime of the DL3 observations fitted (s) |
-| `science.n_off_regions` | reflected off regions used (5 when they fit beside the on region) |
-| `science.alpha` | on/off exposure ratio (1 / `n_off_regions`) |
-| `science.on_radius_max_deg` | largest theta (RAD_MAX) cut of the fitted bins, the sky map's on radius (deg) |
-| `science.source_offset_deg` | source offset from the pointing (deg) |
-| `science.totals` | `n_on`, `n_off`, `excess`, Li & Ma `significance` over the fitted bins |
-| `science.bins` | per reco-energy bin: `e_min_tev`, `e_max_tev`, `n_on`, `n_off`, `excess`, `predicted_excess` |
-| `science.bins.in_fit` | list of `in_fit`: true for the bins fitted (valid gammaness and theta cuts) |
-| `science.sky_map` | ring-background map (horizontal frame): `width_deg`, `pixel_deg`, `on_radius_deg`, `ring_deg` |
-| `science.sky_map.n_events` | events mapped; `peak_significance`, `peak_excess`, `peak_offset_from_source_deg` |
-| `science.error` | present instead of the other keys when the fit could not run (the one-line reason) |
+Every key, its meaning and unit: the README, section "summary.json" (the one list, checked by
+the tests against what the stages write).
 
 Later stages add top-level ``dl1``, ``dl2``, ``irf``, ``science``, ``alerts``.
 """

@@ -3,9 +3,9 @@
 Block i of a population holds showers ``i * block_size ... (i + 1) * block_size - 1`` with
 ``event_id = i * block_size + k + 1`` and spans the fixed simulated time interval
 ``start_s + [i, i + 1) * block_size / rate_hz`` (s; the last block ends after its n showers at
-``n / rate_hz``); its arrival times are uniform order statistics inside that span, i.e. a Poisson process of rate ``rate_hz`` conditioned on the block's count. Every
-block draws from ``block_rng(seed, population name, i)`` alone, so blocks can be made in any order
-and on any worker.
+``n / rate_hz``); its arrival times are uniform order statistics inside that span, i.e. a Poisson
+process of rate ``rate_hz`` conditioned on the block's count. Every block draws from
+``block_rng(seed, population name, i)`` alone, so blocks can be made in any order and on any worker.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@ one alert, after the injected flare starts; the same scenario without the flare 
 latencies and the analysis timing are in summary.json and each alert is a JSON file."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -67,3 +68,12 @@ def test_the_analysis_keeps_up_and_sees_every_archived_event(flare_run):
     archived = summary["accounting"]["stages"]["array_events_archived"]["total"]
     assert alerts["totals"]["array_events"] == archived
     assert "realtime" in summary["timing"]["stage_seconds"]
+
+
+def test_every_alerts_key_is_documented(flare_run):
+    alerts = flare_run.summary["alerts"]
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    keys = [f"alerts.{k}" for k in alerts] + [f"`{k}`" for k in (*alerts["alerts"][0], *alerts["timing"],
+                                                                  *alerts["totals"])]
+    missing = [k for k in keys if (k if k.startswith("`") else f"`{k}`") not in text]
+    assert not missing, f"not documented in the README: {missing}"

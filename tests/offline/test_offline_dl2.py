@@ -14,7 +14,8 @@ from ctasim.errors import DataFileError
 from ctasim.offline import next_pass_number, run_offline
 from ctasim.offline.dl1 import process_dl1
 from ctasim.offline.dl2 import MODEL_FILES, process_dl2, train_split
-from ctasim.offline.performance import CURVE_LABELS, performance, plot_performance, prod5_reference
+from ctasim.offline.performance import CURVE_LABELS, performance, plot_performance, prod5_curves
+from ctasim.paths import REFERENCE_DATA_ENV, prod5_irf_file
 from ctasim.scenario import OfflineConfig
 
 
@@ -129,11 +130,22 @@ def test_performance_keys_and_plots(dl2_run, tmp_path):
     assert len(files) == len(CURVE_LABELS) and all(f.stat().st_size > 0 for f in files)
 
 
-def test_prod5_reference_interpolation():
-    ref = prod5_reference("angular_resolution_deg", "north", np.array([0.01, 1.0, np.sqrt(0.3)]))
-    assert ref[0] is None and ref[1] == pytest.approx(0.058)
-    assert ref[2] == pytest.approx(np.sqrt(0.075 * 0.058))  # log-log midpoint
-    assert prod5_reference("roc_auc", "south", np.array([1.0])) == [None]
+@pytest.mark.reference
+def test_prod5_curves_from_the_official_files():
+    if prod5_irf_file("north") is None:
+        pytest.skip("Prod5 North IRF file not available")
+    ref = prod5_curves("north", np.array([0.004, 0.006, 0.8, 1.25]))  # centres 0.0049 (none), 0.069, 1 TeV
+    r68 = ref["angular_resolution_deg"]
+    assert r68[0] is None and r68[2] == pytest.approx(0.058, rel=0.02)  # REFERENCE values, 1 TeV
+    assert ref["energy_resolution"][2] == pytest.approx(0.081, rel=0.05)
+    assert ref["effective_area_m2"][2] == pytest.approx(4.4e5, rel=0.06)
+    assert ref["roc_auc"] == [None] * 3
+
+
+def test_prod5_curves_are_null_without_the_files(tmp_path, monkeypatch):
+    monkeypatch.setenv(REFERENCE_DATA_ENV, str(tmp_path))
+    ref = prod5_curves("south", np.array([0.1, 1.0, 10.0]))
+    assert set(ref) == set(CURVE_LABELS) and all(v == [None, None] for v in ref.values())
 
 
 def test_run_offline_passes(dl0_run, tmp_path):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import astropy.units as u
@@ -18,15 +20,16 @@ import pytest
 from astropy.coordinates import angular_separation, offset_by, position_angle
 from dl2_edits import TOY_VIEWCONE_DEG, blur_gammaness, dl2_run, rewrite
 
+from ctasim.accounting import Accounting, RateMeter
 from ctasim.datamodel import paths
 from ctasim.errors import CtasimError
 from ctasim.offline import run_offline
 from ctasim.offline.irf import irf_stage
-from ctasim.offline.science import fit_model, local_power_law, science_section
-from ctasim.science.regions import reflected_positions
-from ctasim.report import summary as summary_module
+from ctasim.offline.science import fit_model, local_power_law, science_from_dl3, science_section
 from ctasim.report.run_report import Table, spectrum_section, to_markdown
+from ctasim.report.summary import build_summary
 from ctasim.scenario import IrfConfig, OfflineConfig
+from ctasim.science.regions import reflected_positions
 from ctasim.spectra import CRAB_HEGRA, CRAB_MAGIC, LogParabola, PowerLaw, PowerLawWithBump
 
 DOCS = Path(__file__).resolve().parents[2] / "README.md"
@@ -125,17 +128,20 @@ def test_local_power_law():
 def test_science_keys_are_documented(science):
     _, section = science
     keys = [f"science.{k}" for k in (*section, "error")]
-    for name, text in {"docstring": summary_module.__doc__, "README": DOCS.read_text()}.items():
-        missing = [k for k in keys if f"`{k}`" not in text]
-        missing += [k for k in (*section["bins"], *section["sky_map"]) if f"`{k}`" not in text]
-        assert not missing, f"not documented in {name}: {missing}"
+    text = DOCS.read_text()
+    missing = [k for k in keys if f"`{k}`" not in text]
+    missing += [k for k in (*section["bins"], *section["sky_map"]) if f"`{k}`" not in text]
+    assert not missing, f"not documented in the README: {missing}"
 
 
 def test_report_shows_injected_and_fitted(science):
     _, section = science
     blocks = spectrum_section({"science": section})
-    table = next(b for b in blocks if isinstance(b, Table))
-    assert [row[0] for row in table.rows] == ["injected (LogParabola)", "fitted (PowerLaw)"]
+    summary_table, parameters = (b for b in blocks if isinstance(b, Table))
+    assert [row[0] for row in summary_table.rows] == ["injected (LogParabola)", "fitted (LogParabola)"]
+    assert [row[0] for row in parameters.rows] == ["normalization", "a", "b"]
+    pulls = [float(row[4]) for row in parameters.rows]
+    assert pulls == pytest.approx([section["fit"]["pulls"][k] for k in ("normalization", "a", "b")], abs=0.01)
     assert "No spectral fit" in to_markdown(spectrum_section({"science": {"error": "too little signal"}}))
 
 
@@ -147,3 +153,51 @@ def test_the_fitted_model_is_the_injected_family_at_1_tev():
     fitted = fit_model(bump)
     assert isinstance(fitted, PowerLaw) and fitted.e_ref == 1.0
     assert (fitted.index, fitted.normalization) == pytest.approx(local_power_law(bump))
+
+
+def test_science_from_the_dl3_files_agrees_with_the_in_memory_pass(science, source_run):
+    _, memory = science
+    files = science_from_dl3(source_run, 1)
+    assert files["frame"].startswith("ICRS") and memory["frame"].startswith("horizontal")
+    assert files["irf_pass"] == 1 and files["n_off_regions"] == memory["n_off_regions"]
+    # the same events: RA/Dec are a rotation of (az, alt) at the run epoch, stored as float32
+    for key in ("n_on", "n_off"):
+        assert files["totals"][key] == pytest.approx(memory["totals"][key], abs=2)
+    assert files["livetime_s"] == pytest.approx(memory["livetime_s"])
+    assert abs(files["fit"]["index"] - memory["fit"]["index"]) < 0.1 * memory["fit"]["index_error"]
+    assert files["injected"] == memory["injected"]
+
+
+def test_cli_science_adds_a_pass_and_keeps_the_earlier_ones(source_run, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(source_run, run_dir)
+    empty = build_summary({"name": "toy"}, Accounting(), RateMeter(), {}, 0, [], 0.0, "local")
+    (run_dir / "summary.json").write_text(json.dumps(empty))
+    (run_dir / "provenance.json").write_text(json.dumps({"scenario": {"name": "toy"}}))
+    for expected in (1, 2):
+        done = subprocess.run([sys.executable, "-m", "ctasim.cli", "science", str(run_dir)], capture_output=True,
+                              text=True)
+        assert done.returncode == 0, done.stderr
+        assert f"science pass {expected} (IRF pass 1)" in done.stdout
+    first, second = (json.loads((run_dir / "science" / f"science_pass{k}.json").read_text()) for k in (1, 2))
+    assert first["pass_number"] == 1 and second["pass_number"] == 2
+    assert {k: v for k, v in first.items() if k not in ("pass_number", "file")} == \
+        {k: v for k, v in second.items() if k not in ("pass_number", "file")}
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["science"]["pass_number"] == 2 and (run_dir / "report.md").is_file()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--irf-pass", "7"], "no IRF pass 7"),
+    ([], "no summary.json"),
+])
+def test_cli_science_refuses_in_one_line(source_run, tmp_path, args, message):
+    run_dir = source_run if args else tmp_path
+    if args:
+        run_dir = tmp_path / "run"
+        shutil.copytree(source_run, run_dir)
+        for name in ("summary.json", "provenance.json"):
+            (run_dir / name).write_text(json.dumps({"scenario": {}}))
+    done = subprocess.run([sys.executable, "-m", "ctasim.cli", "science", str(run_dir), *args], capture_output=True,
+                          text=True)
+    assert done.returncode == 2 and message in done.stderr and done.stderr.count("\n") == 1
