@@ -87,7 +87,10 @@ class ActorGraph:
         return [ids[i:i + k] for i in range(0, len(ids), k)]
 
     def start(self) -> None:
-        sc, b = self.scenario, make_backend(self.backend_kind, self.address)
+        sc = self.scenario
+        if sc.alerts.enabled:
+            load_particle_model(sc.realtime_config(), self.subarray)  # a bad models dir fails here, in one line
+        b = make_backend(self.backend_kind, self.address)
         self.backend = b
         pointing = (sc.array.pointing.alt_deg, sc.array.pointing.az_deg)
         subarray = b.put(self.subarray)
@@ -115,7 +118,6 @@ class ActorGraph:
             self.classes["archiver"], str(self.run_dir), subarray, sc.to_dict(), sc.seed, self.populations, pointing
         )
         if sc.alerts.enabled:
-            load_particle_model(sc.realtime_config(), self.subarray)  # a bad models dir fails here, in one line
             self.actors["realtime"] = b.create(self.classes["realtime"], str(self.run_dir), subarray, pointing,
                                                sc.realtime_config())
 

@@ -3,6 +3,8 @@
 The command line prints ``CtasimError`` messages without a traceback and exits with status 2.
 """
 
+from __future__ import annotations
+
 
 class CtasimError(Exception):
     """Base class for errors caused by user input (configuration, scenario, files)."""
@@ -14,6 +16,13 @@ class ConfigError(CtasimError):
     def __init__(self, source: str, key: str, value: object, expected: str) -> None:
         self.source, self.key, self.value, self.expected = source, key, value, expected
         super().__init__(f"{source}: {key} = {value!r}: expected {expected}")
+
+    @classmethod
+    def about(cls, source: str, text: str) -> ConfigError:
+        """An error of several keys together (a cross-check of the whole file): ``source: text``."""
+        err = cls(source, "<root>", None, text)
+        err.args = (f"{source}: {text}",)
+        return err
 
 
 class DataFileError(CtasimError):

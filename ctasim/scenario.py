@@ -15,12 +15,13 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .dl0.reduction import VARIANT_STEPS, ReductionConfig, Variant
-from .errors import ConfigError
+from .errors import ConfigError, CtasimError
 from .instrument.config import available_layouts, layout_path, read_yaml
 from .io.provenance import scenario_hash
 from .irf.cuts import GAMMA_EFFICIENCIES
 from .onsite.realtime import RealTimeConfig
 from .paths import SCENARIO_DIR
+from .science.regions import reflected_positions
 from .sim.source import Population
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -212,6 +213,13 @@ class Scenario(_Model):
         if self.alerts.enabled and self.alerts.target_offset_deg is None and not self._point_sources():
             raise ValueError("alerts.enabled needs alerts.target_offset_deg or a point-source gamma population "
                              "(viewcone_deg 0, source_offset_deg > 0)")
+        if self.alerts.enabled:
+            rta = self.realtime_config()
+            try:
+                reflected_positions((rta.target_offset_deg, 0.0), (0.0, 0.0), rta.theta_cut_deg, rta.n_off)
+            except CtasimError as err:
+                raise ValueError(f"alerts.theta_cut_deg {rta.theta_cut_deg} with the target at "
+                                 f"{rta.target_offset_deg} deg: {err}") from None
         return self
 
     def _point_sources(self) -> list[ParticleConfig]:
@@ -283,6 +291,8 @@ def _validated(model: type[_M], data: Any, source: str, prefix: tuple = ()) -> _
             msg = "a known key (unknown keys are refused)"
         elif e["type"] == "missing":
             raise ConfigError(source, _format_loc(loc), None, "a value (required key is missing)") from None
+        if not loc:  # a cross-check of several keys: the message names them, the value would be the whole file
+            raise ConfigError.about(source, msg) from None
         value = e.get("input", _lookup(data, loc[len(prefix):]))
         raise ConfigError(source, _format_loc(loc), value, msg) from None
 

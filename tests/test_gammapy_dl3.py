@@ -19,10 +19,8 @@ from ctasim.irf.binning import energy_bins
 from ctasim.irf.cuts import evaluate_cut, gammaness_cut, rad_max, theta_cut
 from ctasim.irf.effective_area import effective_area
 from ctasim.irf.energy_dispersion import energy_dispersion
-from ctasim.irf.events import event_table
 from ctasim.irf.psf import psf_table
-from ctasim.irf.toy import toy_population
-from ctasim.irf.weights import event_weights, simulation_info
+from ctasim.irf.toy import weighted_toy_events
 from ctasim.spectra import CRAB_MAGIC, IRFDOC_PROTON, LogParabola, PowerLaw
 
 gammapy_data = pytest.importorskip("gammapy.data")
@@ -45,11 +43,7 @@ def simulation():
         (dict(particle="proton", n_showers=60_000, seed=22, energy_min_tev=0.1, energy_max_tev=200.0,
               max_scatter_m=1000.0, viewcone_deg=5.0), PowerLaw(**IRFDOC_PROTON)),
     ):
-        rows, distribution = toy_population(**kwargs)
-        table = event_table(rows)
-        table["weight"] = event_weights(table["true_energy"], simulation_info(distribution), spectrum,
-                                        observation.PER_SECOND)
-        tables.append((table, simulation_info(distribution)))
+        tables.append(weighted_toy_events(spectrum, observation.PER_SECOND, **kwargs))
     (gammas, info), (protons, _) = tables
     cuts = gammaness_cut(gammas, ENERGY, 0.6)
     passed = [t[evaluate_cut(t["gammaness"], t["reco_energy"], cuts, operator.ge)] for t in (gammas, protons)]

@@ -5,7 +5,7 @@ A toy point source (Crab HEGRA power law, 0.5 deg wobble offset) over a toy prot
 drawn observations (ctasim.irf.observation) written as a GADF data store (ctasim.io.gadf).
 
 - ctasim: the DL4 science stage itself (``ctasim.offline.science.science_section`` on
-  ``IrfProducts`` built here): reflected on/off counts in the horizontal frame, WStat power-law fit.
+  ``ScienceInput`` built here): reflected on/off counts in the horizontal frame, WStat power-law fit.
 - gammapy: ``DataStore.from_dir`` -> ``get_observations`` -> ``SpectrumDatasetMaker`` on a
   ``PointSkyRegion`` at the object's RA/Dec (the on radius per reconstructed-energy bin comes from
   RAD_MAX_2D) -> ``ReflectedRegionsBackgroundMaker`` with ``WobbleRegionsFinder`` (as many off
@@ -53,11 +53,8 @@ from ctasim.irf.binning import energy_bins
 from ctasim.irf.cuts import evaluate_cut, gammaness_cut, rad_max, theta_cut
 from ctasim.irf.effective_area import effective_area
 from ctasim.irf.energy_dispersion import energy_dispersion
-from ctasim.irf.events import event_table
-from ctasim.irf.toy import toy_population
-from ctasim.irf.weights import event_weights, simulation_info
-from ctasim.offline.irf import IrfProducts
-from ctasim.offline.science import local_power_law, science_section
+from ctasim.irf.toy import weighted_toy_events
+from ctasim.offline.science import ScienceInput, local_power_law, science_section
 from ctasim.science.folding import edisp_kernel
 from ctasim.science.regions import angle_rad, reflected_positions
 from ctasim.spectra import CRAB_HEGRA, IRFDOC_PROTON, PowerLaw
@@ -94,11 +91,7 @@ def analysis(tmp_path_factory):
               spectral_index=IRFDOC_PROTON["index"], max_scatter_m=600.0, viewcone_deg=1.5, pointing=POINTING),
          PowerLaw(**IRFDOC_PROTON)),
     ):
-        rows, distribution = toy_population(**kwargs)
-        table = event_table(rows)
-        table["weight"] = event_weights(table["true_energy"], simulation_info(distribution), spectrum,
-                                        observation.PER_SECOND)
-        tables.append((table, simulation_info(distribution)))
+        tables.append(weighted_toy_events(spectrum, observation.PER_SECOND, **kwargs))
     (gammas, info), (protons, _) = tables
     gh = gammaness_cut(gammas, ENERGY, GAMMANESS_EFFICIENCY)
     gammas_gh, protons_gh = (t[evaluate_cut(t["gammaness"], t["reco_energy"], gh, operator.ge)]
@@ -122,17 +115,17 @@ def analysis(tmp_path_factory):
     observations = observation.draw_observations([gammas, protons], gh, LIVETIMES, seed=5)
     gadf.write_data_store(root, observations, run, irf_file)
 
-    products = IrfProducts(
-        energy_bins=ENERGY, effective_area=aeff[:, 0], migration=edisp[:, :, 0], migration_bins=MIGRATION,
-        theta_cuts=theta, gammaness_valid=np.asarray(gh["valid"], bool), observations=observations,
-        source_azalt=source_altaz[::-1], pointing_azalt=(observations[0].pointing_az, observations[0].pointing_alt),
-        source_spectrum=SOURCE, spectrum_config={"type": "power_law", **CRAB_HEGRA})
+    products = ScienceInput.horizontal(
+        observations, source_azalt=source_altaz[::-1], energy_bins=ENERGY, effective_area=aeff[:, 0],
+        migration=edisp[:, :, 0], migration_bins=MIGRATION, theta_cuts=theta,
+        gammaness_valid=np.asarray(gh["valid"], bool), source_spectrum=SOURCE,
+        spectrum_config={"type": "power_law", **CRAB_HEGRA})
     science = science_section(products)
-    offs = reflected_positions(products.source_azalt, products.pointing_azalt, science["on_radius_max_deg"],
+    offs = reflected_positions(products.source, products.pointing, science["on_radius_max_deg"],
                                science["n_off_regions"])
     return {"root": root, "science": science, "aeff": aeff[:, 0], "edisp": edisp[:, :, 0],
             "livetime": LIVETIMES.sum(),
-            "borderline_on": _borderline(observations, theta, [products.source_azalt]),
+            "borderline_on": _borderline(observations, theta, [products.source]),
             "borderline_off": _borderline(observations, theta, offs)}
 
 

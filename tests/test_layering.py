@@ -70,3 +70,9 @@ def test_the_rules_catch_a_violation(tmp_path):
     bad.write_text("from ..sim.blocks import ShowerBlock\nfrom . import cleaning\nimport ray.util\n")
     names = imported_modules(bad, tmp_path)
     assert {"ctasim.sim.blocks", "ctasim.image.cleaning", "ray.util"} <= names
+
+
+def test_the_real_time_analysis_never_imports_the_simulator():
+    names = imported_modules(LIBRARY / "onsite" / "realtime.py")
+    assert not [n for n in names if n == "ctasim.sim" or n.startswith("ctasim.sim.")]
+    assert "ctasim.image" in names or any(n.startswith("ctasim.image") for n in names)

@@ -87,3 +87,10 @@ def test_alert_rearm_above_threshold_and_negative_start_are_refused(tmp_path):
     assert "rearm_sigma" in _bad(tmp_path, lambda d: d.update(alerts={"threshold_sigma": 3, "rearm_sigma": 4}))
     msg = _bad(tmp_path, lambda d: d["particles"][0].update(start_s=-1))
     assert "particles[0].start_s" in msg and "-1" in msg
+
+
+def test_an_alert_region_too_large_for_reflected_off_regions_is_refused_at_validation(tmp_path):
+    def edit(d):
+        d["alerts"] = {"enabled": True, "theta_cut_deg": 0.6}   # the quickstart source is 0.5 deg off-axis
+    msg = _bad(tmp_path, edit)
+    assert "alerts.theta_cut_deg 0.6 with the target at 0.5 deg" in msg and "{" not in msg

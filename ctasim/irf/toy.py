@@ -11,14 +11,19 @@ NaN reconstruction, as failed fits. Not physics: only known, smooth inputs for t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+import astropy.units as u
 import numpy as np
+from astropy.table import QTable
 
 from ..datamodel.dl2 import DL2_EVENT_TRUE_DTYPE
 from ..datamodel.ids import PRIMARY_IDS
 from ..datamodel.simulation import DISTRIBUTION_DTYPE
 from ..instrument.frames import telescope_to_altaz
-from ..spectra import PowerLaw
+from ..spectra import PowerLaw, Spectrum
+from .events import event_table
+from .weights import SimulationInfo, event_weights, simulation_info
 
 
 @dataclass(frozen=True)
@@ -87,3 +92,13 @@ def _directions(rng: np.random.Generator, n: int, viewcone_deg: float, source_of
     d = np.deg2rad(source_offset_deg)
     x, y = x * np.cos(d) - y * np.sin(d), x * np.sin(d) + y * np.cos(d)
     return np.rad2deg(np.arctan2(y, x)), np.rad2deg(np.arcsin(np.clip(z, -1.0, 1.0)))
+
+
+def weighted_toy_events(spectrum: Spectrum, livetime: u.Quantity, **population: Any) -> tuple[QTable, SimulationInfo]:
+    """The IRF event table of ``toy_population(**population)`` with weights to ``spectrum`` over
+    ``livetime`` (``observation.PER_SECOND``: expected events per second), and its SimulationInfo."""
+    rows, distribution = toy_population(**population)
+    info = simulation_info(distribution)
+    table = event_table(rows)
+    table["weight"] = event_weights(table["true_energy"], info, spectrum, livetime)
+    return table, info

@@ -61,3 +61,13 @@ def copy_tables(src: h5py.Group, dst: h5py.Group, tables: tuple[str, ...],
             write_table(dst, renames.get(path, path) + table[len(path):], rows, units)
             n_rows += rows.size
     return n_rows
+
+
+IRF_PASS = re.compile(r"^irf_pass(\d+)\.fits\.gz$")
+
+
+def next_irf_pass(run_dir: str | Path) -> int:
+    """1 + the highest N of ``run_dir/irf/irf_pass<N>.fits.gz`` (1 when there is none)."""
+    found = [int(m.group(1)) for p in (Path(run_dir) / "irf").glob("irf_pass*.fits.gz")
+             if (m := IRF_PASS.match(p.name))]
+    return max(found, default=0) + 1

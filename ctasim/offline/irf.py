@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import dataclasses
 import operator
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -59,7 +58,8 @@ from ..irf.resolution import angular_resolution, energy_resolution
 from ..irf.sensitivity import CRAB, FOV_OFFSET_MAX, OBSERVATION_TIME, differential_sensitivity
 from ..irf.weights import SimulationInfo, event_weights, simulation_info
 from ..spectra import IRFDOC_ELECTRON, IRFDOC_PROTON, PowerLaw, PowerLawWithBump, Spectrum, spectrum_from_config
-from .files import data_files
+from .files import data_files, next_irf_pass
+from .science import ScienceInput
 
 #: migration (E_reco / E_true) and PSF source-offset bins of the IRF files
 MIGRATION_BINS = np.geomspace(0.2, 5.0, 31)
@@ -71,7 +71,6 @@ BACKGROUND_SPECTRA: dict[str, Spectrum] = {
     "proton": PowerLaw(**IRFDOC_PROTON),
     "electron": PowerLawWithBump(**IRFDOC_ELECTRON),
 }
-PASS_PATTERN = re.compile(r"^irf_pass(\d+)\.fits\.gz$")
 #: per-bin lists of ``irf.bins`` (all reconstructed-energy bins but A_eff, dE/E and bias: true energy)
 IRF_BIN_KEYS = (
     "e_min_tev", "e_max_tev", "e_center_tev", "gammaness_cut", "gamma_efficiency", "theta_cut_deg",
@@ -83,13 +82,6 @@ IRF_BIN_KEYS = (
 #: (``ctasim.irf.reference.prod5_values`` on the same energy bins)
 PROD5_KEYS = ("effective_area_m2", "r68_deg", "energy_resolution", "background_rate_per_s_mev_sr",
               "sensitivity_erg_cm2_s", "sensitivity_crab")
-
-
-def next_irf_pass(run_dir: str | Path) -> int:
-    """1 + the highest N of ``run_dir/irf/irf_pass<N>.fits.gz`` (1 when there is none)."""
-    found = [int(m.group(1)) for p in (Path(run_dir) / "irf").glob("irf_pass*.fits.gz")
-             if (m := PASS_PATTERN.match(p.name))]
-    return max(found, default=0) + 1
 
 
 def _read_dl2(files: list[Path]) -> dict[str, Any]:
@@ -200,35 +192,14 @@ def _write_cuts(path: Path, gh: QTable, theta: QTable, source_spectrum: dict[str
     return path
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
-class IrfProducts:
-    """What the DL4 science stage (``ctasim.offline.science``) takes from an IRF pass: energy bin edges
-    (TeV, true = reconstructed), the point-like effective area (m^2, per true-energy bin) and migration
-    density (n_true, n_migration) at the source's FoV offset, the theta cuts and gammaness-cut validity
-    per reconstructed-energy bin, the drawn observations, (az, alt) of the source and the pointing (deg)
-    and the source spectrum (object and scenario mapping)."""
-
-    energy_bins: u.Quantity
-    effective_area: u.Quantity
-    migration: np.ndarray
-    migration_bins: np.ndarray
-    theta_cuts: QTable
-    gammaness_valid: np.ndarray
-    observations: list[gadf.DL3Observation]
-    source_azalt: tuple[float, float]
-    pointing_azalt: tuple[float, float]
-    source_spectrum: Spectrum
-    spectrum_config: dict[str, Any]
-
-
 def process_irf(run_dir: str | Path, config, pass_number: int | None = None) -> dict:
     """The IRF stage of ``run_dir`` with ``config`` (``ctasim.scenario.IrfConfig``); see the module
     docstring. Returns the ``irf`` section of summary.json."""
     return irf_stage(run_dir, config, pass_number)[0]
 
 
-def irf_stage(run_dir: str | Path, config, pass_number: int | None = None) -> tuple[dict, IrfProducts]:
-    """``process_irf``, also returning the products the science stage needs (``IrfProducts``)."""
+def irf_stage(run_dir: str | Path, config, pass_number: int | None = None) -> tuple[dict, ScienceInput]:
+    """``process_irf``, also returning what the science stage needs (``science.ScienceInput``, horizontal frame)."""
     t0 = time.perf_counter()
     run_dir = Path(run_dir)
     data = _read_dl2(data_files(run_dir, "dl2"))
@@ -297,11 +268,10 @@ def irf_stage(run_dir: str | Path, config, pass_number: int | None = None) -> tu
     for ref_site in ("north", "south"):
         for key, values in prod5_values(ref_site, edges, PROD5_KEYS).items():
             bins[f"prod5_{ref_site}_{key}"] = values
-    products = IrfProducts(
-        energy_bins=edges, effective_area=aeff_point[:, 0], migration=edisp_point[:, :, 0],
-        migration_bins=MIGRATION_BINS, theta_cuts=theta, gammaness_valid=np.asarray(gh["valid"], bool),
-        observations=observations, source_azalt=source_altaz[::-1],
-        pointing_azalt=(observations[0].pointing_az, observations[0].pointing_alt), source_spectrum=target,
+    products = ScienceInput.horizontal(
+        observations, source_azalt=source_altaz[::-1], energy_bins=edges, effective_area=aeff_point[:, 0],
+        migration=edisp_point[:, :, 0], migration_bins=MIGRATION_BINS, theta_cuts=theta,
+        gammaness_valid=np.asarray(gh["valid"], bool), source_spectrum=target,
         spectrum_config=config.source_spectrum.to_config())
     return {
         "pass_number": pass_number,

@@ -1,15 +1,16 @@
-"""DL4 science of an IRF pass: the on/off spectrum of the drawn DL3 observations, a power-law fit, a sky map.
+"""DL4 science of an IRF pass: the on/off spectrum of its DL3 observations, a spectral fit, a sky map.
 
-``science_section(products)`` takes what the IRF stage has in memory (``irf.IrfProducts``): the
+``science_section(ScienceInput)`` takes the events (positions and reconstructed energies) and the
 point-like effective area and energy dispersion at the source's FoV offset, the theta (RAD_MAX) cut
-per reconstructed-energy bin, the drawn observations and the source and pointing positions. Positions
-are horizontal (az, alt, deg; the pointing is fixed in alt/az), handled as longitude / latitude on
-the sphere. On region: events within the theta cut of their reconstructed-energy bin around the
-source; off regions: the same cut around ``n_off`` positions reflected about the pointing at the
-source's offset (fewer when they would overlap the on region), alpha = 1 / n_off. The on/off spectrum
-(``ctasim.science.spectral_fit.OnOffSpectrum``, fitted over the bins with valid cuts) is fitted with a
-power law (``fit_spectrum``) started at the injected spectrum's local index and flux at 1 TeV. The
-sky map is a ring-background significance map around the source (``ctasim.science.maps``).
+per reconstructed-energy bin and the source and pointing positions, in one spherical frame (handled as
+longitude / latitude): in memory from the IRF stage (``ScienceInput.horizontal``: az, alt; the pointing
+is fixed in alt/az), or read back from the DL3 files of a pass (``science_from_dl3``: RA, Dec). On region:
+events within the theta cut of their reconstructed-energy bin around the source; off regions: the same
+cut around ``n_off`` positions reflected about the pointing at the source's offset (fewer when they
+would overlap the on region), alpha = 1 / n_off. The on/off spectrum
+(``ctasim.science.spectral_fit.OnOffSpectrum``, fitted over the bins with valid cuts) is fitted with the
+injected spectrum's family (``fit_model``: a power law or a log-parabola at 1 TeV) started at its values.
+The sky map is a ring-background significance map around the source (``ctasim.science.maps``).
 
 Returns the JSON-friendly ``science`` section of summary.json (non-finite values as null); too little
 signal or unusable input raises a one-line ``CtasimError`` (``run_offline`` records it as ``error``).
@@ -21,6 +22,7 @@ import dataclasses
 import json
 import operator
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ from astropy.table import QTable, vstack
 
 from ..errors import CtasimError, DataFileError
 from ..io.atomic import write_text_atomic
+from ..io.gadf import DL3Observation
 from ..io.gadf_read import read_irfs
 from ..irf.cuts import evaluate_cut
 from ..science.folding import SpectralResponse, edisp_kernel
@@ -40,7 +43,7 @@ from ..science.regions import N_OFF, angle_rad, reflected_positions
 from ..science.significance import signed_li_ma
 from ..science.spectral_fit import FREE_PARAMETERS, OnOffSpectrum, fit_spectrum
 from ..spectra import PowerLaw, Spectrum, spectrum_from_config
-from .irf import next_irf_pass
+from .files import next_irf_pass
 
 #: energy of the compared local index and flux (TeV); log step of the local-index derivative
 E_COMPARE_TEV = 1.0
@@ -103,26 +106,25 @@ class ScienceInput:
     spectrum_config: dict[str, Any]
     frame: str
 
+    @classmethod
+    def horizontal(cls, observations: Sequence[DL3Observation], source_azalt: tuple[float, float],
+                   **irfs: Any) -> ScienceInput:
+        """The input of drawn DL3 observations in memory (reconstructed az, alt; one pointing), with the
+        IRF fields (``energy_bins`` ... ``spectrum_config``) as keywords."""
+        full = [o for o in observations if not o.is_empty]
+        events = vstack([o.events for o in full]) if full else {k: [] for k in ("reco_az", "reco_alt", "reco_energy")}
+        first = observations[0]
+        return cls(lon=u.Quantity(events["reco_az"], u.deg).value, lat=u.Quantity(events["reco_alt"], u.deg).value,
+                   energy=u.Quantity(events["reco_energy"], u.TeV).value, livetime=sum(o.livetime for o in full) * u.s,
+                   source=tuple(source_azalt), pointing=(first.pointing_az, first.pointing_alt),
+                   frame="horizontal (az, alt)", **irfs)
 
-def science_section(products, n_off: int = N_OFF) -> dict[str, Any]:
-    """The ``science`` section of summary.json from ``irf.IrfProducts`` (in memory, horizontal frame)."""
-    observations = [o for o in products.observations if not o.is_empty]
-    if not observations:
+
+def science_section(d: ScienceInput, n_off: int = N_OFF) -> dict[str, Any]:
+    """The ``science`` section of summary.json: the on/off spectrum, its fit and the sky map of ``d``
+    (see the module docstring)."""
+    if d.lon.size == 0:
         raise CtasimError("science: the DL3 observations hold no events (too little signal)")
-    events = vstack([o.events for o in observations])
-    return on_off_science(ScienceInput(
-        lon=u.Quantity(events["reco_az"]).to_value(u.deg), lat=u.Quantity(events["reco_alt"]).to_value(u.deg),
-        energy=u.Quantity(events["reco_energy"]).to_value(u.TeV),
-        livetime=sum(o.livetime for o in observations) * u.s, source=products.source_azalt,
-        pointing=products.pointing_azalt, energy_bins=products.energy_bins, effective_area=products.effective_area,
-        migration=products.migration, migration_bins=products.migration_bins, theta_cuts=products.theta_cuts,
-        gammaness_valid=products.gammaness_valid, source_spectrum=products.source_spectrum,
-        spectrum_config=products.spectrum_config, frame="horizontal (az, alt)"), n_off)
-
-
-def on_off_science(data_in: ScienceInput, n_off: int = N_OFF) -> dict[str, Any]:
-    """The on/off spectrum, its fit and the sky map of ``data_in`` (see the module docstring)."""
-    d = data_in
     edges, theta, lon, lat, energy, livetime = d.energy_bins, d.theta_cuts, d.lon, d.lat, d.energy, d.livetime
     valid = np.asarray(d.gammaness_valid, bool) & np.asarray(theta["valid"], bool)
     cut_deg = u.Quantity(theta["cut"]).to_value(u.deg)
@@ -235,7 +237,7 @@ def science_from_dl3(run_dir: str | Path, pass_number: int | None = None, n_off:
                             "re-run `ctasim irf`)")
     theta = QTable({"low": cuts["low"], "high": cuts["high"], "center": cuts["center"], "cut": cuts["theta_cut"],
                     "valid": cuts["theta_valid"]})
-    section = on_off_science(ScienceInput(
+    section = science_section(ScienceInput(
         lon=lon, lat=lat, energy=energy, livetime=livetime, source=source, pointing=pointing,
         energy_bins=aeff.true_energy_bins, effective_area=aeff.values[:, column],
         migration=edisp.matrix[:, :, column], migration_bins=edisp.migration_bins, theta_cuts=theta,

@@ -181,9 +181,9 @@ def plot_light_curve(summary: Mapping[str, Any], path: Path) -> Path:
     for key, style, label in (("threshold_sigma", "r--", "alert threshold"), ("rearm_sigma", "g:", "re-arm level")):
         if alerts.get(key) is not None:
             ax.axhline(alerts[key], color=style[0], linestyle=style[1:], label=f"{label} ({alerts[key]:g} sigma)")
-    flare = alerts.get("flare")
-    if flare:
-        ax.axvspan(flare["start_s"], flare["stop_s"], color="orange", alpha=0.2, label="injected flare")
+    for i, flare in enumerate(alerts.get("flares", [])):
+        ax.axvspan(flare["start_s"], flare["stop_s"], color="orange", alpha=0.2,
+                   label="injected flare" if i == 0 else None)
     for i, alert in enumerate(alerts.get("alerts", [])):
         ax.axvline(alert["sim_time_s"], color="k", linewidth=1.2, label="alert" if i == 0 else None)
     ax.set_xlabel("simulated time (s)")

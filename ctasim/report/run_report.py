@@ -485,15 +485,20 @@ def alerts_section(summary: Mapping[str, Any]) -> list[Block]:
     d = summary["alerts"]
     if "error" in d:
         return [Heading("Real-time alerts"), Para(f"No real-time alerts for this run: {d['error']}")]
-    alerts = d.get("alerts", [])
-    flare = d.get("flare")
+    alerts, timing = d.get("alerts", []), d.get("timing") or {}
+    flares = "".join(f"; injected flare {fmt(f.get('start_s'))}-{fmt(f.get('stop_s'))} s" for f in d.get("flares", []))
+    keeps_up = {True: "keeps up", False: "falls behind", None: "-"}[timing.get("keeps_up")]
     blocks: list[Block] = [
         Heading("Real-time alerts"),
         Para(
             f"Rolling on/off Li & Ma significance over a {fmt(d.get('window_s'))} s window of simulated time; an "
             f"alert is raised at {fmt(d.get('threshold_sigma'))} sigma and the trigger re-arms below "
-            f"{fmt(d.get('rearm_sigma'))} sigma. {fmt(d.get('n_alerts', len(alerts)), '.0f')} alert(s)"
-            + (f"; injected flare {fmt(flare.get('start_s'))}-{fmt(flare.get('stop_s'))} s." if flare else ".")
+            f"{fmt(d.get('rearm_sigma'))} sigma. {fmt(d.get('n_alerts', len(alerts)), '.0f')} alert(s){flares}. "
+            f"The analysis {keeps_up}: {fmt(timing.get('wall_s'), '.2f')} s of wall time for "
+            f"{fmt(timing.get('simulated_s'), '.0f')} s of data in {fmt(timing.get('blocks'), '.0f')} blocks "
+            f"(median {fmt(timing.get('block_wall_s_median'), '.3f')} s per block of median span "
+            f"{fmt(timing.get('block_span_s_median'), '.2f')} s; "
+            f"{fmt(timing.get('array_events_per_wall_s'), '.0f')} array events per wall second)."
         ),
     ]
     if alerts:

@@ -23,10 +23,8 @@ from ctasim.irf.binning import energy_bins
 from ctasim.irf.cuts import evaluate_cut, gammaness_cut
 from ctasim.irf.effective_area import effective_area
 from ctasim.irf.energy_dispersion import energy_dispersion
-from ctasim.irf.events import event_table
 from ctasim.irf.psf import psf_table
-from ctasim.irf.toy import toy_population
-from ctasim.irf.weights import event_weights, simulation_info
+from ctasim.irf.toy import weighted_toy_events
 from ctasim.reco.metrics import angular_separation_deg
 from ctasim.spectra import CRAB_MAGIC, IRFDOC_ELECTRON, IRFDOC_PROTON, LogParabola, PowerLaw, PowerLawWithBump
 
@@ -60,11 +58,7 @@ def toy():
     """name -> (weighted IRF event table, SimulationInfo); weights in expected events per second."""
     out = {}
     for name, (kwargs, spectrum) in POPULATIONS.items():
-        rows, distribution = toy_population(**kwargs, pointing=POINTING)
-        info = simulation_info(distribution)
-        table = event_table(rows)
-        table["weight"] = event_weights(table["true_energy"], info, spectrum, observation.PER_SECOND)
-        out[name] = (table, info)
+        out[name] = weighted_toy_events(spectrum, observation.PER_SECOND, **kwargs, pointing=POINTING)
     return out
 
 

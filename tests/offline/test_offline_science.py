@@ -8,6 +8,7 @@ gammaness (as in test_offline_irf.py), so background passes the cuts and fills t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -108,7 +109,7 @@ def test_run_offline_adds_science_or_skips_it(source_run, tmp_path):
 
 def test_too_little_signal_is_one_flagged_line(science):
     products, _ = science
-    empty = type(products)(**{**vars(products), "observations": []})
+    empty = dataclasses.replace(products, lon=np.empty(0), lat=np.empty(0), energy=np.empty(0))
     with pytest.raises(CtasimError, match="no events") as err:
         science_section(empty)
     assert "\n" not in str(err.value)

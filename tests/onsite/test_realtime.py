@@ -164,3 +164,16 @@ def test_timing_compares_wall_seconds_with_the_simulated_span():
     assert timing["keeps_up"] is True and timing["blocks_slower_than_their_span"] == 1
     assert timing["array_events_per_wall_s"] == pytest.approx(300 / 3.7)
     assert realtime_timing([], [], [], 0) == {"blocks": 0, "keeps_up": None}
+
+
+def test_a_missing_models_directory_fails_before_any_actor_starts(tmp_path):
+    from actors.orchestrator import ActorGraph
+    from ctasim.errors import DataFileError
+    from ctasim.scenario import load_scenario
+
+    scenario = load_scenario("flare")
+    scenario = scenario.model_copy(update={"alerts": scenario.alerts.model_copy(update={"models": str(tmp_path)})})
+    graph = ActorGraph(scenario, tmp_path / "run", backend="local")
+    with pytest.raises(DataFileError, match="no such model file"):
+        graph.start()
+    assert not graph.actors and not (tmp_path / "run").exists()
