@@ -1,0 +1,69 @@
+"""How close a run's IRFs are to CTAO Prod5: per energy bin, the factor between ours and Prod5's.
+
+``fidelity(bins, site)`` takes summary.json's ``irf.bins`` (our values and the ``prod5_<site>_<key>``
+beside them, ``ctasim.irf.reference``) and returns, for each quantity of ``LIMITS``, the bins between
+``e_min_tev`` and ``e_max_tev`` that have both values (a null is a bin with too few events, or no
+Prod5 value) with ``factor = max(ours / prod5, prod5 / ours)`` (>= 1: how far off, either way) and
+``ratio = ours / prod5``; the worst factor per quantity and overall, and whether each stays within
+its limit. A bin where ours is 0 and Prod5's is not (no event passed: the background of a too clean
+toy) has factor and ratio None and ``zero`` true, and puts its quantity outside the limit. The
+limits are the physics-fidelity targets of the project (R68 and dE/E within 1.3x of Prod5, the
+effective area after cuts within 1.5x, the background rate after cuts within 3x).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+#: quantity of ``irf.bins`` -> largest factor from Prod5 accepted
+LIMITS = {"r68_deg": 1.3, "energy_resolution": 1.3, "effective_area_m2": 1.5, "background_rate_per_s_mev_sr": 3.0}
+E_MIN_TEV, E_MAX_TEV = 0.05, 30.0
+
+
+def fidelity(bins: Mapping[str, Any], site: str, e_min_tev: float = E_MIN_TEV,
+             e_max_tev: float = E_MAX_TEV) -> dict[str, Any]:
+    """Per quantity of LIMITS: ``rows`` (e_center_tev, ours, prod5, ratio, factor), ``worst`` factor
+    (None without comparable bins), ``limit`` and ``within``; ``worst`` of all and ``within`` overall."""
+    center = np.asarray(bins["e_center_tev"], float)
+    out: dict[str, Any] = {"site": site, "e_min_tev": e_min_tev, "e_max_tev": e_max_tev, "quantities": {}}
+    for key, limit in LIMITS.items():
+        ours, prod5 = bins.get(key) or [], bins.get(f"prod5_{site}_{key}") or []
+        rows = []
+        for e, a, b in zip(center, ours, prod5):
+            if not (e_min_tev <= e <= e_max_tev and a is not None and b is not None and b > 0 and a >= 0):
+                continue
+            row = {"e_center_tev": float(e), "ours": float(a), "prod5": float(b), "zero": a == 0}
+            row |= {"ratio": None, "factor": None} if a == 0 else {"ratio": a / b, "factor": max(a / b, b / a)}
+            rows.append(row)
+        worst = max((r["factor"] for r in rows if not r["zero"]), default=None)
+        zero = any(r["zero"] for r in rows)
+        within = False if zero else (None if worst is None else worst <= limit)
+        out["quantities"][key] = {"rows": rows, "worst": worst, "zero_bins": sum(r["zero"] for r in rows),
+                                  "limit": limit, "within": within}
+    found = [q["worst"] for q in out["quantities"].values() if q["worst"] is not None]
+    out["worst"] = max(found, default=None)
+    verdicts = [q["within"] for q in out["quantities"].values()]
+    out["within"] = None if any(v is None for v in verdicts) else all(verdicts)
+    return out
+
+
+def fidelity_table(result: Mapping[str, Any]) -> list[str]:
+    """Markdown lines: one row per energy and quantity (ours, Prod5, ratio), then the worst factors."""
+    site = result["site"]
+    lines = [f"| quantity | E (TeV) | ctasim | Prod5 {site} | ours / Prod5 |", "|---|---|---|---|---|"]
+    for key, q in result["quantities"].items():
+        for r in q["rows"]:
+            ratio = "0 (none passed)" if r["zero"] else f"{r['ratio']:.2f}"
+            lines.append(f"| {key} | {r['e_center_tev']:.3g} | {r['ours']:.3g} | {r['prod5']:.3g} | {ratio} |")
+    lines.append("")
+    for key, q in result["quantities"].items():
+        worst = "no comparable bin" if q["worst"] is None else f"{q['worst']:.2f}x"
+        worst += f", {q['zero_bins']} bin(s) with none passing" if q["zero_bins"] else ""
+        verdict = {True: "within", False: "OUTSIDE", None: "-"}[q["within"]]
+        lines.append(f"- {key}: worst {worst} (limit {q['limit']}x, {verdict})")
+    overall = "no comparable bin" if result["worst"] is None else f"{result['worst']:.2f}x"
+    lines.append(f"- worst factor overall: {overall}")
+    return lines

@@ -1,0 +1,56 @@
+"""Fidelity factors against Prod5 (ctasim.irf.fidelity) on hand-made irf.bins, and the script."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ctasim.irf.fidelity import LIMITS, fidelity, fidelity_table
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "fidelity.py"
+
+
+def bins(**ours):
+    """Three bins at 0.03, 1 and 50 TeV; Prod5 North 1.0 everywhere, ours as given (default 1.0)."""
+    out = {"e_center_tev": [0.03, 1.0, 50.0]}
+    for key in LIMITS:
+        out[key] = ours.get(key, [1.0, 1.0, 1.0])
+        out[f"prod5_north_{key}"] = [1.0, 1.0, 1.0]
+    return out
+
+
+def test_factor_is_the_distance_from_prod5_either_way_inside_the_energy_range():
+    result = fidelity(bins(r68_deg=[9.0, 0.5, 9.0], effective_area_m2=[1.0, 1.4, 1.0]), "north")
+    r68 = result["quantities"]["r68_deg"]
+    assert [r["e_center_tev"] for r in r68["rows"]] == [1.0]          # 0.03 and 50 TeV lie outside 0.05-30
+    assert r68["rows"][0]["ratio"] == 0.5 and r68["worst"] == 2.0 and r68["within"] is False
+    area = result["quantities"]["effective_area_m2"]
+    assert area["worst"] == pytest.approx(1.4) and area["within"] is True   # limit 1.5x
+    assert result["worst"] == 2.0 and result["within"] is False
+
+
+def test_no_background_passing_is_outside_not_skipped():
+    result = fidelity(bins(background_rate_per_s_mev_sr=[0.0, 0.0, 0.0]), "north")
+    q = result["quantities"]["background_rate_per_s_mev_sr"]
+    assert q["zero_bins"] == 1 and q["within"] is False and q["worst"] is None
+    assert "1 bin(s) with none passing" in "\n".join(fidelity_table(result))
+
+
+def test_nulls_are_bins_without_statistics():
+    result = fidelity(bins(energy_resolution=[None, None, None]), "north")
+    q = result["quantities"]["energy_resolution"]
+    assert q["rows"] == [] and q["worst"] is None and q["within"] is None and result["within"] is None
+
+
+def test_script_prints_the_table_and_refuses_a_run_without_irfs(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "summary.json").write_text(json.dumps({"irf": {"site": "north", "bins": bins(r68_deg=[1, 1.2, 1])}}))
+    done = subprocess.run([sys.executable, str(SCRIPT), str(run)], capture_output=True, text=True)
+    assert done.returncode == 0 and "| r68_deg | 1 | 1.2 | 1 | 1.20 |" in done.stdout
+    assert "worst factor overall: 1.20x" in done.stdout
+    (run / "summary.json").write_text(json.dumps({"irf": {"error": "no test protons"}}))
+    done = subprocess.run([sys.executable, str(SCRIPT), str(run)], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.strip().endswith("no test protons") and done.stderr.count("\n") == 1
