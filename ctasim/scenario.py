@@ -9,20 +9,23 @@ AnalysisConfig).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from .dl0.reduction import VARIANT_STEPS, ReductionConfig, Variant
 from .errors import ConfigError, CtasimError
 from .instrument.config import available_layouts, layout_path, read_yaml
+from .instrument.frames import telescope_to_altaz
 from .io.provenance import scenario_hash
 from .irf.cuts import GAMMA_EFFICIENCIES
 from .onsite.realtime import RealTimeConfig
 from .paths import SCENARIO_DIR
 from .science.regions import reflected_positions
-from .sim.source import Population
+from .sim.source import Population, arrival_rate_hz, check_flux_geometry
+from .spectra import spectrum_from_config
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -50,30 +53,53 @@ class ArrayConfig(_Model):
         return v
 
 
-class Spectrum(_Model):
-    """Energy spectrum to draw primaries from (see ctasim.spectra)."""
+#: the arrival rate of a population that gives neither ``rate_hz`` nor ``rate_from_flux`` (Hz)
+DEFAULT_RATE_HZ = 1000.0
 
-    type: Literal["power_law", "crab_log_parabola", "crab_hegra", "cosmic_proton", "cosmic_electron"] = "power_law"
+
+class Spectrum(_Model):
+    """Energy spectrum to draw primaries from (see ctasim.spectra). ``power_law`` is a point source,
+    its flux ``normalization`` (1 / (TeV cm^2 s) at ``e_ref`` TeV) optional (a shape without it); the
+    other types are absolute fluxes (cosmic_* diffuse, per sr)."""
+
+    type: Literal["power_law", "crab_log_parabola", "crab_hegra", "cosmic_proton", "cosmic_electron",
+                  "cosmic_helium"] = "power_law"
     index: float | None = Field(None, lt=0.0, description="power-law index (dN/dE ~ E^index), default -2")
+    normalization: float | None = Field(None, gt=0.0, description="power-law flux at e_ref, 1 / (TeV cm^2 s)")
+    e_ref: float | None = Field(None, gt=0.0, description="power-law reference energy (TeV), default 1")
 
     @model_validator(mode="after")
     def _index_only_for_power_law(self) -> Spectrum:
-        if self.type != "power_law" and self.index is not None:
-            raise ValueError(f"no index for spectrum type {self.type} (only power_law takes one)")
+        for key in ("index", "normalization", "e_ref"):
+            if self.type != "power_law" and getattr(self, key) is not None:
+                raise ValueError(f"no {key} for spectrum type {self.type} (only power_law takes one)")
         return self
 
     def to_config(self) -> dict[str, Any]:
         """The mapping ``ctasim.spectra.spectrum_from_config`` takes."""
         if self.type == "power_law":
-            return {"type": "power_law", "index": -2.0 if self.index is None else self.index}
+            extra = {k: getattr(self, k) for k in ("normalization", "e_ref") if getattr(self, k) is not None}
+            return {"type": "power_law", "index": -2.0 if self.index is None else self.index} | extra
         return {"type": self.type}
+
+    def has_absolute_flux(self) -> bool:
+        """A flux, not only a shape: every fixed spectrum, a power law with a normalization."""
+        return self.type != "power_law" or self.normalization is not None
 
 
 class ParticleConfig(_Model):
-    """One simulated population (a separate observation id, like a CORSIKA run)."""
+    """One simulated population (a separate observation id, like a CORSIKA run).
+
+    Its arrival rate is ``rate_hz`` (Hz; 1000 when neither is given) or, with ``rate_from_flux:
+    true`` (then no ``rate_hz``), the rate of the spectrum's absolute flux through the simulated
+    phase space (``ctasim.sim.source.arrival_rate_hz``: energy range x scatter disk on the ground,
+    projected on the source direction, x the view cone's solid angle for a diffuse spectrum), so
+    that simulated seconds are real seconds. That needs a spectrum with a flux (not a power law
+    without ``normalization``), a view cone for a diffuse spectrum and none for a point source.
+    Helium is simulated by the superposition model (``ctasim.sim.shower``)."""
 
     name: str
-    particle: Literal["gamma", "proton", "electron"]
+    particle: Literal["gamma", "proton", "electron", "helium"]
     spectrum: Spectrum = Spectrum()
     n_showers: int = Field(gt=0)
     energy_min_tev: float = Field(0.01, gt=0.0)
@@ -81,13 +107,42 @@ class ParticleConfig(_Model):
     max_scatter_m: float = Field(1000.0, gt=0.0)
     viewcone_deg: float = Field(0.0, ge=0.0, le=20.0)
     source_offset_deg: float = Field(0.0, ge=0.0, le=10.0)
-    rate_hz: float = Field(1000.0, gt=0.0, description="arrival rate of simulated showers")
+    rate_hz: float | None = Field(None, gt=0.0, description="arrival rate of simulated showers (Hz)")
+    rate_from_flux: bool = Field(False, description="arrival rate from the spectrum's flux (no rate_hz then)")
     start_s: float = Field(0.0, ge=0.0, description="simulated time of the first shower's block (s)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_rate(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("rate_from_flux") in (None, False) and data.get("rate_hz") is None:
+            return {**data, "rate_hz": DEFAULT_RATE_HZ}
+        return data
+
+    @field_validator("rate_from_flux")
+    @classmethod
+    def _flux_given(cls, v: bool, info: ValidationInfo) -> bool:
+        """rate_from_flux excludes rate_hz and needs a flux whose geometry fits the view cone (the other
+        fields are validated before this one; a field that failed is absent and skipped here)."""
+        if not v:
+            return v
+        rate, spectrum, viewcone = (info.data.get(k) for k in ("rate_hz", "spectrum", "viewcone_deg"))
+        if rate is not None:
+            raise ValueError(f"rate_hz or rate_from_flux, not both (rate_hz = {rate:g} given too)")
+        if spectrum is None or viewcone is None:
+            return v
+        if not spectrum.has_absolute_flux():
+            raise ValueError("a spectrum with an absolute flux (crab_hegra, crab_log_parabola, cosmic_proton, "
+                             "cosmic_electron, cosmic_helium, or power_law with a normalization): "
+                             "spectrum.normalization is missing")
+        check_flux_geometry(spectrum_from_config(spectrum.to_config()).diffuse, viewcone)
+        return v
 
     @model_validator(mode="after")
     def _energy_range(self) -> ParticleConfig:
         if self.energy_max_tev <= self.energy_min_tev:
             raise ValueError(f"energy_max_tev ({self.energy_max_tev}) above energy_min_tev ({self.energy_min_tev})")
+        if self.rate_hz is None and not self.rate_from_flux:
+            raise ValueError("rate_hz or rate_from_flux: true")
         return self
 
 
@@ -175,7 +230,7 @@ class IrfConfig(_Model):
     @field_validator("source_spectrum")
     @classmethod
     def _point_source(cls, v: Spectrum) -> Spectrum:
-        if v.type in ("cosmic_proton", "cosmic_electron"):
+        if v.type in ("cosmic_proton", "cosmic_electron", "cosmic_helium"):
             raise ValueError(f"a point-source spectrum (power_law, crab_log_parabola, crab_hegra), got {v.type}")
         return v
 
@@ -220,7 +275,21 @@ class Scenario(_Model):
             except CtasimError as err:
                 raise ValueError(f"alerts.theta_cut_deg {rta.theta_cut_deg} with the target at "
                                  f"{rta.target_offset_deg} deg: {err}") from None
+        for i, p in enumerate(self.particles):
+            if p.rate_from_flux:
+                try:
+                    check_flux_geometry(spectrum_from_config(p.spectrum.to_config()).diffuse, p.viewcone_deg,
+                                        self.source_zenith_deg(p))
+                except ValueError as err:
+                    raise ValueError(f"particles[{i}].rate_from_flux: expected {err}") from None
         return self
+
+    def source_zenith_deg(self, particle: ParticleConfig) -> float:
+        """Zenith angle (deg) of a population's source (the view cone's axis): the pointing moved by
+        ``source_offset_deg`` towards positive fov_lon, as ``ctasim.sim.source.ShowerSource`` does."""
+        alt, _ = telescope_to_altaz(particle.source_offset_deg, 0.0, self.array.pointing.alt_deg,
+                                    self.array.pointing.az_deg)
+        return 90.0 - float(alt)
 
     def _point_sources(self) -> list[ParticleConfig]:
         return [p for p in self.particles if p.particle == "gamma" and p.viewcone_deg == 0 and p.source_offset_deg > 0]
@@ -236,20 +305,27 @@ class Scenario(_Model):
         """Simulated time spans (s) of the injected flares: point-source gamma populations at the alert
         target that start after the run start (each lasts n_showers / rate_hz)."""
         target = self.realtime_config().target_offset_deg
-        return [{"population": p.name, "start_s": p.start_s, "stop_s": p.start_s + p.n_showers / p.rate_hz}
+        rates = {pop.name: pop.rate_hz for pop in self.populations()}
+        return [{"population": p.name, "start_s": p.start_s, "stop_s": p.start_s + p.n_showers / rates[p.name]}
                 for p in self._point_sources() if p.start_s > 0 and abs(p.source_offset_deg - target) < 1e-9]
 
     def populations(self) -> list[Population]:
-        """The particle populations to simulate, one observation id each (1, 2, ...)."""
-        return [
-            Population(
+        """The particle populations to simulate, one observation id each (1, 2, ...); a population with
+        ``rate_from_flux`` carries its flux's arrival rate (``ctasim.sim.source.arrival_rate_hz``)."""
+        out = []
+        for i, p in enumerate(self.particles):
+            pop = Population(
                 name=p.name, particle=p.particle, spectrum=p.spectrum.to_config(), n_showers=p.n_showers,
                 energy_min_tev=p.energy_min_tev, energy_max_tev=p.energy_max_tev,
                 max_scatter_m=p.max_scatter_m, viewcone_deg=p.viewcone_deg,
-                source_offset_deg=p.source_offset_deg, rate_hz=p.rate_hz, obs_id=i + 1, start_s=p.start_s,
+                source_offset_deg=p.source_offset_deg, rate_hz=p.rate_hz or DEFAULT_RATE_HZ, obs_id=i + 1,
+                start_s=p.start_s,
             )
-            for i, p in enumerate(self.particles)
-        ]
+            if p.rate_from_flux:
+                rate = arrival_rate_hz(spectrum_from_config(pop.spectrum), pop, self.source_zenith_deg(p))
+                pop = dataclasses.replace(pop, rate_hz=rate)
+            out.append(pop)
+        return out
 
     def run_dir(self, override: str | Path | None = None) -> Path:
         return Path(override) if override else Path(self.output_dir.format(name=self.name))

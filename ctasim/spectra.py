@@ -4,7 +4,7 @@ The simulator draws primary energies from these spectra and the IRF code weights
 them, so they live here, outside both. Every spectrum is a differential flux dN/dE with energies
 in TeV: 1 / (TeV cm^2 s) for a point source, 1 / (TeV cm^2 s sr) for a ``diffuse`` one (cosmic
 rays); ``unit`` gives it as an astropy unit. Parameters from pyirf's spectral.py (see
-../shared/REFERENCE.md).
+../shared/REFERENCE.md); cosmic-ray helium from Hoerandel's poly-gonato fit (2003).
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ IRFDOC_PROTON = {"normalization": 9.8e-6, "index": -2.62, "diffuse": True}
 # cosmic-ray electrons, power law with a log-normal bump (pyirf spectral.IRFDOC_ELECTRON_SPECTRUM)
 IRFDOC_ELECTRON = {"normalization": 2.385e-9, "index": -3.43, "mu": -0.101, "sigma": 0.741, "f": 1.95,
                    "diffuse": True}
+# cosmic-ray helium, energy per nucleus: the poly-gonato fit of direct measurements (Hoerandel 2003,
+# Astropart. Phys. 19, 193, table 1: Z = 2, Phi0 = 5.71e-2 / (m^2 sr s TeV) at 1 TeV, gamma = 2.64),
+# per cm^2 here. Its knee (Z x 4.5 PeV = 9 PeV) is left out: below 1 PeV it changes the flux < 1e-2.
+HOERANDEL_HELIUM = {"normalization": 5.71e-6, "index": -2.64, "diffuse": True}
 
 
 def cone_solid_angle(angle_deg: float | np.ndarray) -> np.ndarray:
@@ -151,15 +155,16 @@ def _check_range(e_min: float, e_max: float) -> None:
         raise ValueError(f"energy range [{e_min}, {e_max}] TeV: expected 0 < e_min < e_max")
 
 
-SPECTRUM_TYPES = ("power_law", "crab_hegra", "crab_log_parabola", "cosmic_proton", "cosmic_electron")
+SPECTRUM_TYPES = ("power_law", "crab_hegra", "crab_log_parabola", "cosmic_proton", "cosmic_electron", "cosmic_helium")
 
 
 def spectrum_from_config(config: dict[str, Any], source: str = "spectrum") -> Spectrum:
     """Build a spectrum from ``{"type": ..., ...}``.
 
-    Types: ``power_law`` (a point source; keys ``index`` < 0, optional ``normalization`` > 0 and
-    ``e_ref`` > 0 TeV), and the fixed spectra ``crab_hegra``, ``crab_log_parabola``,
-    ``cosmic_proton``, ``cosmic_electron`` (the last two diffuse; no further keys). Anything else
+    Types: ``power_law`` (a point source; keys ``index`` < 0, optional ``normalization`` > 0 in
+    1 / (TeV cm^2 s) at ``e_ref`` > 0 TeV; without a normalization it is a shape only, 1 at e_ref),
+    and the fixed spectra ``crab_hegra``, ``crab_log_parabola``, ``cosmic_proton``,
+    ``cosmic_electron``, ``cosmic_helium`` (the last three diffuse; no further keys). Anything else
     raises ConfigError.
     """
     if not isinstance(config, dict):
@@ -189,7 +194,15 @@ def spectrum_from_config(config: dict[str, Any], source: str = "spectrum") -> Sp
         return LogParabola(**CRAB_MAGIC)
     if kind == "cosmic_proton":
         return PowerLaw(**IRFDOC_PROTON)
+    if kind == "cosmic_helium":
+        return PowerLaw(**HOERANDEL_HELIUM)
     return PowerLawWithBump(**IRFDOC_ELECTRON)
+
+
+def has_absolute_flux(config: dict[str, Any]) -> bool:
+    """Whether a spectrum configuration gives an absolute flux (not only a shape): every fixed
+    spectrum does, a ``power_law`` only with a ``normalization``."""
+    return config.get("type") != "power_law" or "normalization" in config
 
 
 def _is_number(value: object) -> bool:

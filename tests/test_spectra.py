@@ -6,12 +6,14 @@ import pytest
 from ctasim.errors import ConfigError
 from ctasim.spectra import (
     CRAB_MAGIC,
+    HOERANDEL_HELIUM,
     IRFDOC_ELECTRON,
     LogParabola,
     PowerLaw,
     PowerLawWithBump,
     Spectrum,
     cone_solid_angle,
+    has_absolute_flux,
     spectrum_from_config,
 )
 
@@ -92,3 +94,23 @@ def test_electron_bump_peaks_at_mu_with_the_unnormalised_gaussian():
     e_peak = 10 ** IRFDOC_ELECTRON["mu"]
     bare = IRFDOC_ELECTRON["normalization"] * e_peak ** IRFDOC_ELECTRON["index"]
     assert electron(e_peak) == pytest.approx(bare * (1 + IRFDOC_ELECTRON["f"] * (np.e - 1)), rel=1e-12)
+
+
+def test_cosmic_helium_is_hoerandels_poly_gonato_power_law():
+    helium = spectrum_from_config({"type": "cosmic_helium"})
+    assert helium.diffuse and isinstance(helium, PowerLaw)
+    # Hoerandel 2003, Z = 2: 5.71e-2 / (m^2 sr s TeV) at 1 TeV per nucleus, E^-2.64
+    assert (helium(1.0) * helium.unit).to_value("1 / (m2 sr s TeV)") == pytest.approx(5.71e-2)
+    assert helium(10.0) / helium(1.0) == pytest.approx(10**-2.64)
+    assert HOERANDEL_HELIUM["normalization"] / 9.8e-6 == pytest.approx(0.58, abs=0.01)  # He / p at 1 TeV
+
+
+def test_absolute_flux_and_power_law_normalisation():
+    assert not has_absolute_flux({"type": "power_law", "index": -2.0})
+    assert has_absolute_flux({"type": "power_law", "index": -2.0, "normalization": 1e-11})
+    assert all(has_absolute_flux({"type": t}) for t in ("crab_hegra", "crab_log_parabola", "cosmic_proton",
+                                                       "cosmic_electron", "cosmic_helium"))
+    pl = spectrum_from_config({"type": "power_law", "index": -2.5, "normalization": 3e-11, "e_ref": 2.0})
+    assert pl(2.0) == pytest.approx(3e-11) and not pl.diffuse
+    with pytest.raises(ConfigError, match=r"spectrum\.index"):
+        spectrum_from_config({"type": "cosmic_helium", "index": -2.0})

@@ -12,7 +12,7 @@ EVENT_COLUMNS = [OBS_ID, EVENT_ID]
 TELESCOPE_EVENT_COLUMNS = [OBS_ID, EVENT_ID, TEL_ID]
 
 #: ``true_shower_primary_id`` of each particle (CORSIKA codes, as ctapipe)
-PRIMARY_IDS = {"gamma": 0, "electron": 1, "proton": 101}
+PRIMARY_IDS = {"gamma": 0, "electron": 1, "proton": 101, "helium": 402}
 
 EVENT_ID_BITS = 40  # event ids below 2**40 (10^12 showers per observation)
 

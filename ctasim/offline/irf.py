@@ -5,7 +5,7 @@ of every ``run_dir/dl2/*.dl2.h5`` and uses only the test events (``is_train`` Fa
 population's simulated showers are scaled by its test fraction (test / all DL2 events of it; the
 train split is a hash of the event ids, independent of the shower). Gammas (a point source) are
 weighted to ``config.source_spectrum`` (Crab log-parabola by default), protons and electrons to the
-IRF document's cosmic-ray spectra (``ctasim.spectra``). Energy bins: ``bins_per_decade`` over the
+IRF document's cosmic-ray spectra, helium to Hoerandel's (``ctasim.spectra``). Energy bins: ``bins_per_decade`` over the
 gammas' simulated range, the same edges in true and reconstructed energy. Cuts per reconstructed
 energy bin: theta at ``theta_containment`` % of the gammas (clipped to 0.05-0.32 deg), gammaness
 optimised for the best 50 h sensitivity over ``gammaness_efficiencies`` (or at the fixed
@@ -57,7 +57,15 @@ from ..irf.reference import prod5_values, reference_note
 from ..irf.resolution import angular_resolution, energy_resolution
 from ..irf.sensitivity import CRAB, FOV_OFFSET_MAX, OBSERVATION_TIME, differential_sensitivity
 from ..irf.weights import SimulationInfo, event_weights, simulation_info
-from ..spectra import IRFDOC_ELECTRON, IRFDOC_PROTON, PowerLaw, PowerLawWithBump, Spectrum, spectrum_from_config
+from ..spectra import (
+    HOERANDEL_HELIUM,
+    IRFDOC_ELECTRON,
+    IRFDOC_PROTON,
+    PowerLaw,
+    PowerLawWithBump,
+    Spectrum,
+    spectrum_from_config,
+)
 from .files import data_files, next_irf_pass
 from .science import ScienceInput
 
@@ -70,6 +78,7 @@ MAX_BACKGROUND_OFFSET = 5.0
 BACKGROUND_SPECTRA: dict[str, Spectrum] = {
     "proton": PowerLaw(**IRFDOC_PROTON),
     "electron": PowerLawWithBump(**IRFDOC_ELECTRON),
+    "helium": PowerLaw(**HOERANDEL_HELIUM),
 }
 #: per-bin lists of ``irf.bins`` (all reconstructed-energy bins but A_eff, dE/E and bias: true energy)
 IRF_BIN_KEYS = (

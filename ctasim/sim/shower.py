@@ -1,4 +1,4 @@
-"""Toy air showers: Cherenkov emission points of gamma, electron and proton showers, and muons.
+"""Toy air showers: Cherenkov emission points of gamma, electron, proton and helium showers, and muons.
 
 An electromagnetic (sub-)shower starts at a depth, follows an axis, and emits its light at points
 sampled from the PDG gamma-function longitudinal profile ``dE/dt ~ t^(a-1) exp(-b t)``
@@ -6,11 +6,16 @@ sampled from the PDG gamma-function longitudinal profile ``dE/dt ~ t^(a-1) exp(-
 (less for the shower's old tail), the local Cherenkov angle, and a lateral spread scaling as the Moliere
 radius (1 / density). A gamma is one such shower; a proton is several electromagnetic
 sub-showers (the pi0 photons of its hadronic cascade) with transverse-momentum kicks and lateral
-offsets, plus muons reaching the ground. See ../shared/TOY_PHYSICS.md; values marked (est.) are
-calibrated against ../shared/REFERENCE.md by tests/sim.
+offsets, plus muons reaching the ground; the share of its energy that goes electromagnetic grows
+with energy (``proton_em_fraction``). A helium nucleus of energy E is, by the superposition model,
+four proton-like cascades of E/4 on the same axis, each starting at its own first interaction
+(``HELIUM_INTERACTION_G_CM2``). See ../shared/TOY_PHYSICS.md; values marked (est.) are calibrated
+against ../shared/REFERENCE.md by tests/sim.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 from numba import njit
@@ -51,12 +56,30 @@ MIN_POINTS, MAX_POINTS = 24, 3000
 
 PROTON_INTERACTION_G_CM2 = 85.0   # p-air interaction length (TOY_PHYSICS.md: 80-90)
 PION_INTERACTION_G_CM2 = 120.0    # later generations start this much deeper on average (est.)
-PROTON_EM_FRACTION = 1.0 / 3.0    # Cherenkov yield per TeV about a third of a gamma's (TOY, est.)
+# Electromagnetic share of a proton's energy (its Cherenkov yield per TeV relative to a gamma's):
+# Heitler-Matthews (Matthews 2005, Astropart. Phys. 22, 387): the energy left in hadrons after the
+# cascade has run down to the pion critical energy xi is (E / xi)^(beta - 1), with the same beta as
+# the muon number N_mu ~ E^beta (MUONS_PER_TEV below). xi = 20 GeV, beta = 0.9 give 0.32 at 1 TeV,
+# the "about a third of a gamma's" of TOY_PHYSICS.md (est.); 0.15 at 0.1 TeV, 0.46 at 10 TeV.
+PION_CRITICAL_TEV = 0.02
+HADRON_BETA = 0.9
+MIN_EM_FRACTION = 0.1             # floor near threshold: pi0s of the first interactions (est.)
 SUBSHOWERS_PER_DECADE = 2.5       # extra EM sub-showers per decade above 10 GeV (est.)
 PT_MEAN_GEV = 0.35                # mean transverse momentum (TOY_PHYSICS.md 0.3-0.4 GeV)
 SUBSHOWER_OFFSET_M = 20.0         # lateral offset of sub-shower axes per axis (est.)
 MAX_KICK_RAD = np.deg2rad(10.0)
-MUONS_PER_TEV = 8.0               # muons above ~4 GeV at ground per proton: 8 (E/TeV)^0.9 (est.)
+MUONS_PER_TEV = 8.0               # muons above ~4 GeV at ground per proton: 8 (E/TeV)^HADRON_BETA (est.)
+# Helium (superposition model): mass number 4, the nucleus' first interaction at the He-air
+# interaction length. 55 g/cm^2 (est.): the geometric (Bradt-Peters) scaling of the 85 g/cm^2
+# p-air length, sigma ~ (A_proj^1/3 + A_air^1/3 - 1)^2 with A_air = 14.5, i.e. sigma_He-air /
+# sigma_p-air = 1.54. In that interaction w of the 4 nucleons are wounded (1 + binomial, mean
+# <w> = A lambda_He / lambda_p = 2.6, Glauber); the spectators go on as free nucleons and interact
+# after a further exponential(PROTON_INTERACTION_G_CM2). So the mean depth at which a nucleon
+# starts its cascade is lambda_He + (1 - <w>/A) lambda_p = lambda_p, as in the pure superposition
+# model, while the nucleus' first interaction is shallower than a proton's.
+HELIUM_MASS_NUMBER = 4
+HELIUM_INTERACTION_G_CM2 = 55.0
+HELIUM_WOUNDED_MEAN = HELIUM_MASS_NUMBER * HELIUM_INTERACTION_G_CM2 / PROTON_INTERACTION_G_CM2
 MUON_P_RANGE_GEV = (4.0, 200.0)   # muon momenta, dN/dp ~ p^-2 (est.)
 # Frank-Tamm photons per metre in 300-600 nm per unit sin^2(theta_c): 2 pi alpha (1/300nm - 1/600nm)
 FRANK_TAMM_PER_M = 2.0 * np.pi / 137.036 * (1.0 / 300e-9 - 1.0 / 600e-9)
@@ -164,6 +187,13 @@ def _subshower_points(sub_shower, sub_start_depth, sub_energy, sub_tmax, sub_kic
         sigma[k] = sig * np.sqrt(0.5)
 
 
+def proton_em_fraction(energy_tev: np.ndarray) -> np.ndarray:
+    """Share of a proton's (a nucleon's) energy that ends in electromagnetic sub-showers:
+    ``1 - (E / PION_CRITICAL_TEV)^(HADRON_BETA - 1)``, at least MIN_EM_FRACTION (see the constants)."""
+    e = np.maximum(np.asarray(energy_tev, float), PION_CRITICAL_TEV)
+    return np.clip(1.0 - (e / PION_CRITICAL_TEV) ** (HADRON_BETA - 1.0), MIN_EM_FRACTION, 1.0)
+
+
 def n_points(energy_tev: np.ndarray) -> np.ndarray:
     """Emission points of a sub-shower of the given electromagnetic energy (TeV)."""
     return np.clip(np.rint(POINTS_PER_SQRT_TEV * np.sqrt(energy_tev)), MIN_POINTS, MAX_POINTS).astype(np.int64)
@@ -179,19 +209,52 @@ def simulate_showers(
     core_y: np.ndarray,
     obs_level_m: float,
 ) -> tuple[LightEmission, MuonTracks | None, np.ndarray, np.ndarray]:
-    """Cherenkov emission of showers of one particle type.
+    """Cherenkov emission of showers of one particle type (gamma, electron, proton, helium).
 
-    Energies in TeV, arrival directions (alt, az) in deg, cores (m) on the observation level
-    (m a.s.l.). Returns (emission, muons or None, first-interaction height in m above the
+    Energies in TeV (a nucleus: its total energy), arrival directions (alt, az) in deg, cores (m)
+    on the observation level (m a.s.l.). Returns (emission, muons or None, first-interaction height in m above the
     observation level, X_max slant depth in g/cm^2).
     """
     n = energy.size
     u = altaz_to_vector(alt_deg, az_deg).reshape(n, 3)
     ux, uy, uz = (np.ascontiguousarray(u[:, k]) for k in range(3))
+    core_x, core_y = np.asarray(core_x, float), np.asarray(core_y, float)
     ground_depth = vertical_depth(obs_level_m) / uz
+    if particle == "helium":
+        return _nucleus_showers(rng, energy, ux, uy, uz, core_x, core_y, obs_level_m, ground_depth)
     first_len = PROTON_INTERACTION_G_CM2 if particle == "proton" else GAMMA_FIRST_INT_X0 * X0_G_CM2
     x_first = np.minimum(rng.exponential(first_len, n), 0.9 * ground_depth)
+    emission, muons, x_max = _cascades(rng, particle, energy, ux, uy, uz, core_x, core_y, obs_level_m, x_first)
+    h_first = height_of_vertical_depth(x_first * uz) - obs_level_m
+    return emission, muons, h_first, x_max
 
+
+def _nucleus_showers(rng, energy, ux, uy, uz, core_x, core_y, obs_level_m, ground_depth):
+    """Helium by the superposition model: per nucleus ``HELIUM_MASS_NUMBER`` proton-like cascades of
+    E / A on the nucleus' axis and core, each from its own first interaction (see the constants);
+    returns what ``simulate_showers`` does, per nucleus (first interaction: the nucleus' one)."""
+    n, a = energy.size, HELIUM_MASS_NUMBER
+    x_nucleus = np.minimum(rng.exponential(HELIUM_INTERACTION_G_CM2, n), 0.9 * ground_depth)
+    n_wounded = 1 + rng.binomial(a - 1, (HELIUM_WOUNDED_MEAN - 1.0) / (a - 1), n)
+    owner = np.repeat(np.arange(n), a)                 # the nucleons of a nucleus are consecutive
+    spectator = np.tile(np.arange(a), n) >= n_wounded[owner]
+    later = np.where(spectator, rng.exponential(PROTON_INTERACTION_G_CM2, owner.size), 0.0)
+    x_nucleon = np.minimum(x_nucleus[owner] + later, 0.9 * ground_depth[owner])
+    emission, muons, x_max = _cascades(rng, "proton", energy[owner] / a, ux[owner], uy[owner], uz[owner],
+                                       core_x[owner], core_y[owner], obs_level_m, x_nucleon)
+    # consecutive nucleons: nucleus i owns the points (muons) of nucleons a*i ... a*i + a - 1
+    emission = dataclasses.replace(emission, offsets=np.ascontiguousarray(emission.offsets[::a]))
+    muons = dataclasses.replace(muons, offsets=np.ascontiguousarray(muons.offsets[::a]))
+    x_max = x_max.reshape(n, a).mean(axis=1)           # equal nucleon energies: the energy-weighted mean
+    h_first = height_of_vertical_depth(x_nucleus * uz) - obs_level_m
+    return emission, muons, h_first, x_max
+
+
+def _cascades(rng, particle, energy, ux, uy, uz, core_x, core_y, obs_level_m, x_first):
+    """Emission (and for protons muons) of showers starting at slant depths ``x_first`` (g/cm^2):
+    (emission, muons or None, X_max slant depth)."""
+    n = energy.size
+    ground_depth = vertical_depth(obs_level_m) / uz
     if particle == "proton":
         n_sub = 1 + rng.poisson(SUBSHOWERS_PER_DECADE * np.log10(np.maximum(energy / 0.01, 1.0)))
         sub_shower = np.repeat(np.arange(n), n_sub)
@@ -199,7 +262,7 @@ def simulate_showers(
         first[np.concatenate([[0], np.cumsum(n_sub)[:-1]])] = True
         frac = rng.exponential(1.0, sub_shower.size)      # flat Dirichlet split of the EM energy
         frac /= np.bincount(sub_shower, frac, n)[sub_shower]
-        sub_energy = PROTON_EM_FRACTION * energy[sub_shower] * frac
+        sub_energy = (proton_em_fraction(energy) * energy)[sub_shower] * frac
         sub_depth = x_first[sub_shower] + np.where(first, 0.0, rng.exponential(PION_INTERACTION_G_CM2, sub_shower.size))
         sub_depth = np.minimum(sub_depth, 0.95 * ground_depth[sub_shower])
         pt = rng.gamma(2.0, PT_MEAN_GEV / 2.0, sub_shower.size)
@@ -224,7 +287,7 @@ def simulate_showers(
     out = [np.empty(m) for _ in range(10)]
     keep = np.empty(m, bool)
     _subshower_points(sub_shower, sub_depth, sub_energy, t_max, kick, kick_phi, off1, off2,
-                      np.asarray(core_x, float), np.asarray(core_y, float), ux, uy, uz, float(obs_level_m),
+                      core_x, core_y, ux, uy, uz, float(obs_level_m),
                       point_sub, point_t, normals[0], normals[1], n_pts, *out, keep)
     counts = np.bincount(sub_shower[point_sub[keep]], minlength=n)
     emission = LightEmission(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
@@ -233,14 +296,13 @@ def simulate_showers(
     # X_max: energy-weighted depth of the sub-showers' maxima (slant, along the primary)
     sub_xmax = sub_depth + X0_G_CM2 * t_max
     x_max = np.bincount(sub_shower, sub_energy * sub_xmax, n) / np.bincount(sub_shower, sub_energy, n)
-    h_first = height_of_vertical_depth(x_first * uz) - obs_level_m
     muons = _muons(rng, energy, x_first, ux, uy, uz, core_x, core_y, obs_level_m) if particle == "proton" else None
-    return emission, muons, h_first, x_max
+    return emission, muons, x_max
 
 
 def _muons(rng, energy, x_first, ux, uy, uz, core_x, core_y, obs_level_m) -> MuonTracks:
     """Muons of proton showers: produced on the axis below the first interaction, kicked by pT/p."""
-    n_mu = rng.poisson(MUONS_PER_TEV * energy**0.9)
+    n_mu = rng.poisson(MUONS_PER_TEV * energy**HADRON_BETA)
     owner = np.repeat(np.arange(energy.size), n_mu)
     depth = x_first[owner] + rng.exponential(PION_INTERACTION_G_CM2, owner.size)
     depth = np.minimum(depth, 0.95 * vertical_depth(obs_level_m) / uz[owner])

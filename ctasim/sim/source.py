@@ -6,6 +6,9 @@ Block i of a population holds showers ``i * block_size ... (i + 1) * block_size 
 ``n / rate_hz``); its arrival times are uniform order statistics inside that span, i.e. a Poisson
 process of rate ``rate_hz`` conditioned on the block's count. Every block draws from
 ``block_rng(seed, population name, i)`` alone, so blocks can be made in any order and on any worker.
+
+``rate_hz`` is either given or the physical arrival rate of the population's absolute flux through
+its simulated phase space (``arrival_rate_hz``); then simulated seconds are real seconds.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from ..errors import ConfigError
 from ..instrument.frames import altaz_to_vector, telescope_to_altaz, vector_to_altaz
 from ..instrument.subarray import SubarrayDescription
 from ..rng import block_rng
-from ..spectra import Spectrum, spectrum_from_config
+from ..spectra import Spectrum, cone_solid_angle, spectrum_from_config
 from .blocks import ShowerBlock
 from .shower import simulate_showers, tilt_vectors
 
@@ -34,7 +37,8 @@ class Population:
     centre), angles in deg: ``viewcone_deg`` = 0 for a point source, else directions uniform in
     solid angle within that cone around the source; the source sits ``source_offset_deg`` from
     the pointing towards positive fov_lon (higher azimuth). ``rate_hz``: arrival rate of
-    simulated showers; ``start_s``: simulated time of the population's first block (s since the run
+    simulated showers (Hz; a scenario population with ``rate_from_flux`` gets ``arrival_rate_hz``
+    of its spectrum); ``start_s``: simulated time of the population's first block (s since the run
     start; a flare is a point-source population that starts late and lasts n_showers / rate_hz).
     """
 
@@ -78,6 +82,58 @@ class Population:
             if not ok:
                 raise ConfigError(src, key, getattr(self, key), expected)
         return spectrum_from_config(self.spectrum, src)
+
+
+CM2_PER_M2 = 1.0e4
+
+
+def check_flux_geometry(diffuse: bool, viewcone_deg: float, zenith_deg: float = 0.0) -> None:
+    """Whether a flux can be turned into an arrival rate (``arrival_rate_hz``): a diffuse spectrum
+    (per sr) needs a view cone, a point source none, and the cone must stay above the horizon.
+    Raises ValueError with a one-line message naming the key."""
+    if diffuse and viewcone_deg <= 0.0:
+        raise ValueError("viewcone_deg > 0 for a diffuse spectrum (its flux is per sr: the rate needs the "
+                         "view cone's solid angle)")
+    if not diffuse and viewcone_deg > 0.0:
+        raise ValueError(f"viewcone_deg 0 for a point-source spectrum (got {viewcone_deg:g}; only a diffuse "
+                         "spectrum, per sr, fills a view cone)")
+    if not 0.0 <= zenith_deg + viewcone_deg < 90.0:
+        raise ValueError(f"source zenith angle + viewcone_deg below 90 deg (got {zenith_deg:g} + {viewcone_deg:g}): "
+                         "cores are in a ground disk, the cone must stay above the horizon")
+
+
+def arrival_rate_hz(spectrum: Spectrum, population: Population, zenith_deg: float) -> float:
+    """Arrival rate (Hz) of the showers of ``spectrum``'s absolute flux in ``population``'s phase
+    space: energies in [energy_min_tev, energy_max_tev], cores in the scatter disk, directions in
+    the view cone around a source at ``zenith_deg`` (deg; 90 - the source's altitude).
+
+    Convention of the simulator (``ShowerSource.block``): cores are uniform in a horizontal disk of
+    radius ``max_scatter_m`` on the ground (the observation level), not in the plane perpendicular
+    to the shower. A flux F, counted per cm^2 perpendicular to the arrival direction, crosses a
+    horizontal disk of area pi r^2 from a zenith angle theta at the rate F pi r^2 cos(theta):
+
+    - point source (``viewcone_deg`` 0; F in 1 / (TeV cm^2 s)):
+      ``rate = int_Emin^Emax F dE * pi r^2 * 1e4 cm^2/m^2 * cos(zenith)``;
+    - diffuse (F in 1 / (TeV cm^2 s sr), directions uniform in solid angle within the cone):
+      ``rate = int F dE * pi r^2 * 1e4 * int_cone cos(theta) dOmega
+      = int F dE * pi r^2 * 1e4 * Omega * cos(zenith) * (1 + cos viewcone) / 2``, with
+      Omega = 2 pi (1 - cos viewcone): averaged over the cone, the z component of a direction is
+      cos(zenith) times the mean cosine of its angle from the axis, (1 + cos viewcone) / 2
+      (exact while the whole cone is above the horizon; 0.998 for a 5 deg cone).
+
+    The rate is exact; the simulated directions stay uniform in solid angle, whereas the showers
+    crossing the disk are weighted by cos(theta) (within a 5 deg cone at 20 deg zenith, +-3 %).
+    Raises ValueError (one line, naming the key) for a diffuse spectrum with ``viewcone_deg`` 0, a
+    point source with ``viewcone_deg`` > 0, or a cone reaching the horizon.
+    """
+    viewcone = float(population.viewcone_deg)
+    check_flux_geometry(spectrum.diffuse, viewcone, zenith_deg)
+    energy_integral = float(spectrum.integral(population.energy_min_tev, population.energy_max_tev))
+    area_cm2 = np.pi * population.max_scatter_m**2 * CM2_PER_M2
+    projection = np.cos(np.deg2rad(zenith_deg))
+    if spectrum.diffuse:
+        projection *= float(cone_solid_angle(viewcone)) * 0.5 * (1.0 + np.cos(np.deg2rad(viewcone)))
+    return energy_integral * area_cm2 * float(projection)
 
 
 class ShowerSource:
