@@ -198,28 +198,29 @@ def window_sums(typingctx, row, start, count):
 
 
 @intrinsic
-def select_calibrate(typingctx, high, low, nblocks, top, threshold, two_gains, pedestal, scale_high,
-                     scale_low, out):
+def select_calibrate(typingctx, high, low, nblocks, top, threshold, two_gains, pedestal_high,
+                     pedestal_low, scale_high, scale_low, out):
     """Gain selection and calibration of one pixel's first 8 * nblocks samples in one pass over
-    the high gain: out = (high - pedestal) * scale_high while taking the high gain's maximum;
-    when ``two_gains`` and max(that maximum, ``top``) > threshold, out = (low - pedestal) *
-    scale_low instead. Returns whether the low gain was selected (unsigned integer counts)."""
+    the high gain: out = (high - pedestal_high) * scale_high while taking the high gain's
+    maximum; when ``two_gains`` and max(that maximum, ``top``) > threshold, out = (low -
+    pedestal_low) * scale_low instead. Returns whether the low gain was selected (unsigned
+    integer counts)."""
     if not (isinstance(high, types.Array) and isinstance(high.dtype, types.Integer)
             and not high.dtype.signed):
         return None
     sig = types.boolean(high, low, types.intp, types.intp, types.intp, types.boolean,
-                        types.float32, types.float32, types.float32, out)
+                        types.float32, types.float32, types.float32, types.float32, out)
 
     def codegen(context, builder, sig, args):
-        hty, lty, _, _, _, _, _, _, _, outty = sig.args
-        h_, l_, nb_, top_, thr_, two_, ped_, sch_, scl_, out_ = args
+        hty, lty, _, _, _, _, _, _, _, _, outty = sig.args
+        h_, l_, nb_, top_, thr_, two_, pedh_, pedl_, sch_, scl_, out_ = args
         intp = nb_.type
         zero = ir.Constant(intp, 0)
         vty = _ivec(hty)
         hp = _block_ptr(context, builder, hty, h_, zero, vty)
         lp = _block_ptr(context, builder, lty, l_, zero, _ivec(lty))
         op = _block_ptr(context, builder, outty, out_, zero, _VF)
-        ped_v = _splat(builder, ped_, _VF)
+        ped_v = _splat(builder, pedh_, _VF)
         best = cgutils.alloca_once_value(builder, ir.Constant(vty, None))
         with cgutils.for_range(builder, nb_, intp=intp) as loop:
             v = _load(builder, hp, loop.index)
@@ -240,7 +241,7 @@ def select_calibrate(typingctx, high, low, nblocks, top, threshold, two_gains, p
             with cgutils.for_range(builder, nb_, intp=intp) as loop:
                 v = _load(builder, lp, loop.index)
                 f = builder.sitofp(v, _VF) if lsigned else builder.uitofp(v, _VF)
-                f = builder.fmul(builder.fsub(f, ped_v), _splat(builder, scl_, _VF))
+                f = builder.fmul(builder.fsub(f, _splat(builder, pedl_, _VF)), _splat(builder, scl_, _VF))
                 builder.store(f, builder.gep(op, [loop.index]), align=1)
         return sel
 

@@ -54,7 +54,7 @@ from ..datamodel.r1 import TelescopeEvents, r1_event_nbytes
 from ..errors import CtasimError
 from ..instrument.subarray import SubarrayDescription
 from ..instrument.telescope import TelescopeDescription
-from .calibration import calibrate_selected_rows, calibrate_waveforms, r1_to_dl1
+from .calibration import baseline_adc, calibrate_selected_rows, calibrate_waveforms, r1_to_dl1
 from .extraction import extract_charge, resolve_settings
 from .pixel_selection import (
     MAX_SURVIVAL_FRACTION,
@@ -311,10 +311,12 @@ def calibrate_dl0(
 
     wf = columns["waveform"]
     m, n_stored_ch, n_w = wf.shape
+    baseline = baseline_adc(tel.camera)  # as r1_to_dl1: pedestal + NSB shift
     if "gain_channel" in columns:
-        rows = calibrate_selected_rows(wf, columns["gain_channel"], readout)
+        rows = calibrate_selected_rows(wf, columns["gain_channel"], readout, baseline)
     else:
-        rows = calibrate_waveforms(wf.reshape(m, n_stored_ch, 1, n_w), readout)[0][:, 0]
+        rows = calibrate_waveforms(wf.reshape(m, n_stored_ch, 1, n_w), readout,
+                                   pedestal_adc=baseline)[0][:, 0]
     kept = columns.get("pixel_mask")
     if kept is None:
         kept = np.ones((n, n_pix), np.bool_)

@@ -1,9 +1,10 @@
 """Known-answer R1 waveforms for tests and benchmarks of the DL0 stage (not the simulator).
 
 Each event holds a toy elliptical image (Gaussian charge profile, linear time gradient across the
-image) drawn on the camera; every pixel's waveform is pedestal + gain x charge x reference pulse
-peaking at the pixel's time, plus Gaussian noise, in every gain channel, rounded and clipped to
-the ADC range. The injected charges (p.e.) and peak times (ns) are returned with the events.
+image) drawn on the camera; every pixel's waveform is the camera's baseline (pedestal + the DC
+shift of its night-sky background, ``calibration.baseline_adc``, as simulated R1 has it) + gain x
+charge x reference pulse peaking at the pixel's time, plus Gaussian noise, in every gain channel,
+rounded and clipped to the ADC range. The injected charges (p.e.) and peak times (ns) are returned with the events.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 
 from ..datamodel.r1 import TelescopeEvents
 from ..instrument.telescope import PULSE_SAMPLE_WIDTH_NS, TelescopeDescription
+from .calibration import baseline_adc
 
 
 def toy_images(
@@ -71,8 +73,9 @@ def synthetic_r1(
     signal_pe = charge[:, :, None] * pulse
     sigma = ro.electronic_noise_pe if noise_pe is None else noise_pe
     wf = np.empty((n, ro.n_channels, n_pix, ro.n_samples), np.uint16)
+    baseline = baseline_adc(tel.camera)
     for ch, gain in enumerate(ro.gain_adc_per_pe):
-        adc = ro.pedestal_adc + gain * (signal_pe + rng.normal(0.0, sigma, signal_pe.shape))
+        adc = baseline[ch] + gain * (signal_pe + rng.normal(0.0, sigma, signal_pe.shape))
         wf[:, ch] = np.clip(np.rint(adc), 0, ro.adc_max)
     return TelescopeEvents(
         tel_id=tel_id,
