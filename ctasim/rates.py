@@ -32,6 +32,8 @@ from .instrument.subarray import SubarrayDescription
 DATA_VOLUME_SOURCE = "K. Kosack, CTA data-processing overview talk (2017)"
 #: simtools' system trigger-rate example (gammasim-tools), the one default of every extrapolation
 DEFAULT_ARRAY_TRIGGER_RATE_HZ = 9.0e3
+#: the project's founding order of magnitude: O(10,000) array events per second
+SEED_ARRAY_RATE_HZ = 1.0e4
 OBSERVING_HOURS_PER_YEAR = 1314.0  # DATA_VOLUME_SOURCE
 NIGHT_HOURS = 8.0  # (est.) one observing night
 LINK_GBIT_PER_S = 1.0  # off-site link (DATA_VOLUME_SOURCE)

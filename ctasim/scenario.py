@@ -101,7 +101,7 @@ class ParticleConfig(_Model):
     name: str
     particle: Literal["gamma", "proton", "electron", "helium"]
     spectrum: Spectrum = Spectrum()
-    n_showers: int = Field(gt=0)
+    n_showers: int | None = Field(None, gt=0, description="showers to simulate; default rate x simulation.duration_s")
     energy_min_tev: float = Field(0.01, gt=0.0)
     energy_max_tev: float = Field(100.0, gt=0.0)
     max_scatter_m: float = Field(1000.0, gt=0.0)
@@ -147,7 +147,11 @@ class ParticleConfig(_Model):
 
 
 class SimulationConfig(_Model):
+    """``duration_s``: simulated seconds of the run; a population without ``n_showers`` then simulates
+    its arrival rate x duration_s showers (at least 1), so every population covers the same slice of time."""
+
     block_size: int = Field(200, gt=0, le=100_000, description="showers per block")
+    duration_s: float | None = Field(None, gt=0.0, description="simulated time of the run (s)")
 
 
 class TriggerConfig(_Model):
@@ -265,6 +269,10 @@ class Scenario(_Model):
             raise ValueError(f"unique particle names, got {names}")
         if self.irf.enabled and not self.offline.dl2:
             raise ValueError("irf.enabled needs offline.dl2: true (IRFs are computed from DL2)")
+        counted = [p.name for p in self.particles if p.n_showers is None]
+        if counted and self.simulation.duration_s is None:
+            raise ValueError(f"particles {', '.join(counted)} without n_showers need simulation.duration_s "
+                             "(their showers are rate x duration)")
         if self.alerts.enabled and self.alerts.target_offset_deg is None and not self._point_sources():
             raise ValueError("alerts.enabled needs alerts.target_offset_deg or a point-source gamma population "
                              "(viewcone_deg 0, source_offset_deg > 0)")
@@ -305,8 +313,9 @@ class Scenario(_Model):
         """Simulated time spans (s) of the injected flares: point-source gamma populations at the alert
         target that start after the run start (each lasts n_showers / rate_hz)."""
         target = self.realtime_config().target_offset_deg
-        rates = {pop.name: pop.rate_hz for pop in self.populations()}
-        return [{"population": p.name, "start_s": p.start_s, "stop_s": p.start_s + p.n_showers / rates[p.name]}
+        pops = {pop.name: pop for pop in self.populations()}
+        return [{"population": p.name, "start_s": p.start_s,
+                 "stop_s": p.start_s + pops[p.name].n_showers / pops[p.name].rate_hz}
                 for p in self._point_sources() if p.start_s > 0 and abs(p.source_offset_deg - target) < 1e-9]
 
     def populations(self) -> list[Population]:
@@ -315,7 +324,7 @@ class Scenario(_Model):
         out = []
         for i, p in enumerate(self.particles):
             pop = Population(
-                name=p.name, particle=p.particle, spectrum=p.spectrum.to_config(), n_showers=p.n_showers,
+                name=p.name, particle=p.particle, spectrum=p.spectrum.to_config(), n_showers=p.n_showers or 1,
                 energy_min_tev=p.energy_min_tev, energy_max_tev=p.energy_max_tev,
                 max_scatter_m=p.max_scatter_m, viewcone_deg=p.viewcone_deg,
                 source_offset_deg=p.source_offset_deg, rate_hz=p.rate_hz or DEFAULT_RATE_HZ, obs_id=i + 1,
@@ -324,6 +333,8 @@ class Scenario(_Model):
             if p.rate_from_flux:
                 rate = arrival_rate_hz(spectrum_from_config(pop.spectrum), pop, self.source_zenith_deg(p))
                 pop = dataclasses.replace(pop, rate_hz=rate)
+            if p.n_showers is None:  # validated: simulation.duration_s is set
+                pop = dataclasses.replace(pop, n_showers=max(1, round(pop.rate_hz * self.simulation.duration_s)))
             out.append(pop)
         return out
 

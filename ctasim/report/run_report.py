@@ -185,6 +185,24 @@ def rates_section(summary: Mapping[str, Any]) -> list[Block]:
             rows,
         ),
         Image("data-rate waterfall", f"{PLOT_DIR}/rate_waterfall.png"),
+        *array_trigger_blocks(r.get("array_trigger")),
+    ]
+
+
+def array_trigger_blocks(at: Mapping[str, Any] | None) -> list[Block]:
+    """The array trigger rate and its composition by species (summary ``rates.array_trigger``)."""
+    if not at or at.get("rate_hz") is None:
+        return []
+    ref = at.get("reference_hz", {})
+    kind = ("a prediction: every population arrives at its physical flux (rate_from_flux)" if at.get("physical")
+            else "set by the scenario's input arrival rates (rate_hz), not a prediction")
+    rows = [[name, fmt(v.get("array_events"), ".0f"), fmt(v.get("seconds")), fmt(v.get("rate_hz")),
+             fmt(v.get("fraction"), ".1%") if v.get("fraction") is not None else "-"]
+            for name, v in at.get("by_stream", {}).items()]
+    return [
+        Para(f"Array trigger rate {fmt(at['rate_hz'])} Hz, {kind}; beside the seed's O("
+             f"{fmt(ref.get('seed'), '.0f')} Hz) and simtools' {fmt(ref.get('simtools_example'), '.0f')} Hz example."),
+        Table(["species (stream)", "array events", "simulated s", "rate (Hz)", "share"], rows),
     ]
 
 

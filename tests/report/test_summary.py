@@ -207,3 +207,19 @@ def test_every_key_is_documented(summary):
     keys += ["files"]
     missing = [k for k in keys if f"`{k}`" not in text]
     assert not missing, f"not documented in the README: {missing}"
+
+
+def test_array_trigger_rate_sums_the_species_over_their_own_spans():
+    acc = A.Accounting()
+    acc.add(A.ARRAY_EVENTS, 30, "proton")
+    acc.add(A.ARRAY_EVENTS, 5, "gamma")
+    streams = {"proton": {"seconds": 0.01}, "gamma": {"seconds": 1.0}, "empty": {"seconds": 0.0}}
+    physical = {"particles": [{"rate_from_flux": True}, {"rate_from_flux": True}]}
+    at = S.array_trigger(acc, streams, physical)
+    assert at["by_stream"]["proton"]["rate_hz"] == pytest.approx(3000.0)
+    assert at["by_stream"]["gamma"]["rate_hz"] == pytest.approx(5.0)
+    assert at["by_stream"]["empty"]["rate_hz"] is None and at["by_stream"]["empty"]["fraction"] is None
+    assert at["rate_hz"] == pytest.approx(3005.0)
+    assert at["by_stream"]["proton"]["fraction"] == pytest.approx(3000 / 3005)
+    assert at["physical"] is True and at["reference_hz"] == {"seed": 1e4, "simtools_example": 9e3}
+    assert S.array_trigger(acc, streams, {"particles": [{"rate_from_flux": True}, {"rate_hz": 9}]})["physical"] is False
