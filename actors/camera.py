@@ -18,11 +18,12 @@ from ctasim.sim.blocks import ShowerBlock
 
 
 class CameraActor:
-    """Telescopes ``tel_ids`` of the subarray; at most ``max_buffered_blocks`` blocks buffered."""
+    """Telescopes ``tel_ids`` of the subarray; at most ``max_buffered_blocks`` blocks buffered;
+    ``nsb_stream``: the stream whose blocks carry accidental NSB-only triggers (None: off)."""
 
     def __init__(self, subarray: SubarrayDescription, tel_ids: list[int], pointing: tuple[float, float],
-                 seed: int, max_buffered_blocks: int) -> None:
-        self.station = CameraStation(subarray, tel_ids, pointing, seed, max_buffered_blocks)
+                 seed: int, max_buffered_blocks: int, nsb_stream: str | None = None) -> None:
+        self.station = CameraStation(subarray, tel_ids, pointing, seed, max_buffered_blocks, nsb_stream=nsb_stream)
         self.simulate_seconds: dict[tuple[str, int], float] = {}
 
     def simulate(self, block: ShowerBlock) -> TriggerReport:

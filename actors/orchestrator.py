@@ -102,9 +102,13 @@ class ActorGraph:
             for p in self.populations
         }
         buffered = sc.execution.max_blocks_in_flight + 1
+        # accidental NSB triggers ride on one stream (the night's NSB is counted once): the one with the
+        # most showers, whose blocks cover the run most finely and whose showers they can join
+        most = max(self.populations, key=lambda p: p.n_showers).name
+        nsb = {"nsb_stream": most} if sc.trigger.nsb_accidentals else {}
         self.actors["camera"] = [
             b.create(self.classes["camera"], subarray, group, pointing, sc.seed, buffered, spread_index=i,
-                     out_of_order=True)
+                     out_of_order=True, **nsb)
             for i, group in enumerate(self.camera_groups())
         ]
         self.actors["central_trigger"] = b.create(

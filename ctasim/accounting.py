@@ -26,7 +26,7 @@ import numpy as np
 
 from .array_trigger import ArrayTriggerResult
 from .datamodel.paths import tel_table_name
-from .datamodel.trigger import FATE_NAMES, READ_OUT
+from .datamodel.trigger import FATE_NAMES, NSB_ONLY_EVENT, READ_OUT
 from .rates import volume_figures
 
 SHOWERS_SIMULATED = "showers_simulated"
@@ -36,6 +36,11 @@ SHOWERS_ARRAY_TRIGGERED = "showers_array_triggered"
 ARRAY_EVENTS = "array_events"
 ARRAY_EVENTS_ARCHIVED = "array_events_archived"
 ARRAY_EVENTS_LOST = "array_events_lost"  # + .<reason>
+# informational (no balance): array events made of accidental (NSB-only) camera triggers alone, in
+# stream NSB_STREAM; the array trigger fired but the toy chain does not archive them (their camera
+# triggers end as telescope_triggers_dropped.nsb_only_event)
+ARRAY_EVENTS_NSB_ONLY = "array_events_nsb_only"
+NSB_STREAM = "nsb"  # stream of the accidental camera triggers that joined no shower
 TELESCOPE_TRIGGERS = "telescope_triggers"
 TELESCOPE_TRIGGERS_DROPPED = "telescope_triggers_dropped"  # + .<reason> (array_trigger.FATE_NAMES)
 TELESCOPE_EVENTS_READ_OUT = "telescope_events_read_out"
@@ -127,20 +132,33 @@ class Accounting:
         self, result: ArrayTriggerResult, stream: str, n_showers: int, tel_types: Sequence[str]
     ) -> None:
         """Count one block's central-trigger outcome: shower states, array events, and every camera
-        trigger by fate and telescope type (``tel_types`` per layout row, e.g. size_classes())."""
+        trigger by fate and telescope type (``tel_types`` per layout row, e.g. size_classes()).
+        Accidental triggers that joined no shower (``result.nsb_trigger``) and the NSB-only array
+        events are counted in stream NSB_STREAM instead."""
         self.add(SHOWERS_NO_TELESCOPE_TRIGGER, n_showers - result.n_showers_triggered, stream)
         self.add(SHOWERS_BELOW_MULTIPLICITY, result.n_showers_below_multiplicity, stream)
         self.add(SHOWERS_ARRAY_TRIGGERED, result.n_events, stream)
         self.add(ARRAY_EVENTS, result.n_events, stream)
+        if result.nsb_trigger is None:
+            self._count_triggers(result, stream, tel_types, slice(None))
+            return
+        self.add(ARRAY_EVENTS_NSB_ONLY, result.n_nsb_events, NSB_STREAM)
+        self._count_triggers(result, stream, tel_types, ~result.nsb_trigger)
+        self._count_triggers(result, NSB_STREAM, tel_types, result.nsb_trigger)
+
+    def _count_triggers(self, result: ArrayTriggerResult, stream: str, tel_types: Sequence[str],
+                        select: slice | np.ndarray) -> None:
         type_names, type_of_tel = np.unique(np.asarray(tel_types), return_inverse=True)
         n_fates = len(FATE_NAMES)
         counts = np.bincount(
-            type_of_tel[result.tel_index] * n_fates + result.fate,
+            type_of_tel[result.tel_index[select]] * n_fates + result.fate[select],
             minlength=type_names.size * n_fates,
         ).reshape(type_names.size, n_fates)
         for t, tel_type in enumerate(type_names.tolist()):
             self.add(TELESCOPE_TRIGGERS, int(counts[t].sum()), stream, tel_type)
             for fate, name in enumerate(FATE_NAMES):
+                if fate == NSB_ONLY_EVENT and not counts[t, fate]:
+                    continue  # runs without accidentals keep their stages
                 stage = (
                     TELESCOPE_EVENTS_READ_OUT
                     if fate == READ_OUT

@@ -18,6 +18,21 @@ Semantics (deterministic, independent of input order and of how showers are spli
   whose ``event_id`` is the shower's and whose ``time`` is its window's opening trigger time.
 
 Every input trigger therefore gets exactly one fate: ``read_out`` or one drop reason.
+
+Accidental (NSB-only) camera triggers (event ids flagged by ``datamodel.ids.is_nsb_event``) belong
+to no shower, so they are grouped truth-blind, by time alone:
+
+* each accidental (in time order, after the delay compensation) joins the candidate window of a
+  shower when the window's triggers and it still fit within ``window_ns`` and its telescope is not
+  in that window yet; it then counts for the shower's multiplicity like any camera trigger (a
+  shower seen by one camera can be raised to an array event by an accidental in another);
+* the other accidentals form windows among themselves (the earliest opens one, all within
+  ``window_ns`` belong to it); one with at least ``min_telescopes`` distinct telescopes is an
+  NSB-only array event (``nsb_time``, ``nsb_multiplicity``): its triggers get the fate
+  ``nsb_only_event``; else ``below_multiplicity`` / ``duplicate`` as for showers.
+
+``nsb_trigger`` marks the accidentals that joined no shower. Without accidentals in the input the
+result is exactly that of the shower-only logic.
 """
 
 from __future__ import annotations
@@ -27,10 +42,12 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from .datamodel.ids import is_nsb_event
 from .datamodel.trigger import (
     BELOW_MULTIPLICITY,
     DUPLICATE,
     FATE_NAMES,
+    NSB_ONLY_EVENT,
     OUTSIDE_WINDOW,
     READ_OUT,
     TELESCOPE_TRIGGER_DTYPE,
@@ -130,6 +147,15 @@ class ArrayTriggerResult:
     # showers seen by at least one camera
     n_showers_triggered: int
     n_pileup_showers: int
+    # accidental (NSB-only) triggers: those that joined no shower, and the NSB-only array events
+    nsb_trigger: np.ndarray | None = None  # bool [n_triggers]; None: no accidentals in the input
+    nsb_time: np.ndarray | None = None  # float64 [n_nsb_events] s, opening trigger of the window
+    nsb_multiplicity: np.ndarray | None = None  # int16 [n_nsb_events]
+
+    @property
+    def n_nsb_events(self) -> int:
+        """NSB-only array events (accidentals alone in a window with >= min_telescopes)."""
+        return 0 if self.nsb_time is None else int(self.nsb_time.size)
 
     @property
     def n_events(self) -> int:
@@ -147,7 +173,10 @@ class ArrayTriggerResult:
     def fate_counts(self) -> dict[str, int]:
         """Number of camera triggers per fate name (all names present)."""
         counts = np.bincount(self.fate, minlength=len(FATE_NAMES))
-        return dict(zip(FATE_NAMES, counts.tolist()))
+        out = dict(zip(FATE_NAMES, counts.tolist()))
+        if not out[FATE_NAMES[NSB_ONLY_EVENT]]:
+            del out[FATE_NAMES[NSB_ONLY_EVENT]]  # only runs with accidentals show it
+        return out
 
     def readout_event_ids(self, tel_id: int) -> np.ndarray:
         """Shower event ids a telescope must read out (its read-out triggers, in input order)."""
@@ -215,46 +244,38 @@ def array_trigger(
         raise ValueError(f"tel_ids not in the layout: {np.unique(tel_id[tel_index < 0]).tolist()}")
 
     t_cmp = trigger_time if delays_s is None else trigger_time - np.asarray(delays_s, np.float64)[tel_index]
-    order = np.lexsort((tel_index, t_cmp, event_id))
-    n = tel_id.size
-    fate_sorted = np.empty(n, np.int8)
-    shower_of = np.empty(n, np.int64)
-    shower_event = np.empty(n, np.int64)
-    shower_t_open = np.empty(n, np.float64)
-    shower_mult = np.empty(n, np.int64)
     window_s = (float(window_ns) + EDGE_TOLERANCE_NS) * 1e-9
-    n_showers = _coincidence_kernel(
-        event_id[order],
-        t_cmp[order],
-        tel_index[order],
-        window_s,
-        int(min_telescopes),
-        layout.size,
-        fate_sorted,
-        shower_of,
-        shower_event,
-        shower_t_open,
-        shower_mult,
-    )
-    shower_event, shower_t_open = shower_event[:n_showers], shower_t_open[:n_showers]
-    shower_mult = shower_mult[:n_showers]
-
-    accepted = np.flatnonzero(shower_mult >= min_telescopes)
+    nsb = is_nsb_event(event_id)
+    key = event_id
+    nsb_free = None
+    if nsb.any():
+        key, nsb_free = _nsb_keys(event_id, t_cmp, tel_index, nsb, window_s, int(min_telescopes), layout.size)
+    fate, shower_of, shower_event, shower_t_open, shower_mult = _resolve(
+        key, t_cmp, tel_index, window_s, int(min_telescopes), layout.size)
+    n_showers = shower_event.size
+    is_shower = ~is_nsb_event(shower_event)
+    accepted = np.flatnonzero((shower_mult >= min_telescopes) & is_shower)
     accepted = accepted[np.lexsort((shower_event[accepted], shower_t_open[accepted]))]
     event_row_of_shower = np.full(n_showers, -1, np.int64)
     event_row_of_shower[accepted] = np.arange(accepted.size)
-
-    fate = np.empty(n, np.int8)
-    fate[order] = fate_sorted
-    trigger_event_row = np.empty(n, np.int64)
-    trigger_event_row[order] = np.where(fate_sorted == READ_OUT, event_row_of_shower[shower_of], -1)
+    trigger_event_row = np.where(fate == READ_OUT, event_row_of_shower[shower_of], -1)
+    nsb_time = nsb_mult = None
+    if nsb_free is not None:
+        nsb_events = np.flatnonzero((shower_mult >= min_telescopes) & ~is_shower)
+        fate[(fate == READ_OUT) & (trigger_event_row < 0)] = NSB_ONLY_EVENT
+        # the cameras' own trigger time of the window's opening trigger
+        opening = np.full(n_showers, np.inf)
+        np.minimum.at(opening, shower_of, np.where(fate == NSB_ONLY_EVENT, trigger_time, np.inf))
+        order = np.argsort(opening[nsb_events], kind="stable")
+        nsb_time = opening[nsb_events][order]
+        nsb_mult = shower_mult[nsb_events][order].astype(np.int16)
     read = fate == READ_OUT
     tels = np.zeros((accepted.size, layout.size), bool)
     tels[trigger_event_row[read], tel_index[read]] = True
 
-    t_sorted = np.sort(shower_t_open)
+    t_sorted = np.sort(shower_t_open[is_shower])
     close = np.diff(t_sorted) <= window_s
-    in_pileup = np.zeros(n_showers, bool)
+    in_pileup = np.zeros(t_sorted.size, bool)
     in_pileup[:-1] |= close
     in_pileup[1:] |= close
 
@@ -272,9 +293,76 @@ def array_trigger(
         tel_index=tel_index,
         fate=fate,
         trigger_event_row=trigger_event_row,
-        n_showers_triggered=int(n_showers),
+        n_showers_triggered=int(is_shower.sum()),
         n_pileup_showers=int(in_pileup.sum()),
+        nsb_trigger=nsb_free,
+        nsb_time=nsb_time,
+        nsb_multiplicity=nsb_mult,
     )
+
+
+def _resolve(key, t_cmp, tel_index, window_s, min_tels, n_tels):
+    """The coincidence kernel over triggers grouped by ``key``: per trigger (input order) fate and
+    group row; per group its key, window opening time (compensated) and multiplicity."""
+    order = np.lexsort((tel_index, t_cmp, key))
+    n = key.size
+    fate_sorted = np.empty(n, np.int8)
+    shower_of_sorted = np.empty(n, np.int64)
+    shower_event = np.empty(n, np.int64)
+    shower_t_open = np.empty(n, np.float64)
+    shower_mult = np.empty(n, np.int64)
+    n_showers = _coincidence_kernel(key[order], t_cmp[order], tel_index[order], window_s, min_tels, n_tels,
+                                    fate_sorted, shower_of_sorted, shower_event, shower_t_open, shower_mult)
+    fate = np.empty(n, np.int8)
+    fate[order] = fate_sorted
+    shower_of = np.empty(n, np.int64)
+    shower_of[order] = shower_of_sorted
+    return fate, shower_of, shower_event[:n_showers], shower_t_open[:n_showers], shower_mult[:n_showers]
+
+
+def _nsb_keys(event_id, t_cmp, tel_index, nsb, window_s, min_tels, n_tels):
+    """Grouping keys with accidentals (module docstring): an accidental that joins a shower's
+    candidate window takes the shower's event id, the others the id of the opening accidental of
+    their own window. Returns (keys, bool mask of the accidentals that joined no shower)."""
+    key = event_id.copy()
+    shower = np.flatnonzero(~nsb)
+    fate, group, ev, t_open, _ = _resolve(event_id[shower], t_cmp[shower], tel_index[shower], window_s,
+                                          min_tels, n_tels)
+    in_best = fate != OUTSIDE_WINDOW
+    lo = np.full(ev.size, np.inf)
+    hi = np.full(ev.size, -np.inf)
+    np.minimum.at(lo, group[in_best], t_cmp[shower][in_best])
+    np.maximum.at(hi, group[in_best], t_cmp[shower][in_best])
+    tels = [set() for _ in range(ev.size)]
+    for g, col in zip(group[in_best].tolist(), tel_index[shower][in_best].tolist()):
+        tels[g].add(col)
+    by_open = np.argsort(t_open, kind="stable")
+    opens = t_open[by_open]
+    acc = np.flatnonzero(nsb)
+    acc = acc[np.lexsort((tel_index[acc], t_cmp[acc]))]
+    free = np.zeros(event_id.size, bool)
+    for a in acc.tolist():
+        ta, col = t_cmp[a], int(tel_index[a])
+        joined = False
+        for j in range(np.searchsorted(opens, ta - window_s), np.searchsorted(opens, ta + window_s, "right")):
+            g = by_open[j]
+            if col not in tels[g] and max(hi[g], ta) - min(lo[g], ta) <= window_s:
+                key[a] = ev[g]
+                tels[g].add(col)
+                lo[g], hi[g] = min(lo[g], ta), max(hi[g], ta)
+                joined = True
+                break
+        free[a] = not joined
+    rest = np.flatnonzero(free)
+    rest = rest[np.lexsort((tel_index[rest], t_cmp[rest]))]
+    i = 0
+    while i < rest.size:
+        t0, j = t_cmp[rest[i]], i
+        while j < rest.size and t_cmp[rest[j]] - t0 <= window_s:
+            key[rest[j]] = event_id[rest[i]]
+            j += 1
+        i = j
+    return key, free
 
 
 @dataclass(frozen=True, eq=False)

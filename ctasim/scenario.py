@@ -155,10 +155,16 @@ class SimulationConfig(_Model):
 
 
 class TriggerConfig(_Model):
-    """Central (stereo) trigger: at least min_telescopes within window_ns."""
+    """Central (stereo) trigger: at least min_telescopes within window_ns.
+
+    ``nsb_accidentals``: also simulate NSB-only (accidental) camera triggers at the rate each
+    camera's NSB and threshold give (``ctasim.onsite.camera_station``); they enter the stereo
+    coincidence like shower triggers. Off by default: existing runs are unchanged.
+    """
 
     min_telescopes: int = Field(2, ge=1)
     window_ns: float = Field(100.0, gt=0.0)
+    nsb_accidentals: bool = False
 
 
 class ReductionSection(ReductionConfig):

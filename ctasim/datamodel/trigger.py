@@ -11,8 +11,11 @@ import numpy as np
 
 from .ids import EVENT_COLUMNS, TELESCOPE_EVENT_COLUMNS
 
-READ_OUT, BELOW_MULTIPLICITY, OUTSIDE_WINDOW, DUPLICATE = 0, 1, 2, 3
-FATE_NAMES = ("read_out", "below_multiplicity", "outside_window", "duplicate")
+READ_OUT, BELOW_MULTIPLICITY, OUTSIDE_WINDOW, DUPLICATE, NSB_ONLY_EVENT = 0, 1, 2, 3, 4
+# nsb_only_event: an accidental (NSB-only) camera trigger in an array event made of accidentals
+# alone; the array trigger fired (counted as ``array_events_nsb_only``) but such events carry no
+# shower and are not archived by the toy chain.
+FATE_NAMES = ("read_out", "below_multiplicity", "outside_window", "duplicate", "nsb_only_event")
 
 TRIGGER_UNITS = {"time": "s"}
 TELESCOPE_TRIGGER_DTYPE = np.dtype(TELESCOPE_EVENT_COLUMNS + [("trigger_time", "f8"), ("fate", "i1")])

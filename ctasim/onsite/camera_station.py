@@ -11,6 +11,18 @@ pixels) of ``n_pedestal_events`` pedestal events taken during the block: NSB-onl
 from their own random stream ``pedestal/<stream>``, so they leave the shower events unchanged.
 A telescope without pedestal events has ``n_pedestal_events`` 0 and pedestal values 0; its
 pedestal row is left out of the archive (``archive_writer``), never written as NaN.
+
+Accidental (NSB-only) camera triggers (``nsb_stream`` set): each camera type's NSB-only trigger
+rate is measured once (``accidental_rates``: the camera's trigger logic on its own NSB trace, the
+one its pedestal events read, ``ctasim.sim.trigger.accidental_rate``); every block of the stream
+``nsb_stream`` then gets, per telescope, Poisson(rate x block span) accidental triggers uniform in
+the block's span (``block_rng(seed, "nsb-trigger/<stream>", block, tel_id)``), with event ids
+flagged by ``datamodel.ids.nsb_event_ids``. They go to the central trigger with the shower
+triggers and count in the camera trigger rate. Only one stream carries them: the populations are
+separate timelines over the same night, and the NSB of that night must be counted once.
+At readout, an accidental that joined an accepted shower event is read out as an NSB-only
+waveform (stream ``nsb-event/<stream>``, no Cherenkov p.e.) under that shower's event id, as the
+central trigger numbers the array event; the others are dropped and counted like any trigger.
 """
 
 from __future__ import annotations
@@ -21,11 +33,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..datamodel.ids import nsb_event_ids
 from ..datamodel.monitoring import CAMERA_MONITORING_DTYPE
 from ..datamodel.r1 import TelescopeEvents
 from ..instrument.subarray import SubarrayDescription
+from ..rng import block_rng
 from ..sim.blocks import ShowerBlock
-from ..sim.camera_sim import TelescopeSimulator
+from ..sim.camera_sim import TelescopeSimulator, impact_distance
+from ..sim.trigger import AccidentalRate, accidental_rate
 
 if TYPE_CHECKING:
     from .central_trigger import Decision
@@ -45,6 +60,7 @@ class TriggerReport:
     tel_id: np.ndarray        # int16
     event_id: np.ndarray      # int64
     trigger_time: np.ndarray  # float64 s
+    nsb_live: bool = False    # accidental triggers were simulated for this block (possibly none)
 
 
 @dataclass
@@ -62,13 +78,19 @@ class CameraStation:
     ``max_buffered_blocks`` blocks in the R1 buffer."""
 
     def __init__(self, subarray: SubarrayDescription, tel_ids: Sequence[int], pointing: tuple[float, float],
-                 seed: int, max_buffered_blocks: int, n_pedestal_events: int = PEDESTAL_EVENTS_PER_BLOCK) -> None:
+                 seed: int, max_buffered_blocks: int, n_pedestal_events: int = PEDESTAL_EVENTS_PER_BLOCK,
+                 nsb_stream: str | None = None) -> None:
         if n_pedestal_events < 0:
             raise ValueError(f"n_pedestal_events = {n_pedestal_events}: expected an integer >= 0")
         self.tel_ids = [int(t) for t in tel_ids]
         self.sim = TelescopeSimulator(subarray, self.tel_ids, pointing[0], pointing[1], seed)
         self.max_buffered_blocks = int(max_buffered_blocks)
         self.n_pedestal_events = int(n_pedestal_events)
+        self.seed = int(seed)
+        self.nsb_stream = nsb_stream
+        self._accidental: dict[str, AccidentalRate] = {}
+        # (stream, block) -> (accidental event ids, trigger times per tel_id; the block's showers)
+        self.accidentals: dict[tuple[str, int], tuple[dict[int, tuple[np.ndarray, np.ndarray]], np.ndarray]] = {}
         # (stream, block) -> (events per tel_id, monitoring rows still without n_read_out)
         self.buffer: dict[tuple[str, int], tuple[dict[int, TelescopeEvents], np.ndarray]] = {}
 
@@ -79,13 +101,52 @@ class CameraStation:
         if len(self.buffer) >= self.max_buffered_blocks:
             raise FlowControlError(f"camera buffer full ({len(self.buffer)} blocks): flow control violated at {key}")
         events = self.sim.simulate(block)
-        self.buffer[key] = (events, self.monitoring_rows(block, events))
+        live = self.nsb_stream is not None and block.stream == self.nsb_stream
+        acc = self.inject_accidentals(block) if live else {}
+        if live:
+            self.accidentals[key] = (acc, block.showers)
+        rows = self.monitoring_rows(block, events)
+        rows["n_triggers"] += [acc[t][0].size if t in acc else 0 for t in self.tel_ids]
+        rows["trigger_rate_hz"] = rows["n_triggers"] / (block.t_stop - block.t_start)
+        self.buffer[key] = (events, rows)
         parts = [events[t] for t in self.tel_ids]
+        nsb = [acc[t] for t in self.tel_ids if t in acc]
         return TriggerReport(
-            tel_id=np.concatenate([np.full(e.n_events, e.tel_id, np.int16) for e in parts]),
-            event_id=np.concatenate([e.event_id for e in parts]),
-            trigger_time=np.concatenate([e.trigger_time for e in parts]),
+            tel_id=np.concatenate([np.full(e.n_events, e.tel_id, np.int16) for e in parts]
+                                  + [np.full(a[0].size, t, np.int16) for t, a in acc.items()]),
+            event_id=np.concatenate([e.event_id for e in parts] + [a[0] for a in nsb]),
+            trigger_time=np.concatenate([e.trigger_time for e in parts] + [a[1] for a in nsb]),
+            nsb_live=live,
         )
+
+    def accidental_rate(self, tel_id: int) -> AccidentalRate:
+        """NSB-only trigger rate of a telescope's camera type (measured once per camera type)."""
+        tel = self.sim.subarray.tel(tel_id)
+        name = tel.camera_name
+        if name not in self._accidental:
+            cam = tel.camera
+            trace = self.sim.noise_trace(name)
+            scale = self.sim.nsb_scale.get(name)
+            pixel_rate = np.full(cam.geometry.n_pixels, cam.nsb_rate_ghz)
+            if scale is not None:
+                pixel_rate = pixel_rate * np.asarray(scale, float)
+            dt = cam.readout.sample_width_ns
+            window = max(1, round(cam.trigger.window_ns / dt))
+            self._accidental[name] = accidental_rate(trace.nsb_counts, pixel_rate, cam.geometry.neighbors_indptr,
+                                                     cam.geometry.neighbors_indices, cam.trigger.threshold_pe,
+                                                     window, dt)
+        return self._accidental[name]
+
+    def inject_accidentals(self, block: ShowerBlock) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Accidental triggers of every telescope in a block: (event ids, sorted trigger times s)."""
+        span = block.t_stop - block.t_start
+        out = {}
+        for tel_id in self.tel_ids:
+            rng = block_rng(self.seed, f"nsb-trigger/{block.stream}", block.block_index, tel_id)
+            n = int(rng.poisson(self.accidental_rate(tel_id).rate_hz * span))
+            times = np.sort(rng.uniform(block.t_start, block.t_stop, n))
+            out[tel_id] = (nsb_event_ids(block.block_index, tel_id, n), times)
+        return out
 
     def monitoring_rows(self, block: ShowerBlock, events: dict[int, TelescopeEvents]) -> np.ndarray:
         """Trigger rate (Hz) and pedestal of every telescope for one block (n_read_out still 0)."""
@@ -115,11 +176,48 @@ class CameraStation:
         if key not in self.buffer:
             raise FlowControlError(f"readout of block {key}, which is not in the camera buffer")
         events, rows = self.buffer.pop(key)
+        acc, showers = self.accidentals.pop(key, ({}, None))
         out, dropped = {}, {}
         for row, tel_id in enumerate(self.tel_ids):
             ev = events[tel_id]
-            keep = np.isin(ev.event_id, decision.accepted.get(tel_id, np.empty(0, np.int64)))
+            accepted = decision.accepted.get(tel_id, np.empty(0, np.int64))
+            keep = np.isin(ev.event_id, accepted)
             out[tel_id] = ev.take(keep)
-            rows["n_read_out"][row] = int(keep.sum())
-            dropped[tel_id] = ev.n_events - int(rows["n_read_out"][row])
+            n_acc = 0
+            if tel_id in acc and acc[tel_id][0].size:
+                extra = self._accidental_events(tel_id, stream, block_index, acc[tel_id], accepted, decision, showers)
+                n_acc = extra.n_events
+                if n_acc:
+                    out[tel_id] = _concat(out[tel_id], extra)
+            rows["n_read_out"][row] = int(keep.sum()) + n_acc
+            dropped[tel_id] = ev.n_events + (acc[tel_id][0].size if tel_id in acc else 0) - int(rows["n_read_out"][row])
         return Readout(out, dropped, rows)
+
+    def _accidental_events(self, tel_id: int, stream: str, block_index: int,
+                           acc: tuple[np.ndarray, np.ndarray], accepted: np.ndarray, decision: Decision,
+                           showers: np.ndarray) -> TelescopeEvents:
+        """R1 events of the accepted accidentals of a telescope, under their array events' ids."""
+        ids, times = acc
+        sel = np.flatnonzero(np.isin(ids, accepted))
+        res = decision.result
+        mine = np.flatnonzero((res.tel_id == tel_id) & (res.trigger_event_row >= 0))
+        lookup = dict(zip(res.trigger_event_id[mine].tolist(), res.event_id[res.trigger_event_row[mine]].tolist()))
+        event_id = np.array([lookup[i] for i in ids[sel].tolist()], np.int64)
+        n_pix = self.sim.subarray.tel(tel_id).camera.geometry.n_pixels
+        waveform = self.sim.pedestal_waveforms(tel_id, block_index, sel.size, stream=f"nsb-event/{stream}")
+        rows = np.searchsorted(showers["event_id"], event_id)
+        impact = impact_distance(showers[rows], self.sim.subarray.position(tel_id)).astype(np.float32)
+        obs_id = int(showers["obs_id"][0]) if showers.size else 0
+        return TelescopeEvents(tel_id, obs_id, event_id, times[sel], waveform,
+                               np.zeros((sel.size, n_pix), np.int32), impact)
+
+
+def _concat(a: TelescopeEvents, b: TelescopeEvents) -> TelescopeEvents:
+    """Events of a and b of one telescope, in event-id order."""
+    def cat(x: np.ndarray | None, y: np.ndarray | None) -> np.ndarray | None:
+        return None if x is None or y is None else np.concatenate([x, y])
+
+    ev = TelescopeEvents(a.tel_id, a.obs_id if a.n_events else b.obs_id, cat(a.event_id, b.event_id),
+                         cat(a.trigger_time, b.trigger_time), cat(a.waveform, b.waveform),
+                         cat(a.true_image, b.true_image), cat(a.true_impact_distance, b.true_impact_distance))
+    return ev.take(np.argsort(ev.event_id, kind="stable"))

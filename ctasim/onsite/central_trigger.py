@@ -4,6 +4,14 @@ The coincidence itself is ``ctasim.array_trigger``; this component adds what the
 around it: the event ids each telescope must read out, the accounting of every shower and camera
 trigger, and the R1 bytes of the camera triggers and of the read-out events
 (``ctasim.datamodel.r1.r1_event_nbytes``).
+
+Accidental (NSB-only) camera triggers (flagged event ids, see ``ctasim.array_trigger``): those
+that joined a shower's window are that shower's stream's camera triggers; the others, and the
+NSB-only array events they form, are accounted and metered in stream ``nsb``, whose simulated
+time is the span of the blocks that carried accidentals (``TriggerReport.nsb_live``). NSB-only
+array events fire the array trigger (``array_events_nsb_only``) and their R1 is metered with the
+camera triggers, but they are not read out for the archive: they hold no shower, and every
+offline stage expects simulated truth; their triggers end as ``nsb_only_event`` (counted).
 """
 
 from __future__ import annotations
@@ -13,7 +21,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..accounting import SHOWERS_SIMULATED, STAGE_R1_CAMERA, STAGE_R1_READOUT, Accounting, RateMeter
+from ..accounting import (
+    NSB_STREAM,
+    SHOWERS_SIMULATED,
+    STAGE_R1_CAMERA,
+    STAGE_R1_READOUT,
+    Accounting,
+    RateMeter,
+)
 from ..array_trigger import ArrayTriggerResult, StereoTrigger, pointing_delays
 from ..datamodel.r1 import r1_event_nbytes
 from ..datamodel.simulation import ShowerTruth
@@ -63,11 +78,19 @@ class CentralTrigger:
         acc.record_array_trigger(result, stream, truth.n_showers, self.tel_types)
         rates = RateMeter()
         rates.add_time_span(truth.t_start, truth.t_stop, stream)
+        live = any(getattr(r, "nsb_live", False) for r in reports)
+        if live:
+            rates.add_time_span(truth.t_start, truth.t_stop, NSB_STREAM)
+        free = result.nsb_trigger if result.nsb_trigger is not None else np.zeros(tel_id.size, bool)
         accepted = {}
         for row, tid in enumerate(self.tel_ids):
             size, tel_type = self.event_bytes[tid], self.tel_types[row]
-            n_trig = int((tel_id == tid).sum())
+            mine = tel_id == tid
+            n_trig = int((mine & ~free).sum())
             accepted[tid] = result.readout_event_ids(tid)
             rates.add(STAGE_R1_CAMERA, n_trig * size, n_trig, tel_type, tid, stream)
+            if live:
+                n_nsb = int((mine & free).sum())
+                rates.add(STAGE_R1_CAMERA, n_nsb * size, n_nsb, tel_type, tid, NSB_STREAM)
             rates.add(STAGE_R1_READOUT, accepted[tid].size * size, accepted[tid].size, tel_type, tid, stream)
         return Decision(stream, block_index, result, accepted, acc, rates)

@@ -32,6 +32,7 @@ from ..accounting import (
     ARRAY_EVENTS,
     ARRAY_EVENTS_ARCHIVED,
     ARRAY_EVENTS_LOST,
+    ARRAY_EVENTS_NSB_ONLY,
     REDUCER_PREFIX,
     SHOWERS_ARRAY_TRIGGERED,
     SHOWERS_BELOW_MULTIPLICITY,
@@ -392,10 +393,14 @@ def array_trigger(accounting: Accounting, streams: Mapping[str, Mapping[str, flo
     """The array trigger rate (Hz): per stream (species) its array events over its own simulated span,
     the total their sum (the streams arrive together), each stream's share, and ``physical``: every
     population's arrival rate follows from its flux (``rate_from_flux``), so the rate is a prediction
-    rather than the consequence of input rates. Beside it the seed's O(10 kHz) and simtools' 9 kHz example."""
+    rather than the consequence of input rates. Beside it the seed's O(10 kHz) and simtools' 9 kHz example.
+    With accidental camera triggers on (``trigger.nsb_accidentals``) the stream ``nsb`` holds the
+    array events made of NSB-only camera triggers alone (``array_events_nsb_only``, not archived):
+    the NSB share of the array trigger; showers raised to an array event by an accidental stay in
+    their species' stream."""
     by_stream = {}
     for name, info in streams.items():
-        events = accounting.total(ARRAY_EVENTS, stream=name)
+        events = accounting.total(ARRAY_EVENTS, stream=name) + accounting.total(ARRAY_EVENTS_NSB_ONLY, stream=name)
         by_stream[name] = {"array_events": events, "seconds": info["seconds"],
                            "rate_hz": events / info["seconds"] if info["seconds"] > 0 else None}
     total = sum(v["rate_hz"] for v in by_stream.values() if v["rate_hz"] is not None)

@@ -37,6 +37,7 @@ def test_the_array_trigger_rate_is_a_prediction_with_its_composition(night):
     assert at["physical"] is True and at["rate_hz"] > 0
     by = at["by_stream"]
     assert by["proton"]["array_events"] > by["helium"]["array_events"] > 0
+    assert "nsb" in by   # accidental NSB-only array events (trigger.nsb_accidentals): a share of their own
     assert sum(v["fraction"] for v in by.values() if v["fraction"] is not None) == pytest.approx(1.0)
     for name in ("proton", "helium", "electron"):   # the source's single shower spans 1 / its rate
         assert by[name]["seconds"] == pytest.approx(DURATION_S, rel=0.05)
