@@ -3,10 +3,13 @@
 Per telescope and block (random numbers from ``block_rng(seed, "camera/<stream>", block, tel_id)``
 only, so a telescope's output does not depend on which other telescopes the simulator hosts):
 
+0. the atmospheric extinction of every emission point's light (``light.emission_extinction``,
+   model in ``ctasim.sim.atmosphere.Extinction``), once per block; per telescope the photons of a
+   point are those surviving its path to the telescope (``light.transmitted_photons``);
 1. showers whose light cannot reach the telescope (``light.photon_density_bound`` at its distance
    from the axis) are skipped, then a cheap estimate of the p.e. in the camera from
-   ~``ESTIMATE_POINTS`` emission points per shower; showers below ``SKIP_FRACTION`` x trigger threshold (and without a muon near the mirror)
-   are skipped;
+   ~``ESTIMATE_POINTS`` emission points per shower; showers below ``SKIP_FRACTION`` x trigger threshold
+   (and without a muon near the mirror) are skipped;
 2. p.e. of the others: Poisson number, positions and times (``ctasim.sim.light``), pixels;
 3. trigger (``ctasim.sim.trigger``) on Cherenkov + NSB p.e.;
 4. waveforms of triggered events (``ctasim.sim.electronics``): the readout window starts
@@ -30,6 +33,7 @@ from ..instrument.frames import altaz_to_vector
 from ..instrument.subarray import SubarrayDescription
 from ..instrument.telescope import TelescopeDescription
 from ..rng import block_rng
+from .atmosphere import DEFAULT_EXTINCTION, Extinction
 from .blocks import ShowerBlock
 from .electronics import (
     TRACE_SAMPLES,
@@ -40,12 +44,14 @@ from .electronics import (
     synthesize_waveforms,
 )
 from .light import (
+    emission_extinction,
     expected_cumulative,
     expected_per_shower,
     muon_geometry,
     muon_pe,
     photon_density_bound,
     shower_pe,
+    transmitted_photons,
 )
 from .trigger import group_trigger
 
@@ -74,11 +80,14 @@ class TelescopeSimulator:
     """Cameras of the telescopes ``tel_ids`` of a subarray pointing at (alt, az) deg.
 
     ``nsb_scale``: optional per-pixel NSB rate factors by camera name (non-uniform sky).
+    ``extinction``: atmospheric extinction of the Cherenkov light (default ``DEFAULT_EXTINCTION``;
+    ``ctasim.sim.atmosphere.NO_EXTINCTION`` switches it off).
     """
 
     def __init__(self, subarray: SubarrayDescription, tel_ids: Iterable[int], pointing_alt_deg: float,
                  pointing_az_deg: float, seed: int,
-                 nsb_scale: Mapping[str, np.ndarray] | None = None) -> None:
+                 nsb_scale: Mapping[str, np.ndarray] | None = None,
+                 extinction: Extinction | None = None) -> None:
         self.subarray = subarray
         self.tel_ids = [int(t) for t in tel_ids]
         self.alt_rad = float(np.deg2rad(pointing_alt_deg))
@@ -86,6 +95,8 @@ class TelescopeSimulator:
         self.pointing = altaz_to_vector(pointing_alt_deg, pointing_az_deg)
         self.seed = int(seed)
         self.nsb_scale = dict(nsb_scale or {})
+        self.extinction = DEFAULT_EXTINCTION if extinction is None else extinction
+        self.obs_level_m = float(subarray.site.obs_level_m)
         self._traces: dict[str, NoiseTrace] = {}
         self._digitisers: dict[str, tuple] = {}
         self._fov: dict[tuple[str, str], float] = {}
@@ -116,8 +127,9 @@ class TelescopeSimulator:
     def simulate_with_stats(self, block: ShowerBlock) -> tuple[dict[int, TelescopeEvents], np.ndarray]:
         """As ``simulate``, plus one STATS_DTYPE row per telescope (counts for trigger bookkeeping)."""
         events, stats = {}, np.zeros(len(self.tel_ids), STATS_DTYPE)
+        ext = emission_extinction(block.emission, self.obs_level_m, self.extinction)
         for row, tel_id in enumerate(self.tel_ids):
-            events[tel_id], stats[row] = self._simulate_telescope(block, tel_id)
+            events[tel_id], stats[row] = self._simulate_telescope(block, tel_id, ext)
         return events, stats
 
     def pedestal_waveforms(self, tel_id: int, block_index: int, n_events: int, stream: str = "pedestal") -> np.ndarray:
@@ -148,7 +160,8 @@ class TelescopeSimulator:
                 np.asarray(ro.gain_adc_per_pe, np.float64), ro.pedestal_adc, float(ro.adc_max))
         return self._digitisers[tel.camera_name]
 
-    def _simulate_telescope(self, block: ShowerBlock, tel_id: int) -> tuple[TelescopeEvents, tuple]:
+    def _simulate_telescope(self, block: ShowerBlock, tel_id: int,
+                            ext: tuple[np.ndarray, np.ndarray]) -> tuple[TelescopeEvents, tuple]:
         tel = self.subarray.tel(tel_id)
         cam, ro, optics = tel.camera, tel.camera.readout, tel.optics
         geom = cam.geometry
@@ -161,12 +174,16 @@ class TelescopeSimulator:
         em, showers = block.emission, block.showers
         pde = cam.photon_detection_efficiency
         threshold = cam.trigger.threshold_pe
-        points = (em.x, em.y, em.z, em.photons, em.cherenkov_angle, em.dir_x, em.dir_y, em.dir_z)
+        # photons of each point surviving the path to this telescope: filled for the showers whose
+        # light is followed (``near``, then the other candidates), the only ones the kernels read
+        photons = np.empty(em.x.size)
+        points = (em.x, em.y, em.z, photons, em.cherenkov_angle, em.dir_x, em.dir_y, em.dir_z)
         tel_args = (tx, ty, tz, ax, ay, az, optics.mirror_area, cos_fov)
 
         skip_pe = SKIP_FRACTION * threshold
         bound = photon_density_bound(showers["true_energy"], impact_distance(showers, position))
         near = np.flatnonzero(bound * optics.mirror_area * pde >= skip_pe)
+        transmitted_photons(near, em.offsets, em.x, em.y, em.z, em.photons, *ext, tx, ty, tz, photons)
         estimate = expected_per_shower(near, em.offsets, *points, *tel_args, ESTIMATE_POINTS) * pde
         candidate = np.zeros(block.n_showers, bool)
         candidate[near[estimate >= skip_pe]] = True
@@ -180,6 +197,8 @@ class TelescopeSimulator:
             candidate[mu_owner[mu_expected > 0]] = True
         cand = np.flatnonzero(candidate)
         n_cand = cand.size
+        transmitted_photons(np.setdiff1d(cand, near), em.offsets, em.x, em.y, em.z, em.photons, *ext,
+                            tx, ty, tz, photons)
 
         # Cherenkov p.e. of the shower light
         cum = np.empty(em.x.size)           # filled for the candidates' points only

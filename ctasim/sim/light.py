@@ -8,6 +8,12 @@ a broad scattered tail (Nerling et al. 2006, astro-ph/0506729: exponential in ps
 degrees that shrinks with density). Photoelectrons land at the camera position of the direction
 P - T (ctapipe's convention, ``ctasim.instrument.frames``), blurred by the optical PSF.
 
+Atmospheric extinction (``ctasim.sim.atmosphere.Extinction``): the photons of an emission point
+reaching a telescope are multiplied by the band-averaged transmission of their path, ``exp(a - k m)``
+with m = |T-P| / (z_P - z_T) the airmass of that path (flat atmosphere) and (a, k) per point from
+``emission_extinction``; the bound ``photon_density_bound`` stays an upper bound. Muon light is
+emitted within ~1 km of the telescope and is not attenuated (< 2 %).
+
 Muons: a muon crossing the plane through T perpendicular to it at distance b from T paints the
 mirror (a disk of radius sqrt(A / pi)) with light emitted over the last (b + R) / tan(theta_c) of
 its track: a ring of radius theta_c around its direction, an arc when b > R.
@@ -19,8 +25,9 @@ import numpy as np
 from numba import njit
 
 from ..instrument.frames import vector_to_fov
-from .atmosphere import C_M_PER_NS
-from .shower import perpendicular_basis
+from .atmosphere import C_M_PER_NS, Extinction
+from .blocks import LightEmission
+from .shower import YIELD_PHOTONS_PER_TEV, perpendicular_basis
 
 # g(psi), calibrated (est.) so that the light pool of 0.1-10 TeV gammas is flat to ~100 m and falls
 # beyond ~120 m (REFERENCE.md, TOY_PHYSICS.md); angles in units of the local Cherenkov angle
@@ -31,8 +38,9 @@ TAIL_SCALE = 1.2            # exponential scale of the tail
 MIN_SIN_PSI = 1e-3          # regularises the ring term on the axis (rad)
 # upper bound of the photon density per TeV at a distance r from the shower axis, used to skip
 # far telescopes before any per-point work: POOL_BOUND * min(1, (POOL_BOUND_R / (r - margin))^3);
-# above the simulated pool everywhere, by > 3x beyond 200 m (tests/sim/test_light.py)
-POOL_BOUND_PER_TEV = 400.0      # photons / m^2 / TeV
+# above the simulated pool everywhere (also without extinction), by > 3x beyond 200 m
+# (tests/sim/test_light.py); scales with the emitted yield: 500 photons / m^2 / TeV
+POOL_BOUND_PER_TEV = 2.5e-5 * YIELD_PHOTONS_PER_TEV
 POOL_BOUND_R_M = 170.0
 POOL_BOUND_MARGIN_M = 100.0     # lateral offsets of points and hadronic sub-showers
 
@@ -61,6 +69,29 @@ def _point_photons(x, y, z, w, theta_c, dx, dy, dz, tx, ty, tz, ax, ay, az, area
     cos_psi = -(vx * dx + vy * dy + vz * dz) / d
     psi = np.arccos(min(max(cos_psi, -1.0), 1.0))
     return w * area * cos_axis * _angular_density(psi, theta_c) / d2
+
+
+def emission_extinction(em: LightEmission, obs_level_m: float,
+                        extinction: Extinction) -> tuple[np.ndarray, np.ndarray]:
+    """Per emission point (a, k): ln(transmission) ~ a - k m for light reaching the observation level
+    at airmass m, expanded around the airmass of the point's own direction (``Extinction``)."""
+    airmass = 1.0 / np.maximum(-em.dir_z, 0.05)
+    return extinction.log_transmission_coefficients(obs_level_m + em.z, obs_level_m, airmass)
+
+
+@njit(cache=True)
+def transmitted_photons(showers, offsets, x, y, z, photons, a, k, tx, ty, tz, out):
+    """For the points of the given showers, the photons surviving the path to a telescope at
+    (tx, ty, tz), into out: photons x exp(a - k m), m = |T-P| / (z_P - z_T) the path's airmass in a
+    flat atmosphere (a = k = 0: no extinction)."""
+    for i in showers:
+        for j in range(offsets[i], offsets[i + 1]):
+            if k[j] == 0.0 and a[j] == 0.0:
+                out[j] = photons[j]
+                continue
+            vx, vy, vz = x[j] - tx, y[j] - ty, z[j] - tz
+            m = np.sqrt(vx * vx + vy * vy + vz * vz) / max(vz, 1.0)
+            out[j] = photons[j] * np.exp(min(a[j] - k[j] * m, 0.0))
 
 
 def photon_density_bound(energy_tev: np.ndarray, distance_m: np.ndarray) -> np.ndarray:

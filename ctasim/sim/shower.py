@@ -9,7 +9,12 @@ sub-showers (the pi0 photons of its hadronic cascade) with transverse-momentum k
 offsets, plus muons reaching the ground; the share of its energy that goes electromagnetic grows
 with energy (``proton_em_fraction``). A helium nucleus of energy E is, by the superposition model,
 four proton-like cascades of E/4 on the same axis, each starting at its own first interaction
-(``HELIUM_INTERACTION_G_CM2``). See ../shared/TOY_PHYSICS.md; values marked (est.) are calibrated
+(``HELIUM_INTERACTION_G_CM2``). Inclined showers: all depths (first interaction, t = X / X0 of
+the profile, X_max) are slant depths along the (sub-)shower axis; a point at slant depth X lies at
+the height where the vertical depth is X cos(zenith) (flat atmosphere, ``ctasim.sim.atmosphere``),
+so at 40 deg zenith the same X_max is H ln(cos 20 / cos 40) = 1.6 km higher than at 20 deg and ~1.5x
+farther along the axis (tests/sim/test_zenith.py). Density-dependent quantities (Cherenkov angle,
+lateral spread) follow the local height. See ../shared/TOY_PHYSICS.md; values marked (est.) are calibrated
 against ../shared/REFERENCE.md by tests/sim.
 """
 
@@ -44,10 +49,12 @@ MIN_TMAX = 0.5                  # X0, floor for sub-showers near the critical en
 AGE_DECAY_X0 = 3.0
 
 # photons (300-600 nm) emitted per TeV of electromagnetic energy (calibrated, est.) so that vertical
-# 1 TeV gammas give ~100 photons/m^2 inside the light pool at 2.2 km (REFERENCE.md). The yield per
-# g/cm^2 of track does not depend on altitude (sin^2 theta_c ~ density cancels the 1/density of
-# the path length per g/cm^2), so points carry equal shares of it.
-YIELD_PHOTONS_PER_TEV = 1.6e7
+# 1 TeV gammas give ~100 photons/m^2 inside the light pool at 2.2 km (REFERENCE.md) after the
+# atmospheric extinction of ctasim.sim.atmosphere (band-averaged transmission 0.77 for them): 97
+# photons/m^2 reach the ground, 126 would without extinction (1.6e7 before extinction was modelled).
+# The yield per g/cm^2 of track does not depend on altitude (sin^2 theta_c ~ density cancels the
+# 1/density of the path length per g/cm^2), so points carry equal shares of it.
+YIELD_PHOTONS_PER_TEV = 2.0e7
 LATERAL_SIGMA_M = 9.0           # lateral spread of emitters at 8 km a.s.l., per axis (est., gives
                                 # ~0.1 deg wide 1 TeV gamma images, REFERENCE.md)
 LATERAL_REF_HEIGHT_M = 8000.0
