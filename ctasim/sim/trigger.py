@@ -97,16 +97,23 @@ def group_trigger(pe_offsets, pe_pixel, pe_bin, n_bins, nsb_counts, trace_start,
 
 
 @njit(cache=True)
+def _group_series(nsb_counts, indptr, indices, c, series):
+    """``series[b]`` = the counts of pixel ``c`` and its neighbours (the trigger group of ``c``) in bin b."""
+    n = nsb_counts.shape[0]
+    for b in range(n):
+        series[b] = nsb_counts[b, c]
+    for q in indices[indptr[c]:indptr[c + 1]]:
+        for b in range(n):
+            series[b] += nsb_counts[b, q]
+
+
+@njit(cache=True)
 def _nsb_crossings(nsb_counts, indptr, indices, threshold, window):
     n, n_pix = nsb_counts.shape
     series = np.zeros(n, np.int64)
     crossings = 0
     for c in range(n_pix):
-        for b in range(n):
-            series[b] = nsb_counts[b, c]
-        for q in indices[indptr[c]:indptr[c + 1]]:
-            for b in range(n):
-                series[b] += nsb_counts[b, q]
+        _group_series(nsb_counts, indptr, indices, c, series)
         acc = 0
         above = False
         for b in range(n):
@@ -140,11 +147,7 @@ def _camera_crossings(nsb_counts, indptr, indices, thresholds, window):
     series = np.zeros(n, np.int64)
     lowest = thresholds.min()
     for c in range(n_pix):
-        for b in range(n):
-            series[b] = nsb_counts[b, c]
-        for q in indices[indptr[c]:indptr[c + 1]]:
-            for b in range(n):
-                series[b] += nsb_counts[b, q]
+        _group_series(nsb_counts, indptr, indices, c, series)
         acc = 0
         for b in range(n):
             acc += series[b]
