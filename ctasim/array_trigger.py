@@ -333,9 +333,8 @@ def _nsb_keys(event_id, t_cmp, tel_index, nsb, window_s, min_tels, n_tels):
     hi = np.full(ev.size, -np.inf)
     np.minimum.at(lo, group[in_best], t_cmp[shower][in_best])
     np.maximum.at(hi, group[in_best], t_cmp[shower][in_best])
-    tels = [set() for _ in range(ev.size)]
-    for g, col in zip(group[in_best].tolist(), tel_index[shower][in_best].tolist()):
-        tels[g].add(col)
+    tels = np.zeros((ev.size, n_tels), bool)  # telescopes already in each shower's window
+    tels[group[in_best], tel_index[shower][in_best]] = True
     by_open = np.argsort(t_open, kind="stable")
     opens = t_open[by_open]
     acc = np.flatnonzero(nsb)
@@ -346,9 +345,9 @@ def _nsb_keys(event_id, t_cmp, tel_index, nsb, window_s, min_tels, n_tels):
         joined = False
         for j in range(np.searchsorted(opens, ta - window_s), np.searchsorted(opens, ta + window_s, "right")):
             g = by_open[j]
-            if col not in tels[g] and max(hi[g], ta) - min(lo[g], ta) <= window_s:
+            if not tels[g, col] and max(hi[g], ta) - min(lo[g], ta) <= window_s:
                 key[a] = ev[g]
-                tels[g].add(col)
+                tels[g, col] = True
                 lo[g], hi[g] = min(lo[g], ta), max(hi[g], ta)
                 joined = True
                 break

@@ -105,10 +105,7 @@ class CameraStation:
         acc = self.inject_accidentals(block) if live else {}
         if live:
             self.accidentals[key] = (acc, block.showers)
-        rows = self.monitoring_rows(block, events)
-        rows["n_triggers"] += [acc[t][0].size if t in acc else 0 for t in self.tel_ids]
-        rows["trigger_rate_hz"] = rows["n_triggers"] / (block.t_stop - block.t_start)
-        self.buffer[key] = (events, rows)
+        self.buffer[key] = (events, self.monitoring_rows(block, events, acc))
         parts = [events[t] for t in self.tel_ids]
         nsb = [acc[t] for t in self.tel_ids if t in acc]
         return TriggerReport(
@@ -148,11 +145,14 @@ class CameraStation:
             out[tel_id] = (nsb_event_ids(block.block_index, tel_id, n), times)
         return out
 
-    def monitoring_rows(self, block: ShowerBlock, events: dict[int, TelescopeEvents]) -> np.ndarray:
-        """Trigger rate (Hz) and pedestal of every telescope for one block (n_read_out still 0)."""
+    def monitoring_rows(self, block: ShowerBlock, events: dict[int, TelescopeEvents],
+                        accidentals: dict[int, tuple[np.ndarray, np.ndarray]] | None = None) -> np.ndarray:
+        """Trigger rate (Hz, shower and accidental triggers) and pedestal of every telescope for one
+        block (n_read_out still 0)."""
+        acc = accidentals or {}
         rows = np.zeros(len(self.tel_ids), CAMERA_MONITORING_DTYPE)
         rows["tel_id"], rows["time"] = self.tel_ids, block.t_stop
-        rows["n_triggers"] = [events[t].n_events for t in self.tel_ids]
+        rows["n_triggers"] = [events[t].n_events + (acc[t][0].size if t in acc else 0) for t in self.tel_ids]
         rows["trigger_rate_hz"] = rows["n_triggers"] / (block.t_stop - block.t_start)
         rows["n_pedestal_events"] = self.n_pedestal_events
         if self.n_pedestal_events:

@@ -78,7 +78,7 @@ class CentralTrigger:
         acc.record_array_trigger(result, stream, truth.n_showers, self.tel_types)
         rates = RateMeter()
         rates.add_time_span(truth.t_start, truth.t_stop, stream)
-        live = any(getattr(r, "nsb_live", False) for r in reports)
+        live = any(r.nsb_live for r in reports)
         if live:
             rates.add_time_span(truth.t_start, truth.t_stop, NSB_STREAM)
         free = result.nsb_trigger if result.nsb_trigger is not None else np.zeros(tel_id.size, bool)
