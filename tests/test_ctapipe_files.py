@@ -138,8 +138,9 @@ def test_tableloader_dl2_predictions(run):
         key = event_key(flat["obs_id"], flat["event_id"])
         rows = np.searchsorted(event_key(events["obs_id"], events["event_id"]), key)
         assert (np.diff(event_key(events["obs_id"], events["event_id"])) > 0).all()
-        pairs = {"LightGBMRegressor_energy": ("reco_energy", u.TeV), "HillasReconstructor_alt": ("reco_alt", u.deg),
-                 "HillasReconstructor_az": ("reco_az", u.deg), "HillasReconstructor_core_x": ("reco_core_x", u.m),
+        pairs = {"LightGBMRegressor_energy": ("reco_energy", u.TeV), "HillasReconstructor_alt": ("hillas_alt", u.deg),
+                 "HillasReconstructor_az": ("hillas_az", u.deg), "HillasReconstructor_core_x": ("reco_core_x", u.m),
+                 "DispReconstructor_alt": ("reco_alt", u.deg), "DispReconstructor_az": ("reco_az", u.deg),
                  "LightGBMClassifier_prediction": ("gammaness", None)}
         for column, (flat_column, unit) in pairs.items():
             values = events[column][rows]
@@ -150,6 +151,7 @@ def test_tableloader_dl2_predictions(run):
         assert valid.any()
         np.testing.assert_array_equal(events["HillasReconstructor_is_valid"][rows], valid)
         np.testing.assert_array_equal(events["LightGBMRegressor_is_valid"][rows], valid)
+        np.testing.assert_array_equal(events["DispReconstructor_is_valid"][rows], valid)
         used = np.asarray(events["HillasReconstructor_telescopes"])[rows]
         np.testing.assert_array_equal(used.sum(axis=1)[valid], flat["multiplicity"][valid])
         assert not used[~valid].any()

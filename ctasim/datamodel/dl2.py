@@ -14,6 +14,7 @@ import numpy as np
 from .ids import EVENT_COLUMNS, TELESCOPE_EVENT_COLUMNS
 
 GEOMETRY_ALGORITHM = "HillasReconstructor"  # weighted Hillas-plane intersection, as ctapipe's
+DISP_ALGORITHM = "DispReconstructor"        # per-image disp, combined per event (ctasim.reco.disp)
 ENERGY_ALGORITHM = "LightGBMRegressor"
 CLASSIFICATION_ALGORITHM = "LightGBMClassifier"
 
@@ -21,8 +22,10 @@ DL2_EVENT_DTYPE = np.dtype(EVENT_COLUMNS + [
     ("time", "f8"),
     ("pointing_alt", "f8"),
     ("pointing_az", "f8"),
-    ("reco_alt", "f8"),
+    ("reco_alt", "f8"),           # the event direction: DISP_ALGORITHM's
     ("reco_az", "f8"),
+    ("hillas_alt", "f8"),         # GEOMETRY_ALGORITHM's direction (its core and h_max are reco_*)
+    ("hillas_az", "f8"),
     ("reco_core_x", "f8"),
     ("reco_core_y", "f8"),
     ("reco_h_max", "f8"),
@@ -46,6 +49,7 @@ DL2_TEL_DTYPE = np.dtype(TELESCOPE_EVENT_COLUMNS + [
     ("impact_distance", "f8"),
     ("reco_energy_tel", "f8"),
     ("gammaness_tel", "f8"),
+    ("disp_tel", "f8"),           # signed disp (deg): source position along the image axis from its cog
 ])
 DL2_EVENT_UNITS = {
     "time": "s",
@@ -53,6 +57,8 @@ DL2_EVENT_UNITS = {
     "pointing_az": "deg",
     "reco_alt": "deg",
     "reco_az": "deg",
+    "hillas_alt": "deg",
+    "hillas_az": "deg",
     "reco_core_x": "m",
     "reco_core_y": "m",
     "reco_h_max": "m",
@@ -63,4 +69,4 @@ DL2_EVENT_UNITS = {
     "true_core_x": "m",
     "true_core_y": "m",
 }
-DL2_TEL_UNITS = {"impact_distance": "m", "reco_energy_tel": "TeV"}
+DL2_TEL_UNITS = {"impact_distance": "m", "reco_energy_tel": "TeV", "disp_tel": "deg"}

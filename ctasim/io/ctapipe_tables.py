@@ -9,7 +9,9 @@ each of these has one row per trigger row (or per telescope event), in trigger o
   file holds the simulated showers: their columns but ``time``, which the trigger table has);
 - DL2 (``write_dl2_groups``): ``/dl2/event/subarray/{geometry,energy,classification}/<algorithm>``
   (algorithm names in ``ctasim.datamodel.dl2``) with ctapipe's columns ``<algorithm>_<field>``:
-  geometry alt, az (deg), core_x, core_y (m), h_max (m a.s.l.); energy (TeV); classification
+  geometry alt, az (deg), core_x, core_y (m), h_max (m a.s.l.) of the plane intersection
+  (HillasReconstructor) and alt, az of the disp direction (DispReconstructor, the event direction
+  of the flat table); energy (TeV); classification
   prediction (gammaness); each with is_valid and telescopes (bool per layout row: the telescopes
   whose images the event's reconstruction used, i.e. that have a per-telescope estimate). A
   triggered event without a DL2 row is not valid (NaN values).
@@ -23,7 +25,13 @@ import h5py
 import numpy as np
 
 from ..datamodel import paths
-from ..datamodel.dl2 import CLASSIFICATION_ALGORITHM, DL2_EVENT_UNITS, ENERGY_ALGORITHM, GEOMETRY_ALGORITHM
+from ..datamodel.dl2 import (
+    CLASSIFICATION_ALGORITHM,
+    DISP_ALGORITHM,
+    DL2_EVENT_UNITS,
+    ENERGY_ALGORITHM,
+    GEOMETRY_ALGORITHM,
+)
 from ..datamodel.ids import TELESCOPE_EVENT_COLUMNS, match_events
 from ..errors import DataFileError
 from ..instrument.subarray import SubarrayDescription
@@ -32,7 +40,8 @@ from .tables import read_table, write_table
 #: ctapipe's DL2 groups: (group, algorithm, {ctapipe field: flat DL2 column})
 DL2_GROUPS = (
     (paths.DL2_SUBARRAY_GEOMETRY, GEOMETRY_ALGORITHM,
-     {"alt": "reco_alt", "az": "reco_az", "core_x": "reco_core_x", "core_y": "reco_core_y", "h_max": "reco_h_max"}),
+     {"alt": "hillas_alt", "az": "hillas_az", "core_x": "reco_core_x", "core_y": "reco_core_y", "h_max": "reco_h_max"}),
+    (paths.DL2_SUBARRAY_GEOMETRY, DISP_ALGORITHM, {"alt": "reco_alt", "az": "reco_az"}),
     (paths.DL2_SUBARRAY_ENERGY, ENERGY_ALGORITHM, {"energy": "reco_energy"}),
     (paths.DL2_SUBARRAY_CLASSIFICATION, CLASSIFICATION_ALGORITHM, {"prediction": "gammaness"}),
 )

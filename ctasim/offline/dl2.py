@@ -1,16 +1,17 @@
-"""DL1 -> DL2: stereo geometry, energy and gammaness of every array event, models trained or loaded.
+"""DL1 -> DL2: direction, energy and gammaness of every array event, models trained or loaded.
 
 ``process_dl2(run_dir, models)`` reads the DL1 parameter tables of every ``run_dir/dl1/*.dl1.h5``
 (parameters only, not images), reconstructs the stereo geometry (``ctasim.reco.stereo``), and
-predicts energy and gammaness with the LightGBM models of ``ctasim.reco.models``:
+predicts the direction from the disp (``ctasim.reco.disp``), the energy and the gammaness with the
+LightGBM models of ``ctasim.reco.models``:
 
-- ``models`` a directory: ``energy.model`` and ``gammaness.model`` are loaded from it (a model of
+- ``models`` a directory: ``energy.model``, ``gammaness.model`` and ``disp.model`` are loaded from it (a model of
   another ctasim / data-model major version, or for other telescope types, raises a one-line
   DataFileError); every event is a test event;
 - ``models`` None: the events are split deterministically by a hash of (obs_id, event_id)
   (``train_split``; the same event is always on the same side whatever the run size or file
-  order), the energy model is trained on the training gammas and the classifier on the training
-  gammas and protons, both saved to ``run_dir/models/`` with ``provenance.json``; the other
+  order), the energy and disp models are trained on the training gammas and the classifier on the
+  training gammas and protons, all saved to ``run_dir/models/`` with ``provenance.json``; the other
   events are the test sample.
 
 Output per DL1 file: ``run_dir/dl2/<stem>.dl2.h5`` (written as ``.tmp``, renamed when complete)
@@ -44,13 +45,14 @@ from ..io.provenance import (
     write_provenance_json,
 )
 from ..io.tables import append_table, read_table, write_table
-from ..reco.dl2 import predict_dl2, split_per_telescope
+from ..reco.disp import DispRegressor
+from ..reco.dl2 import ModelSet, predict_dl2, split_per_telescope
 from ..reco.models import EnergyRegressor, ParticleClassifier, telescope_features
 from ..reco.stereo import reconstruct_stereo
 from .dl1 import COPIED_TABLES
 from .files import DL2_SUFFIX, copy_tables, data_files, stem
 
-MODEL_FILES = {"energy": "energy.model", "gammaness": "gammaness.model"}
+MODEL_FILES = {"energy": "energy.model", "gammaness": "gammaness.model", "disp": "disp.model"}
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
 
 
@@ -104,25 +106,25 @@ def _read_run(files: list[Path]) -> dict:
     }
 
 
-def load_models(model_dir: str | Path, tel_types: set[str]) -> tuple[EnergyRegressor, ParticleClassifier]:
-    """Energy and gammaness models from ``model_dir``; DataFileError when missing, of another
+def load_models(model_dir: str | Path, tel_types: set[str]) -> ModelSet:
+    """Energy, gammaness and disp models from ``model_dir``; DataFileError when missing, of another
     version, or not trained for every telescope type in ``tel_types``."""
     model_dir = Path(model_dir)
-    loaded = []
-    for cls, name in ((EnergyRegressor, MODEL_FILES["energy"]), (ParticleClassifier, MODEL_FILES["gammaness"])):
-        path = model_dir / name
+    loaded = {}
+    for key, cls in (("energy", EnergyRegressor), ("gammaness", ParticleClassifier), ("disp", DispRegressor)):
+        path = model_dir / MODEL_FILES[key]
         if not path.is_file():
-            raise DataFileError(f"{path}: no such model file (expected {' and '.join(MODEL_FILES.values())})")
+            raise DataFileError(f"{path}: no such model file (expected {', '.join(MODEL_FILES.values())})")
         model = cls.load(path)
         missing = sorted(tel_types - set(model.tel_types))
         if missing:
             raise DataFileError(f"{path}: model has no telescope types {missing} (trained for {list(model.tel_types)})")
-        loaded.append(model)
-    return loaded[0], loaded[1]
+        loaded[key] = model
+    return ModelSet(energy=loaded["energy"], particle=loaded["gammaness"], disp=loaded["disp"])
 
 
-def train_models(features, truth: np.ndarray, train_rows: np.ndarray, description: str) -> tuple[EnergyRegressor, ParticleClassifier]:
-    """Energy model on the training gammas, classifier on the training gammas and protons."""
+def train_models(features, truth: np.ndarray, train_rows: np.ndarray, description: str) -> ModelSet:
+    """Energy and disp models on the training gammas, classifier on the training gammas and protons."""
     primary = truth["true_shower_primary_id"][match_events(features.obs_id, features.event_id, truth)]
     gamma, proton = primary == PRIMARY_IDS["gamma"], primary == PRIMARY_IDS["proton"]
     if not (train_rows & gamma & features.selected).any() or not (train_rows & proton & features.selected).any():
@@ -130,14 +132,19 @@ def train_models(features, truth: np.ndarray, train_rows: np.ndarray, descriptio
             "cannot train models: the run needs reconstructed gamma and proton events in its training "
             "sample (simulate both, or give trained models)"
         )
-    energy = EnergyRegressor().fit(features, truth, f"gammas; {description}", rows=train_rows & gamma)
-    particle = ParticleClassifier().fit(features, truth, f"gammas vs protons; {description}", rows=train_rows & (gamma | proton))
-    return energy, particle
+    return ModelSet(
+        energy=EnergyRegressor().fit(features, truth, f"gammas; {description}", rows=train_rows & gamma),
+        particle=ParticleClassifier().fit(features, truth, f"gammas vs protons; {description}",
+                                          rows=train_rows & (gamma | proton)),
+        disp=DispRegressor().fit(features, truth, f"gammas; {description}", rows=train_rows & gamma),
+    )
 
 
-def save_models(model_dir: Path, energy: EnergyRegressor, particle: ParticleClassifier, prov: dict) -> list[Path]:
-    """Write both models and ``provenance.json`` into ``model_dir``."""
-    files = [energy.save(model_dir / MODEL_FILES["energy"]), particle.save(model_dir / MODEL_FILES["gammaness"])]
+def save_models(model_dir: Path, models: ModelSet, prov: dict) -> list[Path]:
+    """Write the models and ``provenance.json`` into ``model_dir``."""
+    files = [models.energy.save(model_dir / MODEL_FILES["energy"]),
+             models.particle.save(model_dir / MODEL_FILES["gammaness"]),
+             models.disp.save(model_dir / MODEL_FILES["disp"])]
     write_provenance_json(model_dir / "provenance.json", prov | {"outputs": [str(f) for f in files]})
     return files
 
@@ -185,15 +192,15 @@ def process_dl2(
     if models is None:
         is_train_event = train_split(stereo.obs_id, stereo.event_id, train_fraction)
         description = f"run {run_dir.name}, events with train_split(obs_id, event_id, {train_fraction})"
-        energy_model, particle_model = train_models(features, truth, is_train_event[stereo.event_index], description)
+        model_set = train_models(features, truth, is_train_event[stereo.event_index], description)
         model_dir = run_dir / "models"
-        save_models(model_dir, energy_model, particle_model, prov | {"stage": "models", "train_fraction": train_fraction})
+        save_models(model_dir, model_set, prov | {"stage": "models", "train_fraction": train_fraction})
     else:
         model_dir = Path(models)
-        energy_model, particle_model = load_models(model_dir, set(features.tel_type_name.tolist()))
+        model_set = load_models(model_dir, set(features.tel_type_name.tolist()))
     trig = run["trigger"]
     time_s = trig["time"][match_events(stereo.obs_id, stereo.event_id, trig)]
-    predicted, tel_rows = predict_dl2(table, stereo, features, energy_model, particle_model, time_s, truth)
+    predicted, tel_rows = predict_dl2(table, stereo, features, model_set, time_s, truth)
     t3 = time.perf_counter()
     events = np.zeros(stereo.n_events, DL2_EVENTS_FILE_DTYPE)
     for name in predicted.dtype.names:

@@ -208,7 +208,7 @@ def load_particle_model(config: RealTimeConfig, subarray: SubarrayDescription) -
     """The fixed gammaness model of ``config.models`` (None without); DataFileError when unusable."""
     if config.models is None:
         return None
-    return load_models(config.models, set(subarray.tel_type_names))[1]
+    return load_models(config.models, set(subarray.tel_type_names)).particle
 
 
 def write_alert(alert_dir: Path, alert: dict[str, Any]) -> Path:

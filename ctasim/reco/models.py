@@ -69,7 +69,8 @@ class TelescopeFeatures:
     """Per-telescope feature rows of a block, aligned with the DL1 table's rows.
 
     ``columns`` maps feature name -> float64 [n_rows] (``tel_type`` is given by name in
-    ``tel_type_name``); ``selected`` marks rows to train on / predict for; ``weight`` is the
+    ``tel_type_name``; also every DL1 column and the event's ``pointing_alt``, ``pointing_az`` in
+    deg); ``selected`` marks rows to train on / predict for; ``weight`` is the
     per-row combination weight (hillas_intensity, p.e.).
     """
 
@@ -94,6 +95,7 @@ def telescope_features(
     cols["impact_distance"] = stereo.impact_distance
     cols["reco_h_max"] = stereo.reco_h_max[ev]
     cols["multiplicity"] = stereo.multiplicity[ev].astype(np.float64)
+    cols["pointing_alt"], cols["pointing_az"] = stereo.pointing_alt[ev], stereo.pointing_az[ev]
     type_of_id = np.empty(int(subarray.tel_ids.max()) + 1, dtype=object)
     type_of_id[subarray.tel_ids] = subarray.tel_type_names
     return TelescopeFeatures(

@@ -1,6 +1,6 @@
-"""The shipped night slice (scenarios/night_north.yaml, shortened) through the on-site chain: every
-species at its physical flux, one common slice of time, the array trigger rate and its composition
-predicted in summary.json and the report."""
+"""The shipped night slices (scenarios/night_north.yaml and night_south.yaml, shortened) through the
+on-site chain: every species at its physical flux, one common slice of time, the array trigger rate
+and its composition predicted in summary.json and the report."""
 
 import pytest
 
@@ -12,12 +12,12 @@ from ctasim.scenario import validate_scenario
 DURATION_S = 0.004
 
 
-@pytest.fixture(scope="module")
-def night(tmp_path_factory):
-    data = read_yaml(SCENARIO_DIR / "night_north.yaml")
+@pytest.fixture(scope="module", params=["night_north", "night_south"])
+def night(request, tmp_path_factory):
+    data = read_yaml(SCENARIO_DIR / f"{request.param}.yaml")
     data["simulation"] = data["simulation"] | {"duration_s": DURATION_S}
-    scenario = validate_scenario(data | {"execution": {"backend": "local"}}, "night_north.yaml")
-    return scenario, run_scenario(scenario, tmp_path_factory.mktemp("night"))
+    scenario = validate_scenario(data | {"execution": {"backend": "local"}}, f"{request.param}.yaml")
+    return scenario, run_scenario(scenario, tmp_path_factory.mktemp(request.param))
 
 
 def test_every_species_covers_the_same_slice_at_its_flux(night):

@@ -8,7 +8,8 @@ import pytest
 import ctasim
 from ctasim.errors import DataFileError
 from ctasim.instrument.config import load_subarray
-from ctasim.reco.dl2 import predict_dl2
+from ctasim.reco.disp import DispRegressor
+from ctasim.reco.dl2 import ModelSet, predict_dl2
 from ctasim.reco.metrics import auc_per_energy_bin, energy_bias_resolution, energy_bins, roc_auc
 from ctasim.reco.models import (
     DEFAULT_FEATURES,
@@ -42,7 +43,8 @@ def trained(subarray):
     gamma = truth["true_shower_primary_id"][features.event_id - 1] == 0
     energy = EnergyRegressor(n_estimators=80).fit(features, truth, "toy seed 21", rows=gamma)
     particle = ParticleClassifier(n_estimators=80).fit(features, truth, "toy seed 21")
-    return energy, particle
+    disp = DispRegressor(n_estimators=80).fit(features, truth, "toy seed 21", rows=gamma)
+    return ModelSet(energy, particle, disp)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +57,7 @@ def test_sample(subarray):
 def test_energy_and_gammaness_are_learned(subarray, trained, test_sample):
     table, truth, features = test_sample
     stereo = reconstruct_stereo(table, subarray, 70.0, 0.0)
-    events, tel = predict_dl2(table, stereo, features, *trained, truth=truth)
+    events, tel = predict_dl2(table, stereo, features, trained, truth=truth)
     ok = events["is_valid"]
     assert ok.mean() > 0.5
     gamma = events["true_shower_primary_id"] == 0
@@ -88,9 +90,9 @@ def test_combination_is_intensity_weighted(test_sample):
 
 
 def test_save_load_round_trip(tmp_path, trained, test_sample):
-    energy, particle = trained
     features = test_sample[2]
-    for model, cls in ((energy, EnergyRegressor), (particle, ParticleClassifier)):
+    for model, cls in ((trained.energy, EnergyRegressor), (trained.particle, ParticleClassifier),
+                       (trained.disp, DispRegressor)):
         path = model.save(tmp_path / f"{model.kind}.txt")
         loaded = cls.load(path)
         a, b = model.predict(features), loaded.predict(features)
@@ -100,7 +102,7 @@ def test_save_load_round_trip(tmp_path, trained, test_sample):
         assert header["features"] == list(DEFAULT_FEATURES)
         assert header["ctasim_version"] == ctasim.__version__
         assert header["training_sample"]["description"] == "toy seed 21"
-        primaries = {"energy": {"0"}, "gammaness": {"0", "101"}}[model.kind]
+        primaries = {"energy": {"0"}, "gammaness": {"0", "101"}, "disp": {"0"}}[model.kind]
         assert set(header["training_sample"]["rows_per_primary_id"]) == primaries
         assert header["params"]["deterministic"] and header["params"]["num_threads"] == 1
 
@@ -109,7 +111,7 @@ def test_training_is_deterministic(subarray, trained):
     table, truth = toy_events(subarray, 2000, seed=21, **TOY)
     features = telescope_features(table, reconstruct_stereo(table, subarray, 70.0, 0.0), subarray)
     again = ParticleClassifier(n_estimators=80).fit(features, truth, "toy seed 21")
-    assert again.booster.model_to_string() == trained[1].booster.model_to_string()
+    assert again.booster.model_to_string() == trained.particle.booster.model_to_string()
 
 
 def _rewrite_header(path, **changes):
@@ -129,7 +131,7 @@ def _rewrite_header(path, **changes):
     ],
 )
 def test_incompatible_model_refused(tmp_path, trained, changes, message):
-    path = trained[0].save(tmp_path / "energy.txt")
+    path = trained.energy.save(tmp_path / "energy.txt")
     _rewrite_header(path, **changes)
     with pytest.raises(DataFileError, match=message) as err:
         EnergyRegressor.load(path)
@@ -143,7 +145,7 @@ def test_damaged_or_foreign_file_refused(tmp_path, trained):
         EnergyRegressor.load(bad)
     with pytest.raises(DataFileError, match="cannot read"):
         EnergyRegressor.load(tmp_path / "missing.txt")
-    path = trained[0].save(tmp_path / "energy.txt")
+    path = trained.energy.save(tmp_path / "energy.txt")
     with pytest.raises(DataFileError, match="features"):
         EnergyRegressor.load(path, features=DEFAULT_FEATURES[:-1])
 
