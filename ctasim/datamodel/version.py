@@ -4,10 +4,15 @@ A reader accepts files of its own major version; a minor version adds columns or
 older readers may ignore.
 """
 
-DATA_MODEL_VERSION = "2.0"
+DATA_MODEL_VERSION = "2.1"
 
 #: What changed with each version (newest first); user-visible, also in the README.
 CHANGES: dict[str, str] = {
+    "2.1": (
+        "DL2: the event direction reco_alt/reco_az from the disp of each image (with the plane "
+        "intersection from 4 images); the intersection alone in hillas_alt/hillas_az; disp_tel per "
+        "telescope; ctapipe's geometry/DispReconstructor group"
+    ),
     "2.0": (
         "per-column units as ctapipe's table writer stores them (CTAFIELD_<i>_UNIT attributes) and "
         "as astropy's HDF5 reader reads them (a __table_column_meta__ YAML attribute on each table), "

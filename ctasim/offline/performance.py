@@ -15,7 +15,9 @@ Curves (a value is None in a bin with too few events, ``ctasim.reco.metrics``):
 - ``angular_resolution_deg``: 68% containment of the reco-true angle, valid test gammas;
 - ``energy_bias``, ``energy_resolution``: median - 1 and half the 16-84% width of
   E_reco/E_true, valid test gammas;
-- ``roc_auc``: gamma (0) vs proton (101) test events, valid ones, per true-energy bin;
+- ``roc_auc``: gamma (0) vs proton (101) test events, valid ones, per reconstructed-energy bin (the
+  same bins): images of similar brightness, as a cut per reconstructed energy sees them (per true
+  energy a triggered proton is far dimmer than a gamma, which its intensity gives away);
 - ``trigger_efficiency``: simulated gammas (shower table) that made an array trigger;
 - ``reconstruction_efficiency``: simulated gammas with a valid stereo reconstruction;
 - ``effective_area_m2``: reconstruction efficiency x pi r^2 of the simulated scatter radius
@@ -60,7 +62,7 @@ CURVE_LABELS = {
     "angular_resolution_deg": "68% angular resolution (deg)",
     "energy_bias": "energy bias (median E_reco/E_true - 1)",
     "energy_resolution": "energy resolution (16-84% half width)",
-    "roc_auc": "gamma/proton ROC AUC",
+    "roc_auc": "gamma/proton ROC AUC (per reconstructed energy)",
     "trigger_efficiency": "trigger efficiency",
     "reconstruction_efficiency": "reconstruction efficiency",
     "effective_area_m2": "effective area, no cuts (m^2)",
@@ -126,7 +128,7 @@ def performance(run_dir: str | Path) -> dict:
         name: {"value": results[name], "n_events": results["n_events"]}
         for name in ("angular_resolution_deg", "energy_bias", "energy_resolution")
     }
-    auc = auc_per_energy_bin(ev["true_energy"][gh], ev["gammaness"][gh], primary[gh] == PRIMARY_IDS["gamma"], bins)
+    auc = auc_per_energy_bin(ev["reco_energy"][gh], ev["gammaness"][gh], primary[gh] == PRIMARY_IDS["gamma"], bins)
     curves["roc_auc"] = {"value": auc["roc_auc"], "n_events": auc["n_events"]}
     for name, selected in (("trigger_efficiency", triggered), ("reconstruction_efficiency", valid)):
         eff = efficiency(selected, e_sim, bins)

@@ -388,7 +388,7 @@ CURVES = (
     ("angular_resolution_deg", "R68 (deg)", ".3f"),
     ("energy_resolution", "dE/E", ".3f"),
     ("energy_bias", "bias", "+.3f"),
-    ("roc_auc", "AUC", ".3f"),
+    ("roc_auc", "AUC (E_reco)", ".3f"),
     ("trigger_efficiency", "trigger eff.", ".3f"),
     ("effective_area_m2", "A_eff (m^2)", ".3g"),
 )

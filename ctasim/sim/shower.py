@@ -7,7 +7,7 @@ sampled from the PDG gamma-function longitudinal profile ``dE/dt ~ t^(a-1) exp(-
 radius (1 / density). A gamma is one such shower; a proton is several electromagnetic
 sub-showers (the pi0 photons of its hadronic cascade) with transverse-momentum kicks and lateral
 offsets, plus muons reaching the ground; the share of its energy that goes electromagnetic grows
-with energy (``proton_em_fraction``). A helium nucleus of energy E is, by the superposition model,
+with energy (``proton_em_fraction``) and fluctuates from shower to shower (``EM_FRACTION_CONCENTRATION``). A helium nucleus of energy E is, by the superposition model,
 four proton-like cascades of E/4 on the same axis, each starting at its own first interaction
 (``HELIUM_INTERACTION_G_CM2``). Inclined showers: all depths (first interaction, t = X / X0 of
 the profile, X_max) are slant depths along the (sub-)shower axis; a point at slant depth X lies at
@@ -71,6 +71,12 @@ PION_INTERACTION_G_CM2 = 120.0    # later generations start this much deeper on 
 PION_CRITICAL_TEV = 0.02
 HADRON_BETA = 0.9
 MIN_EM_FRACTION = 0.1             # floor near threshold: pi0s of the first interactions (est.)
+# The EM share fluctuates from shower to shower (how much the leading pi0s of the first interactions
+# carry): per shower a Beta variate of mean proton_em_fraction(E) and concentration
+# EM_FRACTION_CONCENTRATION, i.e. an rms of sqrt(f (1 - f) / 11): 72 % of the mean at 0.1 TeV,
+# 45 % at 1 TeV (est.; simulated EM-energy fractions of 0.1-1 TeV proton showers scatter by tens of
+# percent). Near threshold the triggered protons are the EM-rich, gamma-like ones.
+EM_FRACTION_CONCENTRATION = 10.0
 SUBSHOWERS_PER_DECADE = 2.5       # extra EM sub-showers per decade above 10 GeV (est.)
 PT_MEAN_GEV = 0.35                # mean transverse momentum (TOY_PHYSICS.md 0.3-0.4 GeV)
 SUBSHOWER_OFFSET_M = 20.0         # lateral offset of sub-shower axes per axis (est.)
@@ -269,7 +275,9 @@ def _cascades(rng, particle, energy, ux, uy, uz, core_x, core_y, obs_level_m, x_
         first[np.concatenate([[0], np.cumsum(n_sub)[:-1]])] = True
         frac = rng.exponential(1.0, sub_shower.size)      # flat Dirichlet split of the EM energy
         frac /= np.bincount(sub_shower, frac, n)[sub_shower]
-        sub_energy = (proton_em_fraction(energy) * energy)[sub_shower] * frac
+        mean_em = np.minimum(proton_em_fraction(energy), 0.95)
+        em = rng.beta(mean_em * EM_FRACTION_CONCENTRATION, (1.0 - mean_em) * EM_FRACTION_CONCENTRATION)
+        sub_energy = (em * energy)[sub_shower] * frac
         sub_depth = x_first[sub_shower] + np.where(first, 0.0, rng.exponential(PION_INTERACTION_G_CM2, sub_shower.size))
         sub_depth = np.minimum(sub_depth, 0.95 * ground_depth[sub_shower])
         pt = rng.gamma(2.0, PT_MEAN_GEV / 2.0, sub_shower.size)
