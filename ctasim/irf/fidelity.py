@@ -6,7 +6,10 @@ beside them, ``ctasim.irf.reference``) and returns, for each quantity of ``LIMIT
 Prod5 value) with ``factor = max(ours / prod5, prod5 / ours)`` (>= 1: how far off, either way) and
 ``ratio = ours / prod5``; the worst factor per quantity and overall, and whether each stays within
 its limit. A bin where ours is 0 and Prod5's is not (no event passed: the background of a too clean
-toy) has factor and ratio None and ``zero`` true, and puts its quantity outside the limit. The
+toy) has factor and ratio None and ``zero`` true, and puts its quantity outside the limit. A bin
+needs enough events to be compared (``MIN_EVENTS`` of the count in ``COUNTS``: gammas after cuts for
+R68, dE/E and A_eff, background events after cuts for the background rate); one with fewer is listed
+with ``few`` true and no factor, and does not count. The
 limits are the physics-fidelity targets of the project (R68 and dE/E within 1.3x of Prod5, the
 effective area after cuts within 1.5x, the background rate after cuts within 3x).
 """
@@ -21,6 +24,10 @@ import numpy as np
 #: quantity of ``irf.bins`` -> largest factor from Prod5 accepted
 LIMITS = {"r68_deg": 1.3, "energy_resolution": 1.3, "effective_area_m2": 1.5, "background_rate_per_s_mev_sr": 3.0}
 E_MIN_TEV, E_MAX_TEV = 0.05, 30.0
+#: quantity -> the ``irf.bins`` count of the events behind it, and the fewest for a comparison
+COUNTS = {"r68_deg": "n_gammas", "energy_resolution": "n_gammas", "effective_area_m2": "n_gammas",
+          "background_rate_per_s_mev_sr": "n_background"}
+MIN_EVENTS = {"n_gammas": 20, "n_background": 5}
 
 
 def fidelity(bins: Mapping[str, Any], site: str, e_min_tev: float = E_MIN_TEV,
@@ -31,18 +38,22 @@ def fidelity(bins: Mapping[str, Any], site: str, e_min_tev: float = E_MIN_TEV,
     out: dict[str, Any] = {"site": site, "e_min_tev": e_min_tev, "e_max_tev": e_max_tev, "quantities": {}}
     for key, limit in LIMITS.items():
         ours, prod5 = bins.get(key) or [], bins.get(f"prod5_{site}_{key}") or []
+        counts = bins.get(COUNTS[key]) or [None] * len(center)   # no counts given: all are enough
         rows = []
-        for e, a, b in zip(center, ours, prod5):
+        for e, a, b, n in zip(center, ours, prod5, counts):
             if not (e_min_tev <= e <= e_max_tev and a is not None and b is not None and b > 0 and a >= 0):
                 continue
-            row = {"e_center_tev": float(e), "ours": float(a), "prod5": float(b), "zero": a == 0}
-            row |= {"ratio": None, "factor": None} if a == 0 else {"ratio": a / b, "factor": max(a / b, b / a)}
+            few = n is not None and n < MIN_EVENTS[COUNTS[key]]
+            row = {"e_center_tev": float(e), "ours": float(a), "prod5": float(b), "n_events": n, "few": few,
+                   "zero": a == 0 and not few}
+            comparable = not (few or a == 0)
+            row |= {"ratio": a / b, "factor": max(a / b, b / a)} if comparable else {"ratio": None, "factor": None}
             rows.append(row)
-        worst = max((r["factor"] for r in rows if not r["zero"]), default=None)
+        worst = max((r["factor"] for r in rows if r["factor"] is not None), default=None)
         zero = any(r["zero"] for r in rows)
         within = False if zero else (None if worst is None else worst <= limit)
         out["quantities"][key] = {"rows": rows, "worst": worst, "zero_bins": sum(r["zero"] for r in rows),
-                                  "limit": limit, "within": within}
+                                  "few_bins": sum(r["few"] for r in rows), "limit": limit, "within": within}
     found = [q["worst"] for q in out["quantities"].values() if q["worst"] is not None]
     out["worst"] = max(found, default=None)
     verdicts = [q["within"] for q in out["quantities"].values()]
@@ -56,12 +67,14 @@ def fidelity_table(result: Mapping[str, Any]) -> list[str]:
     lines = [f"| quantity | E (TeV) | ctasim | Prod5 {site} | ours / Prod5 |", "|---|---|---|---|---|"]
     for key, q in result["quantities"].items():
         for r in q["rows"]:
-            ratio = "0 (none passed)" if r["zero"] else f"{r['ratio']:.2f}"
+            ratio = (f"too few events ({r['n_events']})" if r["few"] else "0 (none passed)" if r["zero"]
+                     else f"{r['ratio']:.2f}")
             lines.append(f"| {key} | {r['e_center_tev']:.3g} | {r['ours']:.3g} | {r['prod5']:.3g} | {ratio} |")
     lines.append("")
     for key, q in result["quantities"].items():
         worst = "no comparable bin" if q["worst"] is None else f"{q['worst']:.2f}x"
         worst += f", {q['zero_bins']} bin(s) with none passing" if q["zero_bins"] else ""
+        worst += f", {q['few_bins']} bin(s) with too few events" if q["few_bins"] else ""
         verdict = {True: "within", False: "OUTSIDE", None: "-"}[q["within"]]
         lines.append(f"- {key}: worst {worst} (limit {q['limit']}x, {verdict})")
     overall = "no comparable bin" if result["worst"] is None else f"{result['worst']:.2f}x"

@@ -38,6 +38,20 @@ def test_no_background_passing_is_outside_not_skipped():
     assert "1 bin(s) with none passing" in "\n".join(fidelity_table(result))
 
 
+def test_bins_with_too_few_events_are_listed_but_not_compared():
+    b = bins(r68_deg=[1.0, 5.0, 1.0], background_rate_per_s_mev_sr=[1.0, 0.0, 1.0])
+    b["n_gammas"], b["n_background"] = [100, 19, 100], [100, 4, 100]
+    result = fidelity(b, "north")
+    for key in ("r68_deg", "background_rate_per_s_mev_sr"):
+        q = result["quantities"][key]
+        assert q["few_bins"] == 1 and q["zero_bins"] == 0 and q["worst"] is None and q["within"] is None
+    b["n_gammas"], b["n_background"] = [100, 20, 100], [100, 5, 100]
+    result = fidelity(b, "north")
+    assert result["quantities"]["r68_deg"]["worst"] == 5.0
+    assert result["quantities"]["background_rate_per_s_mev_sr"]["zero_bins"] == 1
+    assert "too few events (4)" in "\n".join(fidelity_table(fidelity(bins() | {"n_background": [0, 4, 0]}, "north")))
+
+
 def test_nulls_are_bins_without_statistics():
     result = fidelity(bins(energy_resolution=[None, None, None]), "north")
     q = result["quantities"]["energy_resolution"]
