@@ -217,8 +217,10 @@ class OfflineConfig(_Model):
 class IrfConfig(_Model):
     """The IRF / DL3 stage after DL2 (``ctasim.offline.irf``): cuts, IRFs, 50 h sensitivity and DL3
     observations of the simulated source. ``gammaness_efficiency`` None optimises the gammaness cut
-    per energy bin over ``gammaness_efficiencies`` (gamma efficiencies); a value fixes it.
-    ``spectral_fit``: also the DL4 on/off power-law fit of the DL3 observations (``ctasim.offline.science``)."""
+    per energy bin over ``gammaness_efficiencies`` (gamma efficiencies), among the cuts that leave at
+    least ``min_background_events`` simulated background events in the FoV ring (the loosest where
+    none does; 0 as pyirf); a value fixes it. ``spectral_fit``: also the DL4 on/off fit of the DL3
+    observations (``ctasim.offline.science``)."""
 
     enabled: bool = False
     livetime_h: float = Field(0.5, gt=0.0, le=1000.0, description="DL3 livetime of all observations (h)")
@@ -226,6 +228,7 @@ class IrfConfig(_Model):
     bins_per_decade: int = Field(5, ge=1, le=20)
     gammaness_efficiencies: list[float] = Field(default_factory=lambda: GAMMA_EFFICIENCIES.tolist(), min_length=1)
     gammaness_efficiency: float | None = Field(None, gt=0.0, le=1.0)
+    min_background_events: int = Field(5, ge=0, le=10_000)
     theta_containment: float = Field(68.0, gt=0.0, lt=100.0, description="% of gammas in the theta cut")
     source_spectrum: Spectrum = Spectrum(type="crab_log_parabola")
     spectral_fit: bool = True

@@ -113,14 +113,18 @@ def rad_max(theta_cuts: QTable, fov_offset_bins: u.Quantity) -> u.Quantity:
 def optimise_gammaness_cut(signal: QTable, background: QTable, reco_energy_bins: u.Quantity, theta_cuts: QTable,
                            efficiencies: np.ndarray = GAMMA_EFFICIENCIES, alpha: float = ALPHA,
                            fov_offset_min: u.Quantity = 0 * u.deg, fov_offset_max: u.Quantity = FOV_OFFSET_MAX,
-                           min_events: int = MIN_EVENTS, **criteria: float) -> tuple[QTable, QTable]:
+                           min_events: int = MIN_EVENTS, min_background_events: int = 0,
+                           **criteria: float) -> tuple[QTable, QTable]:
     """The gammaness cut with the best differential sensitivity in each reconstructed energy bin.
 
     For every gamma ``efficiency`` the cut per bin comes from ``signal`` (weighted gammas, no cut
     yet); the signal then passes that cut and ``theta_cuts``, the background (weighted, no cut
     yet) that cut, and the bin keeps the efficiency of the lowest relative sensitivity
-    (``criteria``: ``sensitivity.relative_sensitivity``'s keywords). Returns the cut table (with
-    ``efficiency``; invalid where no efficiency gave a sensitivity) and the sensitivity with it."""
+    (``criteria``: ``sensitivity.relative_sensitivity``'s keywords). With ``min_background_events``
+    only cuts that leave at least that many simulated background events in the FoV ring compete (the
+    loosest cut where none does), so that the choice does not follow the fluctuations of a few
+    heavily weighted events (0: pyirf's choice). Returns the cut table (with ``efficiency``; invalid
+    where no efficiency gave a sensitivity) and the sensitivity with it."""
     require_columns(signal, ("gammaness", "reco_energy", "theta", "weight"), "gammaness optimisation signal")
     require_columns(background, ("gammaness", "reco_energy", "reco_source_fov_offset", "weight"),
                     "gammaness optimisation background")
@@ -131,16 +135,19 @@ def optimise_gammaness_cut(signal: QTable, background: QTable, reco_energy_bins:
     scan = percentile_cut(signal["gammaness"], signal["reco_energy"], edges, 100.0 * (1.0 - efficiencies),
                           np.inf, min_events=min_events)
     in_theta = evaluate_cut(signal["theta"], signal["reco_energy"], theta_cuts, operator.le)
-    n_signal, n_off = np.empty((2, edges.size - 1, efficiencies.size))
+    n_signal, n_off, raw_off = np.empty((3, edges.size - 1, efficiencies.size))
     for k in range(efficiencies.size):
         cut_k = scan.copy(copy_data=False)
         cut_k["cut"] = scan["cut"][:, k]
         signal_pass = in_theta & evaluate_cut(signal["gammaness"], signal["reco_energy"], cut_k, operator.ge)
         background_pass = evaluate_cut(background["gammaness"], background["reco_energy"], cut_k, operator.ge)
         n_signal[:, k] = weighted_counts(signal, edges, signal_pass)[1]
-        n_off[:, k] = background_off_counts(background, edges, theta_cuts, alpha, fov_offset_min, fov_offset_max,
-                                            background_pass)[1]
+        raw_off[:, k], n_off[:, k] = background_off_counts(background, edges, theta_cuts, alpha, fov_offset_min,
+                                                           fov_offset_max, background_pass)
     relative = relative_sensitivity(n_signal, n_off, alpha, **criteria)
+    enough = raw_off >= min_background_events
+    loosest = efficiencies == efficiencies.max()
+    relative = np.where(enough | (~enough.any(axis=1, keepdims=True) & loosest), relative, np.nan)
     found = np.isfinite(relative).any(axis=1)
     best = np.argmin(np.where(np.isfinite(relative), relative, np.inf), axis=1)
     rows = np.arange(edges.size - 1)

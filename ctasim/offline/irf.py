@@ -8,7 +8,8 @@ weighted to ``config.source_spectrum`` (Crab log-parabola by default), protons a
 IRF document's cosmic-ray spectra, helium to Hoerandel's (``ctasim.spectra``). Energy bins: ``bins_per_decade`` over the
 gammas' simulated range, the same edges in true and reconstructed energy. Cuts per reconstructed
 energy bin: theta at ``theta_containment`` % of the gammas (clipped to 0.05-0.32 deg), gammaness
-optimised for the best 50 h sensitivity over ``gammaness_efficiencies`` (or at the fixed
+optimised for the best 50 h sensitivity over ``gammaness_efficiencies`` among the cuts that keep
+``min_background_events`` simulated background events (or at the fixed
 ``gammaness_efficiency``; then theta from the gammas after that cut).
 
 Outputs (pass N = 1 + the highest pass in ``run_dir/irf``; files of earlier passes are kept):
@@ -157,7 +158,8 @@ def _select(config, gammas: QTable, background: QTable, edges: u.Quantity) -> tu
     if config.gammaness_efficiency is None:
         theta = cuts.theta_cut(gammas, edges, config.theta_containment)
         gh, _ = cuts.optimise_gammaness_cut(signal_50h, background_50h, edges, theta,
-                                            np.asarray(config.gammaness_efficiencies))
+                                            np.asarray(config.gammaness_efficiencies),
+                                            min_background_events=config.min_background_events)
     else:
         gh = cuts.gammaness_cut(gammas, edges, config.gammaness_efficiency)
         theta = cuts.theta_cut(gammas[_passing(gammas, gh, "gammaness", operator.ge)], edges,

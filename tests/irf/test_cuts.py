@@ -76,3 +76,33 @@ def test_optimised_cut_is_the_best_of_the_scanned_efficiencies(toy):
     scanned = np.array(scanned)
     assert np.asarray(sensitivity["relative_sensitivity"]) == pytest.approx(scanned.min(axis=0), rel=1e-9)
     assert best["efficiency"].tolist() == efficiencies[scanned.argmin(axis=0)].tolist()
+
+
+def test_optimisation_needs_background_events_behind_the_cut(toy):
+    signal, background = toy["gamma"][3], toy["proton"][3]
+    bins = np.geomspace(0.1, 10.0, 6) * u.TeV
+    theta = cuts.theta_cut(signal, bins)
+    efficiencies = np.array([0.3, 0.6, 0.9])
+    free, _ = cuts.optimise_gammaness_cut(signal, background, bins, theta, efficiencies)
+    # the raw background events left in the ring by each scanned cut, per bin
+    in_ring = background["reco_source_fov_offset"] < 1.0 * u.deg
+    idx = np.searchsorted(bins.to_value(u.TeV), background["reco_energy"].to_value(u.TeV)) - 1
+    raw = []
+    for efficiency in efficiencies:
+        gh = cuts.gammaness_cut(signal, bins, efficiency)
+        keep = in_ring & cuts.evaluate_cut(background["gammaness"], background["reco_energy"], gh, operator.ge)
+        raw.append(np.bincount(idx[keep & (idx >= 0) & (idx < 5)], minlength=5))
+    raw = np.array(raw).T                                   # (bin, efficiency)
+    need = int(np.median(raw)) + 1                          # some cuts in some bins fall below it
+    guarded, _ = cuts.optimise_gammaness_cut(signal, background, bins, theta, efficiencies,
+                                             min_background_events=need)
+    for b in range(5):
+        chosen = list(efficiencies).index(guarded["efficiency"][b])
+        if (raw[b] >= need).any():
+            assert raw[b, chosen] >= need                    # only cuts with enough events compete
+        else:
+            assert guarded["efficiency"][b] == efficiencies.max()   # else the loosest
+    assert (raw < need).any()                                # the guard had something to refuse
+    for b in range(5):   # where the free choice had enough events behind it, the guard keeps it
+        if raw[b, list(efficiencies).index(free["efficiency"][b])] >= need:
+            assert guarded["efficiency"][b] == free["efficiency"][b]
