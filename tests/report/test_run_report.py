@@ -124,7 +124,7 @@ def test_dl2_section_sets_prod5_beside_measured_values():
         "plots": [],
     }}
     md = R.to_markdown(R.dl2_section(summary))
-    assert "| E (TeV) | R68 (deg) | Prod5 N | AUC |" in md  # no reference column for AUC
+    assert "| E (TeV) | R68 (deg) | Prod5 N | AUC (E_reco) |" in md  # no reference column for AUC
     assert "| 0.1 | 0.200 | 0.130 | 0.990 |" in md
     assert "| 1 | n/a | 0.058 | n/a |" in md
     assert "120 of 200 array events" in md
