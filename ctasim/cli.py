@@ -17,15 +17,12 @@ from .rates import DEFAULT_ARRAY_TRIGGER_RATE_HZ
 def _cmd_run(args: argparse.Namespace) -> int:
     from actors.orchestrator import run_scenario
 
+    from .io.run_dir import prepare_run_dir
     from .scenario import load_scenario
 
     overrides = {"seed": args.seed} if args.seed is not None else None
     scenario = load_scenario(args.scenario, overrides)
-    run_dir = scenario.run_dir(args.output)
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise CtasimError(f"{run_dir}: cannot create the run directory ({err.strerror})") from None
+    prepare_run_dir(scenario.run_dir(args.output), overwrite=args.overwrite)
     backend = "local" if args.no_ray else "ray"
     result = run_scenario(
         scenario, run_dir=args.output, backend=backend, address=args.address, progress=not args.quiet
@@ -167,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-ray", action="store_true", help="run every actor in this process, without Ray")
     r.add_argument("--seed", type=int, help="override the scenario seed")
     r.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    r.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier run in the run directory (default: refuse a non-empty one)")
     r.set_defaults(func=_cmd_run)
 
     o = sub.add_parser("process", help="offline stages over an existing run: DL0 -> DL1 (-> DL2)")
