@@ -58,11 +58,16 @@ def test_bad_cut_inputs():
         cuts.theta_cut(empty, BINS)
 
 
-def test_optimised_cut_is_the_best_of_the_scanned_efficiencies(toy):
-    signal, background = toy["gamma"][3], toy["proton"][3]
+@pytest.fixture()
+def scan(toy):
+    """Toy gammas and protons, five energy bins, their 68 % theta cuts, three gamma efficiencies."""
+    signal = toy["gamma"][3]
     bins = np.geomspace(0.1, 10.0, 6) * u.TeV
-    theta = cuts.theta_cut(signal, bins)
-    efficiencies = np.array([0.3, 0.6, 0.9])
+    return signal, toy["proton"][3], bins, cuts.theta_cut(signal, bins), np.array([0.3, 0.6, 0.9])
+
+
+def test_optimised_cut_is_the_best_of_the_scanned_efficiencies(scan):
+    signal, background, bins, theta, efficiencies = scan
     best, sensitivity = cuts.optimise_gammaness_cut(signal, background, bins, theta, efficiencies)
     assert best["valid"].all()
     in_theta = cuts.evaluate_cut(signal["theta"], signal["reco_energy"], theta, operator.le)
@@ -78,11 +83,8 @@ def test_optimised_cut_is_the_best_of_the_scanned_efficiencies(toy):
     assert best["efficiency"].tolist() == efficiencies[scanned.argmin(axis=0)].tolist()
 
 
-def test_optimisation_needs_background_events_behind_the_cut(toy):
-    signal, background = toy["gamma"][3], toy["proton"][3]
-    bins = np.geomspace(0.1, 10.0, 6) * u.TeV
-    theta = cuts.theta_cut(signal, bins)
-    efficiencies = np.array([0.3, 0.6, 0.9])
+def test_optimisation_needs_background_events_behind_the_cut(scan):
+    signal, background, bins, theta, efficiencies = scan
     free, _ = cuts.optimise_gammaness_cut(signal, background, bins, theta, efficiencies)
     # the raw background events left in the ring by each scanned cut, per bin
     in_ring = background["reco_source_fov_offset"] < 1.0 * u.deg
