@@ -100,9 +100,11 @@ def _cmd_science(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from .instrument.config import load_subarray
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
+    load_subarray(scenario.array.layout)   # the layout's contents too, not only that it exists
     print(f"{args.scenario}: valid scenario {scenario.name!r} (hash {scenario.hash()[:12]})")
     return 0
 

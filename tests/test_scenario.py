@@ -95,3 +95,22 @@ def test_an_alert_region_too_large_for_reflected_off_regions_is_refused_at_valid
         d["alerts"] = {"enabled": True, "theta_cut_deg": 0.6}   # the quickstart source is 0.5 deg off-axis
     msg = _bad(tmp_path, edit)
     assert "alerts.theta_cut_deg 0.6 with the target at 0.5 deg" in msg and "{" not in msg
+
+
+@pytest.mark.parametrize("layout_text, message", [
+    ("", "expected a mapping"),
+    ("site: {lon_deg: 0, lat_deg: 0, altitude_m: 2000, obs_level_m: 2000}\n"
+     "telescopes:\n  - {tel_id: 1, type: LST_LST_NoSuchCam, pos: [0, 0, 0]}\n", "NoSuchCam"),
+])
+def test_validate_checks_the_layout_contents(tmp_path, capsys, layout_text, message):
+    from ctasim.cli import main
+
+    layout = tmp_path / "my_layout.yaml"
+    layout.write_text(layout_text)
+    data = yaml.safe_load((SCENARIO_DIR / "quickstart.yaml").read_text())
+    data["array"]["layout"] = str(layout)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump(data))
+    assert main(["validate", str(scenario)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "my_layout.yaml" in err and message in err
