@@ -69,6 +69,13 @@ def telescope_to_altaz(fov_lon_deg, fov_lat_deg, alt_pnt_deg: float, az_pnt_deg:
     return vector_to_altaz(np.stack([vx, vy, vz], axis=-1))
 
 
+def altaz_to_telescope(alt_deg, az_deg, alt_pnt_deg, az_pnt_deg) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of telescope_to_altaz: (alt, az) deg -> (fov_lon, fov_lat) deg for the pointing(s)."""
+    v = altaz_to_vector(alt_deg, az_deg)
+    lon, lat = vector_to_fov(v[..., 0], v[..., 1], v[..., 2], np.deg2rad(alt_pnt_deg), np.deg2rad(az_pnt_deg))
+    return np.rad2deg(lon), np.rad2deg(lat)
+
+
 def camera_to_telescope(x, y, focal_length: float):
     """Camera frame (m) -> (fov_lon, fov_lat) in deg."""
     return np.rad2deg(np.asarray(y) / focal_length), np.rad2deg(np.asarray(x) / focal_length)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ctasim.instrument.frames import altaz_to_vector, telescope_to_altaz, vector_to_altaz, vector_to_fov
+from ctasim.instrument.frames import altaz_to_telescope, altaz_to_vector, telescope_to_altaz, vector_to_altaz
 
 from .models import TelescopeFeatures, _TelescopeModel, _truth_per_row, combine_per_event
 from .stereo import StereoResult
@@ -34,20 +34,11 @@ from .stereo import StereoResult
 MIX_MIN_MULTIPLICITY = 4
 
 
-def fov_offsets(alt_deg: np.ndarray, az_deg: np.ndarray, pointing_alt_deg: np.ndarray,
-                pointing_az_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Directions (alt, az) in the telescope frame of a pointing: (fov_lon, fov_lat) in deg."""
-    v = altaz_to_vector(alt_deg, az_deg)
-    lon, lat = vector_to_fov(v[..., 0], v[..., 1], v[..., 2], np.deg2rad(pointing_alt_deg),
-                             np.deg2rad(pointing_az_deg))
-    return np.rad2deg(lon), np.rad2deg(lat)
-
-
 def along_axis(features: TelescopeFeatures, alt_deg: np.ndarray, az_deg: np.ndarray) -> np.ndarray:
     """Per row: the signed distance (deg) from the image cog to the direction (alt, az) of that row,
     projected on the image axis (cos psi, sin psi) of the telescope frame."""
     c = features.columns
-    lon, lat = fov_offsets(alt_deg, az_deg, c["pointing_alt"], c["pointing_az"])
+    lon, lat = altaz_to_telescope(alt_deg, az_deg, c["pointing_alt"], c["pointing_az"])
     psi = np.deg2rad(c["hillas_psi"])
     return (lon - c["hillas_fov_lon"]) * np.cos(psi) + (lat - c["hillas_fov_lat"]) * np.sin(psi)
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from ctasim.instrument.config import load_subarray
-from ctasim.instrument.frames import telescope_to_altaz
-from ctasim.reco.disp import DispRegressor, along_axis, disp_direction, fov_offsets
+from ctasim.instrument.frames import altaz_to_telescope, telescope_to_altaz
+from ctasim.reco.disp import DispRegressor, along_axis, disp_direction
 from ctasim.reco.metrics import angular_separation_deg
 from ctasim.reco.models import _truth_per_row, telescope_features
 from ctasim.reco.stereo import reconstruct_stereo
@@ -31,7 +31,7 @@ def test_along_axis_is_the_signed_projection_on_the_image_axis(sample):
     full_alt, full_az = np.zeros(features.selected.size), np.zeros(features.selected.size)
     full_alt[k], full_az[k] = alt, az
     np.testing.assert_allclose(along_axis(features, full_alt, full_az)[k], 0.4, atol=1e-3)
-    back_lon, back_lat = fov_offsets(alt, az, 70.0, 0.0)
+    back_lon, back_lat = altaz_to_telescope(alt, az, 70.0, 0.0)
     np.testing.assert_allclose(back_lon, lon, atol=1e-9)
     np.testing.assert_allclose(back_lat, lat, atol=1e-9)
 
