@@ -7,7 +7,8 @@ sampled from the PDG gamma-function longitudinal profile ``dE/dt ~ t^(a-1) exp(-
 radius (1 / density). A gamma is one such shower; a proton is several electromagnetic
 sub-showers (the pi0 photons of its hadronic cascade) with transverse-momentum kicks and lateral
 offsets, plus muons reaching the ground; the share of its energy that goes electromagnetic grows
-with energy (``proton_em_fraction``) and fluctuates from shower to shower (``EM_FRACTION_CONCENTRATION``). A helium nucleus of energy E is, by the superposition model,
+with energy (``proton_em_fraction``) and fluctuates from shower to shower
+(``EM_FRACTION_CONCENTRATION``). A helium nucleus of energy E is, by the superposition model,
 four proton-like cascades of E/4 on the same axis, each starting at its own first interaction
 (``HELIUM_INTERACTION_G_CM2``). Inclined showers: all depths (first interaction, t = X / X0 of
 the profile, X_max) are slant depths along the (sub-)shower axis; a point at slant depth X lies at
@@ -275,7 +276,7 @@ def _cascades(rng, particle, energy, ux, uy, uz, core_x, core_y, obs_level_m, x_
         first[np.concatenate([[0], np.cumsum(n_sub)[:-1]])] = True
         frac = rng.exponential(1.0, sub_shower.size)      # flat Dirichlet split of the EM energy
         frac /= np.bincount(sub_shower, frac, n)[sub_shower]
-        mean_em = np.minimum(proton_em_fraction(energy), 0.95)
+        mean_em = np.minimum(proton_em_fraction(energy), 0.95)   # a Beta needs a mean below 1
         em = rng.beta(mean_em * EM_FRACTION_CONCENTRATION, (1.0 - mean_em) * EM_FRACTION_CONCENTRATION)
         sub_energy = (em * energy)[sub_shower] * frac
         sub_depth = x_first[sub_shower] + np.where(first, 0.0, rng.exponential(PION_INTERACTION_G_CM2, sub_shower.size))
