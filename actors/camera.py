@@ -14,6 +14,7 @@ import psutil
 from ctasim.instrument.subarray import SubarrayDescription
 from ctasim.onsite.camera_station import CameraStation, Readout, TriggerReport
 from ctasim.onsite.central_trigger import Decision
+from ctasim.sim.atmosphere import Extinction
 from ctasim.sim.blocks import ShowerBlock
 
 
@@ -22,8 +23,10 @@ class CameraActor:
     ``nsb_stream``: the stream whose blocks carry accidental NSB-only triggers (None: off)."""
 
     def __init__(self, subarray: SubarrayDescription, tel_ids: list[int], pointing: tuple[float, float],
-                 seed: int, max_buffered_blocks: int, nsb_stream: str | None = None) -> None:
-        self.station = CameraStation(subarray, tel_ids, pointing, seed, max_buffered_blocks, nsb_stream=nsb_stream)
+                 seed: int, max_buffered_blocks: int, nsb_stream: str | None = None,
+                 extinction: Extinction | None = None) -> None:
+        self.station = CameraStation(subarray, tel_ids, pointing, seed, max_buffered_blocks, nsb_stream=nsb_stream,
+                                     extinction=extinction)
         self.simulate_seconds: dict[tuple[str, int], float] = {}
 
     def simulate(self, block: ShowerBlock) -> TriggerReport:

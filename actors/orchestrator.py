@@ -108,7 +108,7 @@ class ActorGraph:
         nsb = {"nsb_stream": most} if sc.trigger.nsb_accidentals else {}
         self.actors["camera"] = [
             b.create(self.classes["camera"], subarray, group, pointing, sc.seed, buffered, spread_index=i,
-                     out_of_order=True, **nsb)
+                     out_of_order=True, extinction=sc.atmosphere.extinction_model(), **nsb)
             for i, group in enumerate(self.camera_groups())
         ]
         self.actors["central_trigger"] = b.create(

@@ -24,6 +24,7 @@ from .irf.cuts import GAMMA_EFFICIENCIES
 from .onsite.realtime import RealTimeConfig
 from .paths import SCENARIO_DIR
 from .science.regions import reflected_positions
+from .sim.atmosphere import DEFAULT_EXTINCTION, Extinction
 from .sim.source import Population, arrival_rate_hz, check_flux_geometry
 from .spectra import spectrum_from_config
 
@@ -154,6 +155,24 @@ class SimulationConfig(_Model):
     duration_s: float | None = Field(None, gt=0.0, description="simulated time of the run (s)")
 
 
+class AtmosphereConfig(_Model):
+    """Extinction of the Cherenkov light on its way to the telescopes (``ctasim.sim.atmosphere``):
+    Rayleigh scattering in the exponential atmosphere plus aerosols of vertical optical depth
+    ``aerosol_tau_532`` at 532 nm above the observation level, falling off with
+    ``aerosol_scale_height_m`` and scaling with wavelength as lambda^-angstrom. ``extinction: false``
+    switches both off. The defaults are a clear dark site (``DEFAULT_EXTINCTION``)."""
+
+    extinction: bool = True
+    aerosol_tau_532: float = Field(DEFAULT_EXTINCTION.aerosol_tau_532, ge=0.0, le=3.0)
+    aerosol_scale_height_m: float = Field(DEFAULT_EXTINCTION.aerosol_scale_height_m, gt=0.0, le=20_000.0)
+    angstrom: float = Field(DEFAULT_EXTINCTION.angstrom, ge=0.0, le=4.0)
+
+    def extinction_model(self) -> Extinction:
+        """The simulator's extinction model for these settings."""
+        return Extinction(enabled=self.extinction, aerosol_tau_532=self.aerosol_tau_532,
+                          aerosol_scale_height_m=self.aerosol_scale_height_m, angstrom=self.angstrom)
+
+
 class TriggerConfig(_Model):
     """Central (stereo) trigger: at least min_telescopes within window_ns.
 
@@ -264,6 +283,7 @@ class Scenario(_Model):
     array: ArrayConfig = ArrayConfig()
     particles: list[ParticleConfig] = Field(min_length=1)
     simulation: SimulationConfig = SimulationConfig()
+    atmosphere: AtmosphereConfig = AtmosphereConfig()
     trigger: TriggerConfig = TriggerConfig()
     reduction: ReductionSection = ReductionSection()
     execution: ExecutionConfig = ExecutionConfig()

@@ -48,7 +48,8 @@ def run_library_chain(scenario: Scenario, subarray, telescopes_per_station: int 
     pointing = (sc.array.pointing.alt_deg, sc.array.pointing.az_deg)
     populations = sc.populations()
     ids = [int(t) for t in subarray.tel_ids]
-    stations = [CameraStation(subarray, ids[i:i + telescopes_per_station], pointing, sc.seed, 1, n_pedestal_events)
+    stations = [CameraStation(subarray, ids[i:i + telescopes_per_station], pointing, sc.seed, 1, n_pedestal_events,
+                              extinction=sc.atmosphere.extinction_model())
                 for i in range(0, len(ids), telescopes_per_station)]
     trigger = CentralTrigger(subarray, sc.trigger.min_telescopes, sc.trigger.window_ns, pointing)
     reducer = BlockReducer(subarray, sc.reduction.library_configs())

@@ -4,10 +4,15 @@ A reader accepts files of its own major version; a minor version adds columns or
 older readers may ignore.
 """
 
-DATA_MODEL_VERSION = "2.1"
+DATA_MODEL_VERSION = "2.2"
 
 #: What changed with each version (newest first); user-visible, also in the README.
 CHANGES: dict[str, str] = {
+    "2.2": (
+        "instrument: the optics table gets psf_offaxis_deg_per_deg (the PSF's growth off axis) and "
+        "each camera's readout attributes flat_field_residual and time_jitter_ns; files of 2.0-2.1 "
+        "read with 0 for them"
+    ),
     "2.1": (
         "DL2: the event direction reco_alt/reco_az from the disp of each image (with the plane "
         "intersection from 4 images); the intersection alone in hillas_alt/hillas_az; disp_tel per "

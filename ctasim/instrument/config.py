@@ -113,6 +113,8 @@ def _camera(name: str, sec: _Section) -> CameraDescription:
         electronic_noise_pe=ro.number("electronic_noise_pe", sign="non-negative"),
         pulse_fwhm_ns=ro.number("pulse_fwhm_ns"),
         excess_noise_factor=ro.number("excess_noise_factor"),
+        flat_field_residual=ro.number("flat_field_residual", sign="non-negative", default=0.0),
+        time_jitter_ns=ro.number("time_jitter_ns", sign="non-negative", default=0.0),
     )
     trig = sec.section("trigger")
     return CameraDescription(
@@ -141,6 +143,7 @@ def load_telescope_types(path: str | Path = TELESCOPES_FILE) -> dict[str, Telesc
             equivalent_focal_length=o.number("equivalent_focal_length"),
             effective_focal_length=o.number("effective_focal_length"),
             psf_sigma_deg=o.number("psf_sigma_deg"),
+            psf_offaxis_deg_per_deg=o.number("psf_offaxis_deg_per_deg", sign="non-negative", default=0.0),
         )
     types_sec = root.section("telescope_types")
     types = {}

@@ -16,13 +16,16 @@ PULSE_SHAPE_K = 3.0
 
 @dataclass(frozen=True)
 class OpticsDescription:
-    """Reflector: mirror area (m^2), focal lengths (m) and point-spread function (deg)."""
+    """Reflector: mirror area (m^2), focal lengths (m) and point-spread function: a Gaussian of
+    ``psf_sigma_deg`` on the optical axis, growing off axis in quadrature by
+    ``psf_offaxis_deg_per_deg`` per deg of field angle (coma, mirror-facet misalignment)."""
 
     name: str
     mirror_area: float
     equivalent_focal_length: float
     effective_focal_length: float
     psf_sigma_deg: float
+    psf_offaxis_deg_per_deg: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,6 +42,8 @@ class CameraReadout:
     electronic_noise_pe: float
     pulse_fwhm_ns: float
     excess_noise_factor: float
+    flat_field_residual: float = 0.0   # rms relative gain of a pixel left after flat-fielding
+    time_jitter_ns: float = 0.0        # rms of a p.e.'s arrival time (photodetector transit-time spread)
 
     @property
     def sample_width_ns(self) -> float:

@@ -12,7 +12,8 @@ attributes ctasim needs to rebuild its own description (paths in ``paths.py``):
   the site as ``site_name``, ``site_lon_deg``, ``site_lat_deg``, ``site_altitude_m``,
   ``site_obs_level_m``;
 - ``.../telescope/optics``: one row per optics (optics_name, size_type, reflector_shape,
-  mirror_area, n_mirrors, n_mirror_tiles, both focal lengths, psf_sigma_deg), row = optics_index;
+  mirror_area, n_mirrors, n_mirror_tiles, both focal lengths, psf_sigma_deg and its off-axis growth
+  psf_offaxis_deg_per_deg, 0 in files before data model 2.2), row = optics_index;
 - per camera, numbered by ``camera_index``: ``.../camera/geometry_{i}`` (pix_id, pix_x, pix_y,
   pix_area; attributes ``TAB_VER``, ``CAM_ID``, ``PIX_TYPE``, ``PIX_ROT``, ``CAM_ROT`` in deg and
   the lattice ``pitch`` in m), its neighbours as CSR arrays ``geometry_{i}_neighbors_indptr`` /
@@ -59,6 +60,7 @@ OPTICS_DTYPE = np.dtype(
         ("equivalent_focal_length", "f8"),
         ("effective_focal_length", "f8"),
         ("psf_sigma_deg", "f8"),
+        ("psf_offaxis_deg_per_deg", "f8"),
     ]
 )
 OPTICS_UNITS = {
@@ -71,7 +73,10 @@ GEOMETRY_DTYPE = np.dtype([("pix_id", "i4"), ("pix_x", "f8"), ("pix_y", "f8"), (
 GEOMETRY_UNITS = {"pix_x": "m", "pix_y": "m", "pix_area": "m2"}
 READOUT_UNITS = {"reference_pulse_sample_time": "ns"}
 # ctasim's readout settings without a ctapipe attribute, stored under their own names
-_READOUT_ATTRS = ("adc_bits", "pedestal_adc", "electronic_noise_pe", "pulse_fwhm_ns", "excess_noise_factor")
+_READOUT_ATTRS = ("adc_bits", "pedestal_adc", "electronic_noise_pe", "pulse_fwhm_ns", "excess_noise_factor",
+                  "flat_field_residual", "time_jitter_ns")
+# added in data model 2.2: 0 when reading older files
+_LATER_READOUT_ATTRS = ("flat_field_residual", "time_jitter_ns")
 
 
 @dataclass
@@ -125,6 +130,7 @@ def _write_optics(h5: h5py.Group, optics: dict[str, tuple[OpticsDescription, str
         row["equivalent_focal_length"] = o.equivalent_focal_length
         row["effective_focal_length"] = o.effective_focal_length
         row["psf_sigma_deg"] = o.psf_sigma_deg
+        row["psf_offaxis_deg_per_deg"] = o.psf_offaxis_deg_per_deg
     write_table(h5, paths.TELESCOPE_OPTICS, rows, OPTICS_UNITS, attrs={"TAB_VER": CTAPIPE_TAB_VERSIONS["optics"]})
 
 
@@ -266,6 +272,7 @@ def _camera_description(name: str, cam: CameraTables) -> CameraDescription:
         electronic_noise_pe=float(ra["electronic_noise_pe"]),
         pulse_fwhm_ns=float(ra["pulse_fwhm_ns"]),
         excess_noise_factor=float(ra["excess_noise_factor"]),
+        **{k: float(ra.get(k, 0.0)) for k in _LATER_READOUT_ATTRS},
     )
     return CameraDescription(
         name=name,
@@ -288,6 +295,8 @@ def read_subarray(h5: h5py.Group) -> SubarrayDescription:
             equivalent_focal_length=float(row["equivalent_focal_length"]),
             effective_focal_length=float(row["effective_focal_length"]),
             psf_sigma_deg=float(row["psf_sigma_deg"]),
+            psf_offaxis_deg_per_deg=float(row["psf_offaxis_deg_per_deg"])
+            if "psf_offaxis_deg_per_deg" in row.dtype.names else 0.0,
         )
         for row in tables.optics
     ]

@@ -38,6 +38,7 @@ from ..datamodel.monitoring import CAMERA_MONITORING_DTYPE
 from ..datamodel.r1 import TelescopeEvents
 from ..instrument.subarray import SubarrayDescription
 from ..rng import block_rng
+from ..sim.atmosphere import Extinction
 from ..sim.blocks import ShowerBlock
 from ..sim.camera_sim import TelescopeSimulator, impact_distance
 from ..sim.trigger import AccidentalRate, accidental_rate
@@ -79,11 +80,11 @@ class CameraStation:
 
     def __init__(self, subarray: SubarrayDescription, tel_ids: Sequence[int], pointing: tuple[float, float],
                  seed: int, max_buffered_blocks: int, n_pedestal_events: int = PEDESTAL_EVENTS_PER_BLOCK,
-                 nsb_stream: str | None = None) -> None:
+                 nsb_stream: str | None = None, extinction: Extinction | None = None) -> None:
         if n_pedestal_events < 0:
             raise ValueError(f"n_pedestal_events = {n_pedestal_events}: expected an integer >= 0")
         self.tel_ids = [int(t) for t in tel_ids]
-        self.sim = TelescopeSimulator(subarray, self.tel_ids, pointing[0], pointing[1], seed)
+        self.sim = TelescopeSimulator(subarray, self.tel_ids, pointing[0], pointing[1], seed, extinction=extinction)
         self.max_buffered_blocks = int(max_buffered_blocks)
         self.n_pedestal_events = int(n_pedestal_events)
         self.seed = int(seed)

@@ -10,10 +10,15 @@ only, so a telescope's output does not depend on which other telescopes the simu
    from the axis) are skipped, then a cheap estimate of the p.e. in the camera from
    ~``ESTIMATE_POINTS`` emission points per shower; showers below ``SKIP_FRACTION`` x trigger threshold
    (and without a muon near the mirror) are skipped;
-2. p.e. of the others: Poisson number, positions and times (``ctasim.sim.light``), pixels;
+2. p.e. of the others: Poisson number, positions and times (``ctasim.sim.light``, with the on-axis
+   PSF), then the PSF's off-axis growth and the photodetector's transit-time spread
+   (``instrument_smearing``), pixels;
 3. trigger (``ctasim.sim.trigger``) on Cherenkov + NSB p.e.;
 4. waveforms of triggered events (``ctasim.sim.electronics``): the readout window starts
-   ``n_samples // 4`` samples before the trigger sample.
+   ``n_samples // 4`` samples before the trigger sample; each pixel's p.e. charges carry its gain
+   error left after flat-fielding (``flat_field_gains``: fixed per telescope, from
+   ``block_rng(seed, "flat_field", tel_id)``), which calibration with the nominal gain does not
+   remove.
 
 The NSB trace of a camera type is drawn once per simulator from ``block_rng(seed, "nsb/<camera>")``
 and shared by the telescopes of that type and all blocks: each event reads a window at a random
@@ -31,7 +36,7 @@ import numpy as np
 from ..datamodel.r1 import TelescopeEvents
 from ..instrument.frames import altaz_to_vector
 from ..instrument.subarray import SubarrayDescription
-from ..instrument.telescope import TelescopeDescription
+from ..instrument.telescope import CameraDescription, TelescopeDescription
 from ..rng import block_rng
 from .atmosphere import DEFAULT_EXTINCTION, Extinction
 from .blocks import ShowerBlock
@@ -100,6 +105,7 @@ class TelescopeSimulator:
         self._traces: dict[str, NoiseTrace] = {}
         self._digitisers: dict[str, tuple] = {}
         self._fov: dict[tuple[str, str], float] = {}
+        self._flat_field: dict[int, np.ndarray] = {}
 
     def noise_trace(self, camera_name: str) -> NoiseTrace:
         """NSB + electronic-noise trace of a camera type (drawn on first use; with a uniform sky
@@ -142,6 +148,12 @@ class TelescopeSimulator:
         empty = np.zeros(0)
         return synthesize_waveforms(trace.amplitude, start, np.zeros(n_events + 1, np.int64),
                                     empty.astype(np.int32), empty, empty, *self._digitiser(tel))
+
+    def _gains(self, tel_id: int) -> np.ndarray:
+        """Relative gain of each pixel of a telescope left after flat-fielding (cached)."""
+        if tel_id not in self._flat_field:
+            self._flat_field[tel_id] = flat_field_gains(self.subarray.tel(tel_id).camera, self.seed, tel_id)
+        return self._flat_field[tel_id]
 
     def _cos_fov(self, tel: TelescopeDescription) -> float:
         """Cosine of the largest angle from the optical axis whose light is followed (cached)."""
@@ -221,6 +233,7 @@ class TelescopeSimulator:
                                        self.az_rad, focal, psf, rng.random((m, 2)), rng.standard_normal((m, 2)))
             cx, cy, ct = np.concatenate([cx, mx]), np.concatenate([cy, my]), np.concatenate([ct, mt])
             owner = np.concatenate([owner, np.searchsorted(cand, mu_owner[rows[mrow]])])
+        cx, cy, ct = instrument_smearing(tel, cx, cy, ct, rng)
         pixel = geom.pixel_at(cx, cy)
         keep = pixel >= 0
         order = np.argsort(owner[keep], kind="stable")
@@ -259,7 +272,7 @@ class TelescopeSimulator:
         np.cumsum(n_sel, out=wf_offsets[1:])
         read_t0 = t_ref[rows] + (first - PRE_BINS) * dt              # ns, start of the first sample
         pe_time = ct[sel] - np.repeat(read_t0, n_sel)
-        charge = single_pe_charges(rng, sel.size, ro.excess_noise_factor)
+        charge = single_pe_charges(rng, sel.size, ro.excess_noise_factor) * self._gains(tel_id)[pixel[sel]]
         waveform = synthesize_waveforms(trace.amplitude, trace_start[rows] + first, wf_offsets,
                                         pixel[sel], pe_time, charge, *self._digitiser(tel))
         flat = np.repeat(np.arange(rows.size), n_sel) * geom.n_pixels + pixel[sel]
@@ -278,6 +291,29 @@ class TelescopeSimulator:
             true_impact_distance=impact_distance(sh, position).astype(np.float32),
         )
         return events, (tel_id, block.n_showers, n_cand, rows.size, pixel.size)
+
+
+def instrument_smearing(tel: TelescopeDescription, cx: np.ndarray, cy: np.ndarray, ct: np.ndarray,
+                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """p.e. camera positions (m) and times (ns) after the PSF's growth off axis (a Gaussian of
+    ``psf_offaxis_deg_per_deg`` x field angle, in quadrature with the on-axis PSF already applied)
+    and the photodetector's transit-time spread (Gaussian, ``time_jitter_ns``)."""
+    optics, ro = tel.optics, tel.camera.readout
+    if optics.psf_offaxis_deg_per_deg > 0.0 and cx.size:
+        extra_m = optics.psf_offaxis_deg_per_deg * np.hypot(cx, cy)   # (deg/deg) x field angle x focal
+        cx = cx + extra_m * rng.standard_normal(cx.size)
+        cy = cy + extra_m * rng.standard_normal(cy.size)
+    if ro.time_jitter_ns > 0.0 and ct.size:
+        ct = ct + ro.time_jitter_ns * rng.standard_normal(ct.size)
+    return cx, cy, ct
+
+
+def flat_field_gains(camera: CameraDescription, seed: int, tel_id: int) -> np.ndarray:
+    """Per-pixel gain relative to the nominal one after flat-fielding: 1 + ``flat_field_residual`` x
+    a standard normal (clipped at 0.5), fixed per telescope for a seed."""
+    rng = block_rng(seed, "flat_field", tel_id)
+    residual = camera.readout.flat_field_residual
+    return np.maximum(1.0 + residual * rng.standard_normal(camera.geometry.n_pixels), 0.5)
 
 
 def impact_distance(showers: np.ndarray, position: np.ndarray) -> np.ndarray:
