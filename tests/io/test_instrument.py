@@ -74,6 +74,23 @@ def test_instrument_round_trip(instrument_file, subarray):
         assert tel_back.optics == tel.optics and tel_back.tel_type == tel.tel_type
 
 
+def test_files_before_data_model_2_2_read_without_the_realism_settings(instrument_file):
+    """2.1 files have no PSF growth column nor flat-field / time-jitter attributes: read as 0."""
+    with h5py.File(instrument_file, "r+") as f:
+        optics = f[paths.TELESCOPE_OPTICS][()]
+        attrs = dict(f[paths.TELESCOPE_OPTICS].attrs)
+        del f[paths.TELESCOPE_OPTICS]
+        names = [n for n in optics.dtype.names if n != "psf_offaxis_deg_per_deg"]
+        f.create_dataset(paths.TELESCOPE_OPTICS, data=optics[names]).attrs.update(attrs)
+        for i in range(2):
+            readout = f[paths.camera_readout_path(i)].attrs
+            del readout["flat_field_residual"], readout["time_jitter_ns"]
+        back = read_subarray(f)
+    for tel in back.telescope_types.values():
+        assert tel.optics.psf_offaxis_deg_per_deg == 0.0
+        assert tel.camera.readout.flat_field_residual == 0.0 and tel.camera.readout.time_jitter_ns == 0.0
+
+
 @pytest.mark.reference
 def test_ctapipe_reads_the_subarray(instrument_file, subarray):
     pytest.importorskip("ctapipe")
