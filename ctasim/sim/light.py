@@ -32,15 +32,16 @@ from .shower import YIELD_PHOTONS_PER_TEV, perpendicular_basis
 # g(psi), calibrated (est.) so that the light pool of 0.1-10 TeV gammas is flat to ~100 m and falls
 # beyond ~120 m (REFERENCE.md, TOY_PHYSICS.md); angles in units of the local Cherenkov angle.
 # The scattered tail has a near and a wide part: the wide one (the low-energy electrons scattered
-# far off the axis, Nerling et al.'s exponential of several degrees) carries the light 300-700 m
-# from the core, 1.4 % of the pool's density at 500 m for 1 TeV (est.; 0.6 % with the near tail
-# alone, too little for MSTs to see 10 TeV showers 500-600 m away as Prod5's effective area says)
-RING_FRACTION = 0.5         # photons in the smeared ring, the rest in the scattered tail
+# far off the axis, Nerling et al.'s exponential of several degrees: 4 Cherenkov angles here)
+# carries the light 300-700 m from the core, 1.9 % of the pool's density at 500 m for 1 TeV (est.;
+# 0.6 % with the near tail alone, which left the A_eff of 2-20 TeV gammas, whose cores fall beyond
+# the outer MSTs, at 0.55-0.6x Prod5's; with it 0.57-0.85x, now limited by the cameras' field of view)
+RING_FRACTION = 0.45        # photons in the smeared ring, the rest in the scattered tail
 RING_SCALE = 1.25           # ring centre: Cherenkov angle widened by the electrons' scattering
 RING_WIDTH = 0.45           # Gaussian width of the ring
 TAIL_SCALE = 1.2            # exponential scale of the near tail
-WIDE_TAIL_SCALE = 3.0       # exponential scale of the wide tail
-WIDE_TAIL_FRACTION = 0.5    # share of the tail photons in the wide tail
+WIDE_TAIL_SCALE = 4.0       # exponential scale of the wide tail
+WIDE_TAIL_FRACTION = 0.7    # share of the tail photons in the wide tail
 MIN_SIN_PSI = 1e-3          # regularises the ring term on the axis (rad)
 # upper bound of the photon density per TeV at a distance r from the shower axis, used to skip
 # far telescopes before any per-point work: POOL_BOUND * min(1, (POOL_BOUND_R / (r - margin))^3);

@@ -53,10 +53,10 @@ AGE_DECAY_X0 = 3.0
 # 1 TeV gammas give ~100 photons/m^2 inside the light pool at 2.2 km (REFERENCE.md) after the
 # atmospheric extinction of ctasim.sim.atmosphere (band-averaged transmission 0.77 for them): 97
 # photons/m^2 reach the ground, 126 would without extinction (1.6e7 before extinction was modelled,
-# 2.0e7 before the wide tail of ctasim.sim.light took a fifth of the light out of the pool).
+# 2.0e7 before the wide tail of ctasim.sim.light took 30 % of the light out of the pool).
 # The yield per g/cm^2 of track does not depend on altitude (sin^2 theta_c ~ density cancels the
 # 1/density of the path length per g/cm^2), so points carry equal shares of it.
-YIELD_PHOTONS_PER_TEV = 2.45e7
+YIELD_PHOTONS_PER_TEV = 2.9e7
 LATERAL_SIGMA_M = 9.0           # lateral spread of emitters at 8 km a.s.l., per axis (est., gives
                                 # ~0.1 deg wide 1 TeV gamma images, REFERENCE.md)
 LATERAL_REF_HEIGHT_M = 8000.0
