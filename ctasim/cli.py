@@ -10,6 +10,8 @@ import math
 import sys
 from pathlib import Path
 
+import psutil
+
 from .errors import CtasimError
 from .rates import DEFAULT_ARRAY_TRIGGER_RATE_HZ
 
@@ -22,6 +24,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     overrides = {"seed": args.seed} if args.seed is not None else None
     scenario = load_scenario(args.scenario, overrides)
+    # a cluster's memory is not this machine's: there only the block count is checked
+    _check_memory(scenario, None if args.address else psutil.virtual_memory().available, ray=not args.no_ray)
     prepare_run_dir(scenario.run_dir(args.output), overwrite=args.overwrite)
     backend = "local" if args.no_ray else "ray"
     result = run_scenario(
@@ -35,6 +39,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
         where = f" ({raised}) in {result.run_dir / 'alerts'}" if raised else ""
         print(f"alerts:        {alerts['n_alerts']}{where}")
     return 0
+
+
+def _check_memory(scenario, available_bytes: float | None, ray: bool = True) -> list:
+    """The run's block memory estimates (``ctasim.sim.memory``) on Ray or in one process; one-line
+    error if too large."""
+    from .instrument.config import load_subarray
+    from .sim.memory import check_run_memory
+
+    sub = load_subarray(scenario.array.layout)
+    per_actor = scenario.execution.telescopes_per_actor
+    processes = -(-len(sub.tel_ids) // per_actor) if ray else 0
+    return check_run_memory(scenario.populations(), scenario.simulation.block_size,
+                            scenario.execution.max_blocks_in_flight, sub.site.obs_level_m, available_bytes,
+                            processes)
 
 
 def _load_run(run_dir: Path) -> tuple[dict, dict]:
@@ -100,12 +118,14 @@ def _cmd_science(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .instrument.config import load_subarray
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
-    load_subarray(scenario.array.layout)   # the layout's contents too, not only that it exists
-    print(f"{args.scenario}: valid scenario {scenario.name!r} (hash {scenario.hash()[:12]})")
+    blocks = _check_memory(scenario, None)   # reads the layout's contents too, not only that it exists
+    worst = max(blocks, key=lambda b: b.bytes_per_block)
+    print(f"{args.scenario}: valid scenario {scenario.name!r} (hash {scenario.hash()[:12]}); largest block "
+          f"~{worst.bytes_per_block / 1e9:.2g} GB ({worst.population!r}, x {scenario.execution.max_blocks_in_flight} "
+          "in flight)")
     return 0
 
 

@@ -10,6 +10,7 @@ AnalysisConfig).
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -29,6 +30,16 @@ from .sim.source import Population, arrival_rate_hz, check_flux_geometry
 from .spectra import spectrum_from_config
 
 _M = TypeVar("_M", bound=BaseModel)
+
+# scenario and particle names become file and directory names (runs/{name}, <name>_<particle>_obs...)
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def _safe_name(value: str) -> str:
+    if not SAFE_NAME.fullmatch(value):
+        raise ValueError("a name usable as a file name: 1-64 letters, digits, '_', '.' or '-', "
+                         "starting with a letter or digit")
+    return value
 
 
 class _Model(BaseModel):
@@ -102,6 +113,8 @@ class ParticleConfig(_Model):
     name: str
     particle: Literal["gamma", "proton", "electron", "helium"]
     spectrum: Spectrum = Spectrum()
+
+    _name = field_validator("name")(_safe_name)
     n_showers: int | None = Field(None, gt=0, description="showers to simulate; default rate x simulation.duration_s")
     energy_min_tev: float = Field(0.01, gt=0.0)
     energy_max_tev: float = Field(100.0, gt=0.0)
@@ -290,6 +303,8 @@ class Scenario(_Model):
     offline: OfflineConfig = OfflineConfig()
     irf: IrfConfig = IrfConfig()
     alerts: AlertsConfig = AlertsConfig()
+
+    _name = field_validator("name")(_safe_name)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Scenario:

@@ -114,3 +114,25 @@ def test_validate_checks_the_layout_contents(tmp_path, capsys, layout_text, mess
     assert main(["validate", str(scenario)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "my_layout.yaml" in err and message in err
+
+
+def test_a_scenario_that_is_not_utf8_is_one_line(tmp_path, capsys):
+    from ctasim.cli import main
+
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes((SCENARIO_DIR / "quickstart.yaml").read_bytes().replace(b"quickstart", b"quickst\xe4rt", 1))
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "latin1.yaml" in err and "UTF-8" in err
+
+
+@pytest.mark.parametrize("where", ["scenario", "particle"])
+@pytest.mark.parametrize("name", ["quick/start", "../up", "", "a b", ".hidden"])
+def test_names_must_be_safe_as_file_names(tmp_path, where, name):
+    def edit(d):
+        if where == "scenario":
+            d["name"] = name
+        else:
+            d["particles"][0]["name"] = name
+    msg = _bad(tmp_path, edit)
+    assert ("name" in msg.split("=")[0]) and "usable as a file name" in msg

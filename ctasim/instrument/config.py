@@ -35,8 +35,13 @@ def read_yaml(path: Path) -> Any:
     if not path.is_file():
         raise ConfigError(str(path), "<file>", str(path), "an existing YAML file")
     try:
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             return yaml.safe_load(f)
+    except UnicodeDecodeError as err:
+        raise ConfigError(str(path), f"byte {err.start}", repr(err.object[err.start:err.start + 1]),
+                          "UTF-8 text") from None
+    except OSError as err:
+        raise ConfigError(str(path), "<file>", str(path), f"a readable YAML file ({err.strerror})") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "<file>"
