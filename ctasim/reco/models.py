@@ -15,6 +15,7 @@ provenance); the rest is the LightGBM model text. Training is deterministic (fix
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 from dataclasses import dataclass
@@ -244,12 +245,13 @@ class _TelescopeModel:
         return combine_per_event(tel, features)
 
     def save(self, path: str | Path) -> Path:
-        """Write header + LightGBM model text to ``path``."""
+        """Write header (with the SHA-256 of the model text) + LightGBM model text to ``path``."""
         if self.booster is None:
             raise RuntimeError(f"{type(self).__name__} is not trained")
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         text = self.booster.model_to_string(num_iteration=-1)
+        self.header["text_sha256"] = hashlib.sha256(text.encode()).hexdigest()
         path.write_text(MODEL_MAGIC + json.dumps(self.header, sort_keys=True) + "\n" + text)
         return path
 
@@ -284,6 +286,13 @@ class _TelescopeModel:
         for what, found, expected in checks:
             if found != expected:
                 raise DataFileError(f"{path}: model {what} is {found!r}, expected {expected!r}")
+        # LightGBM aborts the process on some damaged texts instead of raising: check them first
+        # (files before the checksum: that the text reaches LightGBM's last section)
+        digest = header.get("text_sha256")
+        intact = (hashlib.sha256(text.encode()).hexdigest() == digest if digest
+                  else "end of trees" in text and "end of parameters" in text)
+        if not intact:
+            raise DataFileError(f"{path}: LightGBM model text truncated or damaged (checksum mismatch)")
         model = cls(
             features=tuple(header["features"]),
             n_estimators=header["n_estimators"],

@@ -159,3 +159,24 @@ def test_roc_auc_matches_pairwise_definition():
     assert roc_auc(scores, labels) == pytest.approx(pairwise, rel=1e-12)
     assert roc_auc(np.array([0.1, 0.9]), np.array([False, True])) == 1.0
     assert np.isnan(roc_auc(np.array([0.5]), np.array([True])))
+
+
+@pytest.mark.parametrize("cut", [0.3, 0.9, 0.999])
+def test_truncated_model_text_is_refused_before_lightgbm_reads_it(tmp_path, trained, cut):
+    """LightGBM aborts the whole process (exit 134) on some truncated model texts: never reach it."""
+    path = trained.energy.save(tmp_path / "energy.txt")
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * cut)])
+    with pytest.raises(DataFileError, match="truncated or damaged") as err:
+        EnergyRegressor.load(path)
+    assert "\n" not in str(err.value)
+
+
+def test_a_changed_digit_in_the_model_text_is_refused(tmp_path, trained):
+    path = trained.energy.save(tmp_path / "energy.txt")
+    text = path.read_text()
+    i = text.index("leaf_value=") + len("leaf_value=")
+    digit = next(k for k in range(i, len(text)) if text[k].isdigit())
+    path.write_text(text[:digit] + str((int(text[digit]) + 1) % 10) + text[digit + 1:])
+    with pytest.raises(DataFileError, match="checksum mismatch"):
+        EnergyRegressor.load(path)
