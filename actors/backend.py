@@ -10,8 +10,13 @@ callee, the in-process backend passes values through. So one orchestration code 
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Sequence
 from typing import Any
+
+from ctasim.errors import CtasimError
+
+CONNECT_TIMEOUT_S = 5.0   # to reach a cluster's --address before handing it to ray.init
 
 
 class LocalBackend:
@@ -54,6 +59,8 @@ class RayBackend:
         self.ray = ray
         self._owns_ray = not ray.is_initialized()
         if self._owns_ray:
+            if address:
+                check_reachable(address)
             ray.init(
                 address=address,
                 num_cpus=None if address else num_cpus,
@@ -106,6 +113,20 @@ def _current_node() -> str:
     import ray
 
     return ray.get_runtime_context().get_node_id()
+
+
+def check_reachable(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """One-line CtasimError unless something listens at a ``host:port`` (or ``ray://host:port``)
+    Ray address within ``timeout_s``: ``ray.init`` would keep retrying for minutes. ``auto`` and
+    addresses without a port are left to Ray."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout_s).close()
+    except OSError as err:
+        raise CtasimError(f"--address {address}: no Ray cluster answers there ({err.strerror or err}); "
+                          "start one with `ray start --head`, or leave --address out for an embedded Ray") from None
 
 
 def make_backend(kind: str, address: str | None = None) -> LocalBackend | RayBackend:

@@ -17,6 +17,7 @@ from .rates import DEFAULT_ARRAY_TRIGGER_RATE_HZ
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from actors.backend import check_reachable
     from actors.orchestrator import run_scenario
 
     from .io.run_dir import prepare_run_dir
@@ -26,6 +27,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, overrides)
     # a cluster's memory is not this machine's: there only the block count is checked
     _check_memory(scenario, None if args.address else psutil.virtual_memory().available, ray=not args.no_ray)
+    if args.address:
+        check_reachable(args.address)
     prepare_run_dir(scenario.run_dir(args.output), overwrite=args.overwrite)
     backend = "local" if args.no_ray else "ray"
     result = run_scenario(
