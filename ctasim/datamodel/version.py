@@ -10,8 +10,9 @@ DATA_MODEL_VERSION = "2.2"
 CHANGES: dict[str, str] = {
     "2.2": (
         "instrument: the optics table gets psf_offaxis_deg_per_deg (the PSF's growth off axis) and "
-        "each camera's readout attributes flat_field_residual and time_jitter_ns; files of 2.0-2.1 "
-        "read with 0 for them"
+        "each camera's readout attributes flat_field_residual and time_jitter_ns (files of 2.0-2.1 "
+        "read with 0 for them); /configuration/instrument carries ctasim_sha256, the digest of every "
+        "instrument table and attribute, checked on reading"
     ),
     "2.1": (
         "DL2: the event direction reco_alt/reco_az from the disp of each image (with the plane "

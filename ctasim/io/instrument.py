@@ -20,11 +20,14 @@ attributes ctasim needs to rebuild its own description (paths in ``paths.py``):
   ``_indices``, and ``.../camera/readout_{i}`` (the reference pulse, one row per pulse sample:
   ``reference_pulse_shape_channel{c}``, ``reference_pulse_sample_time`` in ns; attributes
   ``TAB_VER``, ``CAM_ID``, ``NCHAN``, ``NPIXELS``, ``NSAMPLES``, ``SAMPFREQ`` in GHz,
-  ``REFWIDTH`` in ns, and ctasim's digitiser, NSB, efficiency and trigger settings in lower case).
+  ``REFWIDTH`` in ns, and ctasim's digitiser, NSB, efficiency and trigger settings in lower case);
+- ``/configuration/instrument`` carries ``ctasim_sha256``, the digest of all of the above
+  (``instrument_digest``), checked by ``read_instrument`` (files from data model 2.2).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import erfa
@@ -45,6 +48,8 @@ from ..instrument.telescope import (
 )
 from .tables import read_table, write_table
 
+# on /configuration/instrument: ``instrument_digest`` at writing (absent before data model 2.2)
+DIGEST_ATTR = "ctasim_sha256"
 #: versions of ctapipe's instrument tables that these files follow (ctapipe 0.28)
 CTAPIPE_TAB_VERSIONS = {"layout": "2.0", "optics": "4.0", "geometry": "2.0", "readout": "3.0"}
 WGS84 = 1  # erfa's ellipsoid number
@@ -209,6 +214,30 @@ def write_instrument(h5: h5py.Group, subarray: SubarrayDescription) -> None:
     _write_optics(h5, optics)
     for index, cam in enumerate(cameras.values()):
         _write_camera(h5, index, cam)
+    h5[paths.INSTRUMENT].attrs[DIGEST_ATTR] = instrument_digest(h5)
+
+
+def instrument_digest(h5: h5py.Group) -> str:
+    """SHA-256 over every dataset under ``/configuration/instrument`` (name, dtype, bytes) and its
+    attributes (name, dtype, bytes): the event-block checksums do not cover these tables, and a
+    changed neighbour index or pixel position would silently change (or crash) the processing."""
+    digest = hashlib.sha256()
+    items: dict[str, h5py.Dataset] = {}
+
+    def collect(name: str, obj: h5py.HLObject) -> None:
+        if isinstance(obj, h5py.Dataset):
+            items[name] = obj
+
+    h5[paths.INSTRUMENT].visititems(collect)
+    for name, ds in sorted(items.items()):
+        data = np.asarray(ds[()])
+        digest.update(f"{name}|{data.dtype.str}|".encode())
+        digest.update(data.tobytes())
+        for key in sorted(ds.attrs):
+            value = np.asarray(ds.attrs[key])
+            digest.update(f"{key}|{value.dtype.str}|".encode())
+            digest.update(value.tobytes())
+    return digest.hexdigest()
 
 
 def _attrs(obj: h5py.HLObject) -> dict:
@@ -220,6 +249,11 @@ def read_instrument(h5: h5py.Group) -> InstrumentTables:
     if paths.SUBARRAY_LAYOUT not in h5:
         raise DataFileError(
             f"{h5.file.filename}: no instrument description at {paths.SUBARRAY_LAYOUT}"
+        )
+    stored = _attrs(h5[paths.INSTRUMENT]).get(DIGEST_ATTR)
+    if stored is not None and instrument_digest(h5) != stored:
+        raise DataFileError(
+            f"{h5.file.filename}: instrument tables under {paths.INSTRUMENT} damaged (checksum mismatch)"
         )
     layout, _ = read_table(h5, paths.SUBARRAY_LAYOUT)
     optics, _ = read_table(h5, paths.TELESCOPE_OPTICS)

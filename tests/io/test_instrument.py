@@ -75,8 +75,12 @@ def test_instrument_round_trip(instrument_file, subarray):
 
 
 def test_files_before_data_model_2_2_read_without_the_realism_settings(instrument_file):
-    """2.1 files have no PSF growth column nor flat-field / time-jitter attributes: read as 0."""
+    """2.1 files have no PSF growth column nor flat-field / time-jitter attributes (nor an
+    instrument digest): read as 0."""
+    from ctasim.io.instrument import DIGEST_ATTR
+
     with h5py.File(instrument_file, "r+") as f:
+        del f[paths.INSTRUMENT].attrs[DIGEST_ATTR]
         optics = f[paths.TELESCOPE_OPTICS][()]
         attrs = dict(f[paths.TELESCOPE_OPTICS].attrs)
         del f[paths.TELESCOPE_OPTICS]
@@ -119,3 +123,33 @@ def test_ctapipe_reads_the_subarray(instrument_file, subarray):
         assert tel.camera.readout.n_samples == ref.camera.readout.n_samples
         assert tel.camera.readout.n_channels == ref.camera.readout.n_channels
         assert tel.camera.geometry.frame.focal_length == ref.optics.effective_focal_length
+
+
+@pytest.mark.parametrize("path, column", [
+    (paths.camera_neighbors_paths(0)[1], None),        # one neighbour index
+    (paths.camera_geometry_path(1), "pix_x"),           # one pixel position
+    (paths.TELESCOPE_OPTICS, "effective_focal_length"),
+])
+def test_one_changed_value_in_an_instrument_table_is_refused(instrument_file, path, column):
+    """The event-block checksums do not cover the instrument: its own digest does."""
+    from ctasim.errors import DataFileError
+
+    with h5py.File(instrument_file, "r+") as f:
+        data = f[path][()]
+        if column is None:
+            data[3] = data[4]
+        else:
+            data[column][0] += 0.001
+        f[path][...] = data
+    with h5py.File(instrument_file, "r") as f, pytest.raises(DataFileError, match="checksum mismatch") as err:
+        read_subarray(f)
+    assert "\n" not in str(err.value) and "/configuration/instrument" in str(err.value)
+
+
+def test_a_changed_attribute_is_refused(instrument_file):
+    from ctasim.errors import DataFileError
+
+    with h5py.File(instrument_file, "r+") as f:
+        f[paths.camera_readout_path(0)].attrs["trigger_threshold_pe"] = 1.0
+    with h5py.File(instrument_file, "r") as f, pytest.raises(DataFileError, match="checksum mismatch"):
+        read_subarray(f)
