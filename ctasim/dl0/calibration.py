@@ -28,6 +28,7 @@ from ..datamodel.r1 import TelescopeEvents
 from ..instrument.telescope import CameraDescription, CameraReadout, TelescopeDescription
 from ._simd import LANES, block_argmax, neighbor_argmax, select_calibrate, window_sums
 from .extraction import _FIXED, _NEIGHBOR, ExtractionSettings, extraction_arrays, resolve_settings
+from .saturation import recover_saturated
 
 # ctapipe_io_lst selects the low gain above 3500 counts of the 12-bit high gain: the same
 # fraction of full scale for every camera here
@@ -223,6 +224,8 @@ def r1_to_dl1(
 
     Calibration (baseline ``baseline_adc`` of the camera) and extraction run event by event
     inside one numba kernel, so the calibrated waveforms of a block are never materialised.
+    Pixels clipped at the ADC's full scale get their charge from the pulse shape
+    (``ctasim.dl0.saturation``).
     """
     readout, geom = tel.camera.readout, tel.camera.geometry
     adc = _check_r1(waveform, readout)
@@ -232,8 +235,10 @@ def r1_to_dl1(
     peak_time = np.empty((n, n_pix), np.float32)
     gain = np.empty((n, n_pix), np.uint8)
     thr = gain_threshold_adc(readout) if threshold_adc is None else int(threshold_adc)
-    _calibrate_extract_block_simd(adc, thr, baseline_adc(tel.camera), pe_scale(readout),
+    baseline = baseline_adc(tel.camera)
+    _calibrate_extract_block_simd(adc, thr, baseline, pe_scale(readout),
            *extraction_arrays(s, geom, readout), charge, peak_time, gain)
+    recover_saturated(adc, gain, charge, readout, baseline)
     return charge, peak_time, gain
 
 

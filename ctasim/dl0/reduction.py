@@ -62,6 +62,7 @@ from .pixel_selection import (
     PICTURE_THRESHOLD_PE,
     dvr_pixel_selection,
 )
+from .saturation import saturated_charges
 
 VARIANTS = ("raw", "integrated", "pixel_selection")
 STAGES = ("r1", "window_cut", "gain_selection", "integration", "pixel_selection", "compression")
@@ -313,10 +314,13 @@ def calibrate_dl0(
     m, n_stored_ch, n_w = wf.shape
     baseline = baseline_adc(tel.camera)  # as r1_to_dl1: pedestal + NSB shift
     if "gain_channel" in columns:
-        rows = calibrate_selected_rows(wf, columns["gain_channel"], readout, baseline)
+        channel = columns["gain_channel"]
+        rows = calibrate_selected_rows(wf, channel, readout, baseline)
+        traces = wf[:, 0, :]
     else:
-        rows = calibrate_waveforms(wf.reshape(m, n_stored_ch, 1, n_w), readout,
-                                   pedestal_adc=baseline)[0][:, 0]
+        rows, selected = calibrate_waveforms(wf.reshape(m, n_stored_ch, 1, n_w), readout, pedestal_adc=baseline)
+        rows, channel = rows[:, 0], selected[:, 0]
+        traces = wf[np.arange(m), channel.astype(np.intp), :]
     kept = columns.get("pixel_mask")
     if kept is None:
         kept = np.ones((n, n_pix), np.bool_)
@@ -326,6 +330,9 @@ def calibrate_dl0(
     charge, times = extract_charge(dense, geom, readout, settings=settings)
     if "window_start" in columns:
         times += (columns["window_start"].astype(np.float32) * np.float32(readout.sample_width_ns))[:, None]
-    image[kept] = charge[kept]
+    stored = charge[kept]
+    rows_sat, q = saturated_charges(traces, channel, readout, baseline)   # clipped at the ADC's full scale
+    stored[rows_sat] = np.maximum(stored[rows_sat], q)
+    image[kept] = stored
     peak_time[kept] = times[kept]
     return image, peak_time
