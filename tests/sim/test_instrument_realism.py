@@ -17,7 +17,7 @@ def test_the_psf_grows_with_the_field_angle_and_times_spread():
     focal = LST.optics.effective_focal_length
     for field_deg in (0.0, 1.0, 2.0):
         x = np.full(n, np.tan(np.deg2rad(field_deg)) * focal)
-        cx, cy, ct = instrument_smearing(LST, x, np.zeros(n), np.zeros(n), np.random.default_rng(1))
+        _, cy, ct = instrument_smearing(LST, x, np.zeros(n), np.zeros(n), np.random.default_rng(1))
         # extra blur in quadrature with the on-axis PSF: psf_offaxis_deg_per_deg x field angle
         expected_deg = LST.optics.psf_offaxis_deg_per_deg * field_deg
         assert np.rad2deg(np.std(cy) / focal) == pytest.approx(expected_deg, rel=0.03, abs=1e-9)
@@ -30,6 +30,7 @@ def test_perfect_optics_and_photodetectors_change_nothing():
     tel = dataclasses.replace(LST, optics=optics, camera=dataclasses.replace(LST.camera, readout=readout))
     x, t = np.linspace(-1.0, 1.0, 100), np.linspace(0.0, 30.0, 100)
     cx, cy, ct = instrument_smearing(tel, x, x, t, np.random.default_rng(1))
+    np.testing.assert_array_equal(cy, x)
     np.testing.assert_array_equal(cx, x)
     np.testing.assert_array_equal(ct, t)
 
