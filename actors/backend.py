@@ -93,7 +93,14 @@ class RayBackend:
         return fn.remote(*args)
 
     def get(self, futures: Any) -> Any:
-        return self.ray.get(futures)
+        """Results; an actor's CtasimError comes back as itself (its one-line message), not
+        wrapped in Ray's multi-line RayTaskError."""
+        try:
+            return self.ray.get(futures)
+        except self.ray.exceptions.RayTaskError as err:
+            if isinstance(err.cause, CtasimError):
+                raise err.cause from None
+            raise
 
     def wait(self, futures: Sequence[Any]) -> tuple[list, list]:
         return self.ray.wait(list(futures), num_returns=1)

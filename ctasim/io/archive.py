@@ -47,7 +47,7 @@ from ..datamodel.dl0 import EncodedBlock
 from ..datamodel.version import DATA_MODEL_VERSION
 from ..errors import DataFileError
 from ..instrument.subarray import SubarrayDescription
-from .atomic import publish, temporary_path
+from .atomic import ensure_free_space, publish, temporary_path
 from .instrument import read_subarray, write_instrument
 from .provenance import read_provenance, to_json, write_provenance
 from .table_buffer import TableBuffer
@@ -180,6 +180,7 @@ class DL0ArchiveWriter:
                 return 0
             raise DataFileError(f"{self.path}: block {key} appended twice with different contents")
 
+        ensure_free_space(self.tmp_path, sum(len(v) for v in block.payload.values()))
         group = _tel_group(tel_id)
         if f"{group}/payload" not in h5:
             h5.create_dataset(
@@ -297,6 +298,8 @@ class DL0ArchiveWriter:
         if self._h5 is not None:
             try:
                 self._h5.close()
+            except (OSError, RuntimeError):
+                pass    # a file that cannot be completed is removed below all the same
             finally:
                 self._h5 = None
         self.tmp_path.unlink(missing_ok=True)

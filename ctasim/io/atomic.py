@@ -3,11 +3,17 @@
 A reader sees either no file (or the previous one) or the complete new one, never a partial one.
 HDF5 outputs are written as ``<name>.tmp`` (readers refuse such a leftover by its suffix);
 text outputs (report, summary, provenance) as a hidden unique temporary beside the final name.
+
+A full disk: HDF5 cannot recover from a failed write (it then fails to close the file and may
+crash the process), so every HDF5 write first checks ``ensure_free_space``: the bytes to write
+plus ``DISK_RESERVE_BYTES``, kept for closing the file, must be free, else a one-line
+``CtasimError`` names the path and the numbers; the writer then closes and removes its ``.tmp``.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -15,7 +21,20 @@ from pathlib import Path
 
 import h5py
 
+from ..errors import CtasimError
+
 TMP_SUFFIX = ".tmp"
+DISK_RESERVE_BYTES = 8 << 20    # kept free for HDF5 to flush its metadata and close a file
+
+
+def ensure_free_space(path: str | Path, need_bytes: int) -> None:
+    """One-line CtasimError unless ``need_bytes`` + ``DISK_RESERVE_BYTES`` are free on the disk of
+    ``path`` (a file about to be written)."""
+    free = shutil.disk_usage(Path(path).parent).free
+    if free < need_bytes + DISK_RESERVE_BYTES:
+        raise CtasimError(f"{path}: disk full ({free / 1e6:.1f} MB free; {need_bytes / 1e6:.1f} MB to write "
+                          f"and {DISK_RESERVE_BYTES / 1e6:.0f} MB kept to close the file); free space or "
+                          "write elsewhere")
 
 
 def temporary_path(path: str | Path) -> Path:

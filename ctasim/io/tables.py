@@ -31,6 +31,7 @@ import h5py
 import numpy as np
 
 from ..datamodel.paths import ATTR_ASTROPY_META, ATTR_COLUMN
+from .atomic import ensure_free_space
 
 TARGET_CHUNK_BYTES = 1 << 20  # 1 MiB: HDF5's default chunk cache holds one such chunk
 COMPRESSION = "gzip"  # readable by every HDF5 build (ctapipe/pytables included)
@@ -121,6 +122,7 @@ def append_table(
     given on a later call must agree with the stored ones (one attribute compared).
     """
     data = np.asarray(data)
+    ensure_free_space(parent.file.filename, data.nbytes)
     if path in parent:
         ds = parent[path]
         if data.dtype.names != ds.dtype.names:
@@ -150,6 +152,7 @@ def write_table(
     overwrite: bool = False,
 ) -> h5py.Dataset:
     """Write a whole table (replacing an existing one only if ``overwrite``) plus extra attributes."""
+    ensure_free_space(parent.file.filename, np.asarray(data).nbytes)
     if path in parent:
         if not overwrite:
             raise ValueError(f"{path} exists already (pass overwrite=True to replace it)")
