@@ -238,7 +238,7 @@ def r1_to_dl1(
     baseline = baseline_adc(tel.camera)
     _calibrate_extract_block_simd(adc, thr, baseline, pe_scale(readout),
            *extraction_arrays(s, geom, readout), charge, peak_time, gain)
-    recover_saturated(adc, gain, charge, readout, baseline)
+    recover_saturated(adc, gain, charge, readout, baseline, thr)
     return charge, peak_time, gain
 
 

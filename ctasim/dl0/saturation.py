@@ -106,16 +106,35 @@ def saturated_charges(traces: np.ndarray, channel: np.ndarray, readout: CameraRe
     return rows, out
 
 
+@njit(cache=True)
+def _clipped_pixels(adc, gain, adc_max, scan_high_gain):
+    """Mask [n, n_pix] of pixels whose selected-gain samples reach adc_max. With two channels and a
+    gain switch below full scale a pixel read in the high gain has no clipped sample, so only
+    low-gain pixels are scanned (``scan_high_gain`` False)."""
+    n, n_ch, n_pix, n_s = adc.shape
+    mask = np.zeros((n, n_pix), np.bool_)
+    for e in range(n):
+        for p in range(n_pix):
+            c = gain[e, p] if n_ch > 1 else 0
+            if n_ch > 1 and c == 0 and not scan_high_gain:
+                continue
+            top = adc[e, c, p, 0]
+            for i in range(1, n_s):     # a plain max: vectorised
+                top = max(top, adc[e, c, p, i])
+            mask[e, p] = top >= adc_max
+    return mask
+
+
 def recover_saturated(adc: np.ndarray, gain: np.ndarray, charge: np.ndarray, readout: CameraReadout,
-                      baseline_adc: np.ndarray) -> int:
+                      baseline_adc: np.ndarray, switch_adc: int) -> int:
     """Raise in ``charge`` [n, n_pix] (p.e., in place) the charges of pixels whose selected-gain
     samples in R1 ``adc`` uint16 [n, n_channels, n_pix, n_samples] (``gain`` [n, n_pix] the
-    selected channel) reach ``adc_max`` to the pulse-shape fit's. Returns the pixels recovered."""
-    n, n_ch, n_pix, _ = adc.shape
-    channel = gain.astype(np.intp) if n_ch > 1 else np.zeros((n, n_pix), np.intp)
-    peak = np.take_along_axis(adc.max(axis=3), channel[:, None, :], axis=1)[:, 0]
-    ev, pix = np.nonzero(peak >= readout.adc_max)
+    selected channel, switched to the low gain above ``switch_adc`` counts) reach ``adc_max`` to the
+    pulse-shape fit's. Returns the pixels recovered."""
+    n_ch = adc.shape[1]
+    ev, pix = np.nonzero(_clipped_pixels(adc, gain, readout.adc_max, switch_adc >= readout.adc_max))
     if ev.size:
+        channel = gain.astype(np.intp) if n_ch > 1 else np.zeros(gain.shape, np.intp)
         _, q = saturated_charges(adc[ev, channel[ev, pix], pix], channel[ev, pix], readout, baseline_adc)
         charge[ev, pix] = np.maximum(charge[ev, pix], q).astype(charge.dtype)   # never below the clipped sum
     return int(ev.size)
