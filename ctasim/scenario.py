@@ -113,8 +113,6 @@ class ParticleConfig(_Model):
     name: str
     particle: Literal["gamma", "proton", "electron", "helium"]
     spectrum: Spectrum = Spectrum()
-
-    _name = field_validator("name")(_safe_name)
     n_showers: int | None = Field(None, gt=0, description="showers to simulate; default rate x simulation.duration_s")
     energy_min_tev: float = Field(0.01, gt=0.0)
     energy_max_tev: float = Field(100.0, gt=0.0)
@@ -131,6 +129,8 @@ class ParticleConfig(_Model):
         if isinstance(data, dict) and data.get("rate_from_flux") in (None, False) and data.get("rate_hz") is None:
             return {**data, "rate_hz": DEFAULT_RATE_HZ}
         return data
+
+    _name = field_validator("name")(_safe_name)
 
     @field_validator("rate_from_flux")
     @classmethod

@@ -58,7 +58,7 @@ def check_run_memory(populations: list[Population], block_size: int, blocks_in_f
     """The block estimates of a run; CtasimError (one line, with the numbers) when the run has more
     than ``MAX_BLOCKS`` blocks or ``blocks_in_flight`` of its largest block exceed ``available_bytes``
     (not compared when None)."""
-    n_blocks = sum(-(-p.n_showers // block_size) for p in populations)
+    n_blocks = sum(p.n_blocks(block_size) for p in populations)
     if n_blocks > MAX_BLOCKS:
         raise CtasimError(f"{n_blocks:.3g} blocks of {block_size} showers: at most {MAX_BLOCKS:,} per run "
                           "(fewer particles[].n_showers, or a larger simulation.block_size)")

@@ -55,6 +55,10 @@ class Population:
     obs_id: int = 1
     start_s: float = 0.0
 
+    def n_blocks(self, block_size: int) -> int:
+        """Blocks of ``block_size`` showers that hold all the population's showers."""
+        return -(-self.n_showers // block_size)
+
     def block_start_s(self, block_index: int, block_size: int) -> float:
         """Simulated start time (s) of block ``block_index`` of ``block_size`` showers."""
         return self.start_s + block_index * block_size / self.rate_hz
@@ -154,7 +158,7 @@ class ShowerSource:
 
     @property
     def n_blocks(self) -> int:
-        return -(-self.population.n_showers // self.block_size)
+        return self.population.n_blocks(self.block_size)
 
     def block(self, block_index: int) -> ShowerBlock:
         """Block ``block_index`` (0-based): truth table, Cherenkov emission and muons."""
