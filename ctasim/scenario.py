@@ -288,6 +288,23 @@ class AlertsConfig(RealTimeConfig):
     target_offset_deg: float | None = Field(None, gt=0.0, le=5.0)
 
 
+class InstrumentFaults(_Model):
+    """Instrument faults injected into the simulated cameras (dead and hot pixels, stars, non-uniform
+    NSB, broken telescopes, clock offsets, runaway triggers); empty: a healthy array."""
+
+
+class ProcessFaults(_Model):
+    """Software and system faults injected into the on-site chain (actor processes killed at a chosen
+    block, a slow archiver); empty: none."""
+
+
+class FaultsConfig(_Model):
+    """Faults injected on demand (issue 10): every one is flagged in the report and counted."""
+
+    instrument: InstrumentFaults = InstrumentFaults()
+    process: ProcessFaults = ProcessFaults()
+
+
 class Scenario(_Model):
     name: str
     description: str = ""
@@ -303,6 +320,7 @@ class Scenario(_Model):
     offline: OfflineConfig = OfflineConfig()
     irf: IrfConfig = IrfConfig()
     alerts: AlertsConfig = AlertsConfig()
+    faults: FaultsConfig = FaultsConfig()
 
     _name = field_validator("name")(_safe_name)
 
