@@ -288,9 +288,21 @@ class AlertsConfig(RealTimeConfig):
     target_offset_deg: float | None = Field(None, gt=0.0, le=5.0)
 
 
+class PixelFaults(_Model):
+    """Pixel-level faults injected into the simulated cameras: dead and hot pixels, bright stars,
+    non-uniform night-sky background; empty: healthy pixels."""
+
+
+class TelescopeFaults(_Model):
+    """Telescope-level faults: a broken telescope (no data, or garbage), a clock offset, a camera
+    whose trigger rate runs away; empty: every telescope healthy."""
+
+
 class InstrumentFaults(_Model):
-    """Instrument faults injected into the simulated cameras (dead and hot pixels, stars, non-uniform
-    NSB, broken telescopes, clock offsets, runaway triggers); empty: a healthy array."""
+    """Instrument faults injected into the simulated cameras; empty: a healthy array."""
+
+    pixels: PixelFaults = PixelFaults()
+    telescopes: TelescopeFaults = TelescopeFaults()
 
 
 class ProcessFaults(_Model):
