@@ -16,6 +16,7 @@ from ctasim.reco.models import (
     MODEL_MAGIC,
     EnergyRegressor,
     ParticleClassifier,
+    ResolutionTable,
     combine_per_event,
     telescope_features,
 )
@@ -87,6 +88,39 @@ def test_combination_is_intensity_weighted(test_sample):
     k = int(ev[np.flatnonzero(features.selected)[0]])
     rows = (ev == k) & features.selected
     assert combined[k] == pytest.approx(np.sum(w[rows] * values[rows]) / np.sum(w[rows]))
+
+
+def test_resolution_table_finds_the_scatter_of_each_bin_and_falls_back_where_sparse():
+    rng = np.random.default_rng(3)
+    n = 40_000
+    types = np.where(rng.random(n) < 0.5, "LST", "MST")
+    log_i = rng.uniform(2.0, 4.0, n)
+    impact = rng.uniform(0.0, 500.0, n)
+    sigma = np.where(impact < 120.0, 0.10, 0.04) * np.where(types == "LST", 1.0, 1.5)
+    table = ResolutionTable.measure(types, log_i, impact, rng.normal(0.0, sigma))
+    found = table.lookup(types, log_i, impact)
+    np.testing.assert_allclose(found, sigma, rtol=0.15)
+    # 10 rows only at 5.5 log10 p.e.: below MIN_ROWS, they take the type's overall value
+    few = rng.normal(0.0, 0.3, 10)
+    with_few = ResolutionTable.measure(np.r_[types, np.full(10, "LST")], np.r_[log_i, np.full(10, 5.5)],
+                                       np.r_[impact, np.full(10, 50.0)], np.r_[rng.normal(0.0, sigma), few])
+    lst = types == "LST"
+    overall = 0.5 * np.diff(np.percentile(np.r_[rng.normal(0.0, sigma[lst]), few], [16, 84]))[0]
+    assert with_few.lookup(np.array(["LST"]), np.array([5.5]), np.array([50.0]))[0] == pytest.approx(overall, rel=0.1)
+    assert np.isnan(table.lookup(np.array(["SST"]), np.array([3.0]), np.array([50.0])))[0]
+
+
+def test_energy_is_the_inverse_variance_mean_of_the_telescope_energies(trained, test_sample):
+    features = test_sample[2]
+    model = trained.energy
+    assert set(model.header["resolution_table"]["sigma"]) == set(model.tel_types)
+    event_energy, tel_energy = model.predict(features)
+    w = model.telescope_weights(features)
+    k = int(features.event_index[np.flatnonzero(features.selected & np.isfinite(tel_energy))[0]])
+    rows = (features.event_index == k) & features.selected
+    assert np.all(w[rows] > 0)
+    expected = 10 ** (np.sum(w[rows] * np.log10(tel_energy[rows])) / np.sum(w[rows]))
+    assert event_energy[k] == pytest.approx(expected)
 
 
 def test_save_load_round_trip(tmp_path, trained, test_sample):
