@@ -444,7 +444,9 @@ def dl2_section(summary: Mapping[str, Any]) -> list[Block]:
 IRF_COLUMNS = (
     ("gammaness_cut", "gammaness cut", ".3f", None),
     ("theta_cut_deg", "theta cut (deg)", ".3f", None),
-    ("effective_area_m2", "A_eff (m^2)", ".3g", "effective_area_m2"),
+    ("effective_area_m2", "A_eff (m^2)", ".3g", None),
+    # Prod5's IRFs are full-enclosure: their A_eff has no direction cut (ctasim.irf.fidelity.OURS)
+    ("effective_area_no_theta_cut_m2", "A_eff no theta cut (m^2)", ".3g", "effective_area_m2"),
     ("r68_deg", "R68 (deg)", ".3f", "r68_deg"),
     ("energy_resolution", "dE/E", ".3f", "energy_resolution"),
     ("background_rate_hz", "bkg rate on (1/s)", ".3g", None),

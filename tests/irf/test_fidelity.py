@@ -31,6 +31,15 @@ def test_factor_is_the_distance_from_prod5_either_way_inside_the_energy_range():
     assert result["worst"] == 2.0 and result["within"] is False
 
 
+def test_the_effective_area_is_compared_without_the_theta_cut_as_prod5s_full_enclosure_irfs():
+    b = bins(effective_area_m2=[1.0, 0.68, 1.0]) | {"effective_area_no_theta_cut_m2": [1.0, 1.1, 1.0]}
+    area = fidelity(b, "north")["quantities"]["effective_area_m2"]
+    assert area["rows"][0]["ours"] == 1.1 and area["within"] is True
+    # an older summary without the column: the theta-cut area
+    older = fidelity(bins(effective_area_m2=[1.0, 0.6, 1.0]), "north")
+    assert older["quantities"]["effective_area_m2"]["within"] is False
+
+
 def test_no_background_passing_is_outside_not_skipped():
     result = fidelity(bins(background_rate_per_s_mev_sr=[0.0, 0.0, 0.0]), "north")
     q = result["quantities"]["background_rate_per_s_mev_sr"]
