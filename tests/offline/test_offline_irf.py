@@ -27,7 +27,7 @@ from ctasim.errors import CtasimError, DataFileError
 from ctasim.io.gadf_read import read_irfs
 from ctasim.irf.reference import curve_values, irf_curves
 from ctasim.offline import run_offline
-from ctasim.offline.irf import IRF_BIN_KEYS, PROD5_KEYS, process_irf
+from ctasim.offline.irf import IRF_BIN_KEYS, MIGRATION_BINS, PROD5_KEYS, process_irf
 from ctasim.report.run_report import Table, irf_section
 from ctasim.scenario import IrfConfig, OfflineConfig, validate_scenario
 
@@ -150,7 +150,12 @@ def test_reference_curves_of_our_own_irf_files_reproduce_the_summary(irf_run):
     for curves, key, ours in exact:
         np.testing.assert_allclose(*pairs(curves, key, ours), rtol=1e-5, err_msg=key)  # float32 files
     np.testing.assert_allclose(*pairs(full, "r68_deg"), atol=0.02)  # PSF table: 0.02 deg source-offset bins
-    np.testing.assert_allclose(*pairs(point, "energy_resolution"), atol=0.03)  # migration bins of 11%
+    # 8-22 gammas per bin: the event quantiles and the histogram's linear CDF agree within one migration bin
+    # at the median (11 % of mu), not better
+    from_file, from_events = pairs(point, "energy_resolution")
+    bias = np.array([b for b, r in zip(bins["energy_bias"], bins["energy_resolution"]) if r is not None], float)
+    width = (MIGRATION_BINS[1] / MIGRATION_BINS[0] - 1.0) * (1.0 + bias)
+    assert np.all(np.abs(from_file - from_events) < width), (from_file, from_events, width)
     # folding through 2 bins per decade of A_eff and migration vs the weighted events themselves
     ratio = np.divide(*pairs(point, "sensitivity_crab"))
     assert np.all((ratio > 1 / 1.7) & (ratio < 1.7)), ratio
