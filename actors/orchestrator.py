@@ -30,6 +30,7 @@ from ctasim.offline import run_offline
 from ctasim.onsite.realtime import alerts_section, load_particle_model
 from ctasim.report.run_report import write_run_report
 from ctasim.scenario import OfflineConfig, Scenario
+from ctasim.sim.telescope_faults import NO_FAULTS
 
 from .archiver import ArchiverActor
 from .backend import make_backend
@@ -102,13 +103,13 @@ class ActorGraph:
             for p in self.populations
         }
         buffered = sc.execution.max_blocks_in_flight + 1
-        # accidental NSB triggers ride on one stream (the night's NSB is counted once): the one with the
-        # most showers, whose blocks cover the run most finely and whose showers they can join
-        most = max(self.populations, key=lambda p: p.n_showers).name
-        nsb = {"nsb_stream": most} if sc.trigger.nsb_accidentals else {}
+        # accidental triggers ride on one stream (the night's NSB is counted once)
+        nsb = {"nsb_stream": sc.accidental_stream()} if sc.trigger.nsb_accidentals else {}
+        faults = sc.telescope_fault_set()
         self.actors["camera"] = [
             b.create(self.classes["camera"], subarray, group, pointing, sc.seed, buffered, spread_index=i,
-                     out_of_order=True, extinction=sc.atmosphere.extinction_model(), **nsb)
+                     out_of_order=True, extinction=sc.atmosphere.extinction_model(), **nsb,
+                     **({"faults": faults} if faults != NO_FAULTS else {}))
             for i, group in enumerate(self.camera_groups())
         ]
         self.actors["central_trigger"] = b.create(

@@ -43,6 +43,8 @@ ARRAY_EVENTS_NSB_ONLY = "array_events_nsb_only"
 NSB_STREAM = "nsb"  # stream of the accidental camera triggers that joined no shower
 TELESCOPE_TRIGGERS = "telescope_triggers"
 TELESCOPE_TRIGGERS_DROPPED = "telescope_triggers_dropped"  # + .<reason> (array_trigger.FATE_NAMES)
+# triggers of a broken camera that sent no data (an injected fault): they never reached the central trigger
+TELESCOPE_TRIGGERS_NO_DATA = f"{TELESCOPE_TRIGGERS_DROPPED}.no_data"
 TELESCOPE_EVENTS_READ_OUT = "telescope_events_read_out"
 TELESCOPE_EVENTS_REDUCED = "telescope_events_reduced"
 TELESCOPE_EVENTS_ARCHIVED = "telescope_events_archived"

@@ -27,6 +27,7 @@ from .paths import SCENARIO_DIR
 from .science.regions import reflected_positions
 from .sim.atmosphere import DEFAULT_EXTINCTION, Extinction
 from .sim.source import Population, arrival_rate_hz, check_flux_geometry
+from .sim.telescope_faults import NO_FAULTS, TelescopeFaultSet
 from .spectra import spectrum_from_config
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -293,9 +294,52 @@ class PixelFaults(_Model):
     non-uniform night-sky background; empty: healthy pixels."""
 
 
+class BrokenTelescope(_Model):
+    """A broken telescope: ``no_data`` sends nothing, ``garbage`` sends random waveforms."""
+
+    tel_id: int = Field(ge=1)
+    mode: Literal["no_data", "garbage"]
+
+
+class RunawayTrigger(_Model):
+    """A camera whose trigger rate runs away: extra accidental triggers at ``rate_hz`` (Hz)."""
+
+    tel_id: int = Field(ge=1)
+    rate_hz: float = Field(gt=0.0, le=1e6)
+
+
+#: most runaway triggers one telescope may get per block (their event ids hold 4096, NSB ones included)
+RUNAWAY_MAX_PER_BLOCK = 3000
+
+
 class TelescopeFaults(_Model):
-    """Telescope-level faults: a broken telescope (no data, or garbage), a clock offset, a camera
-    whose trigger rate runs away; empty: every telescope healthy."""
+    """Telescope-level faults (``ctasim.sim.telescope_faults``): broken telescopes (no data, or
+    garbage), camera clock offsets (ns, by tel_id), cameras whose trigger rate runs away; empty:
+    every telescope healthy. ``compare_fault_free``: also run the scenario without these faults
+    (same seed, ``<run_dir>/fault_free``) and report their measured effect."""
+
+    broken: list[BrokenTelescope] = Field(default_factory=list)
+    clock_offset_ns: dict[int, float] = Field(default_factory=dict)
+    runaway_trigger: list[RunawayTrigger] = Field(default_factory=list)
+    compare_fault_free: bool = False
+
+    @model_validator(mode="after")
+    def _one_entry_per_telescope(self) -> TelescopeFaults:
+        for key, ids in (("broken", [b.tel_id for b in self.broken]),
+                         ("runaway_trigger", [r.tel_id for r in self.runaway_trigger])):
+            if len(set(ids)) != len(ids):
+                raise ValueError(f"{key}: one entry per tel_id, got {ids}")
+        zero = [t for t, ns in self.clock_offset_ns.items() if ns == 0.0]
+        if zero:
+            raise ValueError(f"clock_offset_ns: non-zero offsets, got 0 for tel_id {zero}")
+        return self
+
+    def tel_ids(self) -> set[int]:
+        """Every telescope with a fault."""
+        return {b.tel_id for b in self.broken} | set(self.clock_offset_ns) | {r.tel_id for r in self.runaway_trigger}
+
+    def any(self) -> bool:
+        return bool(self.tel_ids())
 
 
 class InstrumentFaults(_Model):
@@ -357,6 +401,7 @@ class Scenario(_Model):
             except CtasimError as err:
                 raise ValueError(f"alerts.theta_cut_deg {rta.theta_cut_deg} with the target at "
                                  f"{rta.target_offset_deg} deg: {err}") from None
+        self._check_telescope_faults()
         for i, p in enumerate(self.particles):
             if p.rate_from_flux:
                 try:
@@ -365,6 +410,45 @@ class Scenario(_Model):
                 except ValueError as err:
                     raise ValueError(f"particles[{i}].rate_from_flux: expected {err}") from None
         return self
+
+    def _check_telescope_faults(self) -> None:
+        faults = self.faults.instrument.telescopes
+        if not faults.any():
+            return
+        layout = read_yaml(layout_path(self.array.layout))
+        missing = sorted(faults.tel_ids() - {int(t["tel_id"]) for t in layout["telescopes"]})
+        if missing:
+            raise ValueError(f"faults.instrument.telescopes: tel_id {missing} not in layout {self.array.layout}")
+        stream = self.accidental_stream()
+        span = next(p for p in self.populations() if p.name == stream).block_span_s(0, self.simulation.block_size)
+        for i, r in enumerate(faults.runaway_trigger):
+            if r.rate_hz * span > RUNAWAY_MAX_PER_BLOCK:
+                raise ValueError(f"faults.instrument.telescopes.runaway_trigger[{i}].rate_hz = {r.rate_hz}: at most "
+                                 f"{RUNAWAY_MAX_PER_BLOCK} triggers per block of {span:.3g} s "
+                                 f"({RUNAWAY_MAX_PER_BLOCK / span:.3g} Hz); use a smaller simulation.block_size")
+
+    def accidental_stream(self) -> str:
+        """The stream whose blocks carry accidental (NSB and runaway) camera triggers: the population
+        with the most showers, whose blocks cover the run most finely and whose showers they can join
+        (the night's accidentals are counted once)."""
+        return max(self.populations(), key=lambda p: p.n_showers).name
+
+    def telescope_fault_set(self) -> TelescopeFaultSet:
+        """The simulator's view of ``faults.instrument.telescopes``."""
+        f = self.faults.instrument.telescopes
+        if not f.any():
+            return NO_FAULTS
+        return TelescopeFaultSet(
+            no_data=frozenset(b.tel_id for b in f.broken if b.mode == "no_data"),
+            garbage=frozenset(b.tel_id for b in f.broken if b.mode == "garbage"),
+            clock_offset_ns=dict(f.clock_offset_ns), runaway_hz={r.tel_id: r.rate_hz for r in f.runaway_trigger},
+            accidental_stream=self.accidental_stream())
+
+    def without_telescope_faults(self) -> Scenario:
+        """The same scenario (same seed) with every telescope healthy: the fault-free comparison."""
+        faults = self.faults.model_copy(update={"instrument": self.faults.instrument.model_copy(
+            update={"telescopes": TelescopeFaults()})})
+        return self.model_copy(update={"faults": faults})
 
     def source_zenith_deg(self, particle: ParticleConfig) -> float:
         """Zenith angle (deg) of a population's source (the view cone's axis): the pointing moved by

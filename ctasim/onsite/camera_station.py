@@ -23,12 +23,19 @@ separate timelines over the same night, and the NSB of that night must be counte
 At readout, an accidental that joined an accepted shower event is read out as an NSB-only
 waveform (stream ``nsb-event/<stream>``, no Cherenkov p.e.) under that shower's event id, as the
 central trigger numbers the array event; the others are dropped and counted like any trigger.
+
+Telescope faults (``faults``, ``ctasim.sim.telescope_faults``): a ``no_data`` telescope's triggered
+events stay in the camera (``TriggerReport.suppressed`` counts them for the central trigger), its
+monitoring rows show no triggers and no pedestal events; a ``garbage`` telescope sends random
+waveforms for every event, pedestal events included; a clock offset shifts every trigger time
+the telescope reports; a runaway camera adds its extra triggers to the accidental ones (same event
+ids, same readout) on the faults' ``accidental_stream``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -41,6 +48,7 @@ from ..rng import block_rng
 from ..sim.atmosphere import Extinction
 from ..sim.blocks import ShowerBlock
 from ..sim.camera_sim import TelescopeSimulator, impact_distance
+from ..sim.telescope_faults import NO_FAULTS, TelescopeFaultSet, faulty_events, garbage_waveforms, runaway_trigger_times
 from ..sim.trigger import AccidentalRate, accidental_rate
 
 if TYPE_CHECKING:
@@ -62,6 +70,7 @@ class TriggerReport:
     event_id: np.ndarray      # int64
     trigger_time: np.ndarray  # float64 s
     nsb_live: bool = False    # accidental triggers were simulated for this block (possibly none)
+    suppressed: dict[int, int] = field(default_factory=dict)  # tel_id -> triggers a no_data camera kept
 
 
 @dataclass
@@ -80,7 +89,8 @@ class CameraStation:
 
     def __init__(self, subarray: SubarrayDescription, tel_ids: Sequence[int], pointing: tuple[float, float],
                  seed: int, max_buffered_blocks: int, n_pedestal_events: int = PEDESTAL_EVENTS_PER_BLOCK,
-                 nsb_stream: str | None = None, extinction: Extinction | None = None) -> None:
+                 nsb_stream: str | None = None, extinction: Extinction | None = None,
+                 faults: TelescopeFaultSet = NO_FAULTS) -> None:
         if n_pedestal_events < 0:
             raise ValueError(f"n_pedestal_events = {n_pedestal_events}: expected an integer >= 0")
         self.tel_ids = [int(t) for t in tel_ids]
@@ -89,6 +99,7 @@ class CameraStation:
         self.n_pedestal_events = int(n_pedestal_events)
         self.seed = int(seed)
         self.nsb_stream = nsb_stream
+        self.faults = faults
         self._accidental: dict[str, AccidentalRate] = {}
         # (stream, block) -> (accidental event ids, trigger times per tel_id; the block's showers)
         self.accidentals: dict[tuple[str, int], tuple[dict[int, tuple[np.ndarray, np.ndarray]], np.ndarray]] = {}
@@ -101,8 +112,11 @@ class CameraStation:
         key = (block.stream, block.block_index)
         if len(self.buffer) >= self.max_buffered_blocks:
             raise FlowControlError(f"camera buffer full ({len(self.buffer)} blocks): flow control violated at {key}")
-        events = self.sim.simulate(block)
-        live = self.nsb_stream is not None and block.stream == self.nsb_stream
+        simulated = self.sim.simulate(block)
+        events = {t: faulty_events(self.faults, ev, self._adc_max(t), self.seed, block.stream, block.block_index)
+                  for t, ev in simulated.items()}
+        suppressed = {t: simulated[t].n_events for t in self.tel_ids if t in self.faults.no_data}
+        live = block.stream == self.nsb_stream or self.faults.runaway_live(block.stream)
         acc = self.inject_accidentals(block) if live else {}
         if live:
             self.accidentals[key] = (acc, block.showers)
@@ -115,7 +129,11 @@ class CameraStation:
             event_id=np.concatenate([e.event_id for e in parts] + [a[0] for a in nsb]),
             trigger_time=np.concatenate([e.trigger_time for e in parts] + [a[1] for a in nsb]),
             nsb_live=live,
+            suppressed=suppressed,
         )
+
+    def _adc_max(self, tel_id: int) -> int:
+        return self.sim.subarray.tel(tel_id).camera.readout.adc_max
 
     def accidental_rate(self, tel_id: int) -> AccidentalRate:
         """NSB-only trigger rate of a telescope's camera type (measured once per camera type)."""
@@ -136,14 +154,26 @@ class CameraStation:
         return self._accidental[name]
 
     def inject_accidentals(self, block: ShowerBlock) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """Accidental triggers of every telescope in a block: (event ids, sorted trigger times s)."""
+        """Accidental triggers of every telescope in a block: (event ids, sorted trigger times s as the
+        camera reports them). NSB-only ones on ``nsb_stream``, a runaway camera's on the faults'
+        accidental stream; none from a ``no_data`` camera."""
         span = block.t_stop - block.t_start
+        nsb = block.stream == self.nsb_stream
+        runaway = self.faults.runaway_hz if self.faults.runaway_live(block.stream) else {}
         out = {}
         for tel_id in self.tel_ids:
-            rng = block_rng(self.seed, f"nsb-trigger/{block.stream}", block.block_index, tel_id)
-            n = int(rng.poisson(self.accidental_rate(tel_id).rate_hz * span))
-            times = np.sort(rng.uniform(block.t_start, block.t_stop, n))
-            out[tel_id] = (nsb_event_ids(block.block_index, tel_id, n), times)
+            if tel_id in self.faults.no_data or not (nsb or tel_id in runaway):
+                continue
+            parts = []
+            if nsb:
+                rng = block_rng(self.seed, f"nsb-trigger/{block.stream}", block.block_index, tel_id)
+                n = int(rng.poisson(self.accidental_rate(tel_id).rate_hz * span))
+                parts.append(np.sort(rng.uniform(block.t_start, block.t_stop, n)))
+            if tel_id in runaway:
+                parts.append(runaway_trigger_times(runaway[tel_id], self.seed, block.stream, block.block_index,
+                                                   tel_id, block.t_start, block.t_stop))
+            times = np.sort(np.concatenate(parts)) + self.faults.clock_shift_s(tel_id)
+            out[tel_id] = (nsb_event_ids(block.block_index, tel_id, times.size), times)
         return out
 
     def monitoring_rows(self, block: ShowerBlock, events: dict[int, TelescopeEvents],
@@ -155,9 +185,9 @@ class CameraStation:
         rows["tel_id"], rows["time"] = self.tel_ids, block.t_stop
         rows["n_triggers"] = [events[t].n_events + (acc[t][0].size if t in acc else 0) for t in self.tel_ids]
         rows["trigger_rate_hz"] = rows["n_triggers"] / (block.t_stop - block.t_start)
-        rows["n_pedestal_events"] = self.n_pedestal_events
-        if self.n_pedestal_events:
-            for row, tel_id in enumerate(self.tel_ids):
+        rows["n_pedestal_events"] = [0 if t in self.faults.no_data else self.n_pedestal_events for t in self.tel_ids]
+        for row, tel_id in enumerate(self.tel_ids):
+            if rows["n_pedestal_events"][row]:
                 rows["pedestal_mean_adc"][row], rows["pedestal_std_adc"][row] = self.pedestal(
                     tel_id, block.stream, block.block_index)
         return rows
@@ -167,6 +197,9 @@ class CameraStation:
         if not self.n_pedestal_events:
             raise ValueError("no pedestal events configured (n_pedestal_events = 0)")
         waveform = self.sim.pedestal_waveforms(tel_id, block_index, self.n_pedestal_events, stream=f"pedestal/{stream}")
+        if tel_id in self.faults.garbage:
+            waveform = garbage_waveforms(waveform.shape, self._adc_max(tel_id), self.seed, "pedestal", stream,
+                                         block_index, tel_id)
         hg = waveform[:, HIGH_GAIN]
         return float(hg.mean(dtype=np.float64)), float(hg.std(dtype=np.float64))
 
@@ -206,6 +239,9 @@ class CameraStation:
         event_id = np.array([lookup[i] for i in ids[sel].tolist()], np.int64)
         n_pix = self.sim.subarray.tel(tel_id).camera.geometry.n_pixels
         waveform = self.sim.pedestal_waveforms(tel_id, block_index, sel.size, stream=f"nsb-event/{stream}")
+        if tel_id in self.faults.garbage:
+            waveform = garbage_waveforms(waveform.shape, self._adc_max(tel_id), self.seed, "accidental", stream,
+                                         block_index, tel_id)
         rows = np.searchsorted(showers["event_id"], event_id)
         impact = impact_distance(showers[rows], self.sim.subarray.position(tel_id)).astype(np.float32)
         obs_id = int(showers["obs_id"][0]) if showers.size else 0

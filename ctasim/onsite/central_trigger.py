@@ -12,6 +12,10 @@ time is the span of the blocks that carried accidentals (``TriggerReport.nsb_liv
 array events fire the array trigger (``array_events_nsb_only``) and their R1 is metered with the
 camera triggers, but they are not read out for the archive: they hold no shower, and every
 offline stage expects simulated truth; their triggers end as ``nsb_only_event`` (counted).
+
+A broken (``no_data``) telescope's camera triggers never reach the central trigger; its camera
+station reports how many it kept (``TriggerReport.suppressed``), and they are counted as camera
+triggers dropped for ``no_data`` (``TELESCOPE_TRIGGERS_NO_DATA``), so the balances still close.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from ..accounting import (
     SHOWERS_SIMULATED,
     STAGE_R1_CAMERA,
     STAGE_R1_READOUT,
+    TELESCOPE_TRIGGERS,
+    TELESCOPE_TRIGGERS_NO_DATA,
     Accounting,
     RateMeter,
 )
@@ -76,6 +82,11 @@ class CentralTrigger:
         acc = Accounting()
         acc.add(SHOWERS_SIMULATED, truth.n_showers, stream)
         acc.record_array_trigger(result, stream, truth.n_showers, self.tel_types)
+        for report in reports:
+            for tid, n in report.suppressed.items():
+                tel_type = self.tel_types[self.tel_ids.index(tid)]
+                acc.add(TELESCOPE_TRIGGERS, n, stream, tel_type)
+                acc.add(TELESCOPE_TRIGGERS_NO_DATA, n, stream, tel_type)
         rates = RateMeter()
         rates.add_time_span(truth.t_start, truth.t_stop, stream)
         live = any(r.nsb_live for r in reports)
