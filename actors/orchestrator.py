@@ -28,7 +28,9 @@ from ctasim.errors import CtasimError
 from ctasim.instrument.config import load_subarray
 from ctasim.offline import run_offline
 from ctasim.onsite.realtime import alerts_section, load_particle_model
+from ctasim.onsite.telescope_health import telescope_health
 from ctasim.report.run_report import write_run_report
+from ctasim.report.telescope_quality import FAULT_FREE_DIR, fault_section, load_fault_free_run
 from ctasim.scenario import OfflineConfig, Scenario
 from ctasim.sim.telescope_faults import NO_FAULTS
 
@@ -182,6 +184,9 @@ class ActorGraph:
         # in-process, every "actor" shares the driver's process: one figure for all
         memory = b.get([b.call(cam, "memory") for cam in a["camera"]])
         summary["timing"]["camera_actor_memory"] = memory if b.name == "ray" else memory[:1]
+        seconds = {stream: span["seconds"] for stream, span in summary["rates"]["streams"].items()}
+        pointing = (self.scenario.array.pointing.alt_deg, self.scenario.array.pointing.az_deg)
+        summary.setdefault("data_quality", {})["telescopes"] = telescope_health(files, seconds, pointing)
         if "realtime" in a:
             summary["alerts"] = alerts_section(b.get(b.call(a["realtime"], "finish")), self.scenario.flares())
         return RunResult(self.run_dir, summary)
@@ -212,5 +217,23 @@ def run_scenario(scenario: Scenario, run_dir: str | Path | None = None, backend:
             result.summary.update(run_offline(result.run_dir, OfflineConfig(), scenario.irf))
         except CtasimError as err:
             result.summary["irf"] = {"error": str(err)}
+    faults = scenario.faults.instrument.telescopes
+    if faults.any():
+        result.summary["data_quality"]["telescopes"] |= fault_section(
+            faults, result.summary["data_quality"]["telescopes"], result.run_dir, result.summary,
+            _fault_free_run(scenario, result.run_dir, backend, address))
     write_run_report(result.run_dir, result.summary, scenario)
     return result
+
+
+def _fault_free_run(scenario: Scenario, run_dir: Path, backend: str | None,
+                    address: str | None) -> tuple[Path, dict] | None:
+    """(directory, summary) of the run to compare the telescope faults with: made now in
+    ``run_dir/fault_free`` (``compare_fault_free``), an earlier one (``fault_free_run``), or None."""
+    faults = scenario.faults.instrument.telescopes
+    if faults.compare_fault_free:
+        baseline = run_scenario(scenario.without_telescope_faults(), run_dir / FAULT_FREE_DIR, backend, address)
+        return baseline.run_dir, baseline.summary
+    if faults.fault_free_run:
+        return Path(faults.fault_free_run), load_fault_free_run(faults.fault_free_run, scenario)
+    return None

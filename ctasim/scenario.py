@@ -316,12 +316,14 @@ class TelescopeFaults(_Model):
     """Telescope-level faults (``ctasim.sim.telescope_faults``): broken telescopes (no data, or
     garbage), camera clock offsets (ns, by tel_id), cameras whose trigger rate runs away; empty:
     every telescope healthy. ``compare_fault_free``: also run the scenario without these faults
-    (same seed, ``<run_dir>/fault_free``) and report their measured effect."""
+    (same seed, ``<run_dir>/fault_free``) and report their measured effect; ``fault_free_run``: compare
+    with that earlier run of the scenario without them instead (one baseline for several fault studies)."""
 
     broken: list[BrokenTelescope] = Field(default_factory=list)
     clock_offset_ns: dict[int, float] = Field(default_factory=dict)
     runaway_trigger: list[RunawayTrigger] = Field(default_factory=list)
     compare_fault_free: bool = False
+    fault_free_run: str | None = None
 
     @model_validator(mode="after")
     def _one_entry_per_telescope(self) -> TelescopeFaults:
@@ -329,6 +331,8 @@ class TelescopeFaults(_Model):
                          ("runaway_trigger", [r.tel_id for r in self.runaway_trigger])):
             if len(set(ids)) != len(ids):
                 raise ValueError(f"{key}: one entry per tel_id, got {ids}")
+        if self.compare_fault_free and self.fault_free_run:
+            raise ValueError("compare_fault_free or fault_free_run, not both")
         zero = [t for t, ns in self.clock_offset_ns.items() if ns == 0.0]
         if zero:
             raise ValueError(f"clock_offset_ns: non-zero offsets, got 0 for tel_id {zero}")

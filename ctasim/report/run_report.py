@@ -562,6 +562,67 @@ def spectrum_section(summary: Mapping[str, Any]) -> list[Block]:
     ]
 
 
+def telescope_quality_blocks(d: Mapping[str, Any]) -> list[Block]:
+    """Telescope health flags, the injected telescope faults and their measured effect
+    (summary ``data_quality.telescopes``)."""
+    flags = d.get("flags", [])
+    blocks: list[Block] = [
+        Heading("Data quality: telescopes", 3),
+        Para("Flagged from the archived trigger rates, pedestals and trigger times alone, each telescope "
+             "against the other telescopes of its type: "
+             + ("; ".join(f"**tel {f['tel_id']} {f['flag']}**: {f['reason']}" for f in flags) if flags
+                else "no telescope flagged.")),
+    ]
+    if d.get("injected"):
+        blocks.append(Table(
+            ["tel", "injected fault", "setting", "flagged as", "tel trigger rate (Hz) faulty / fault-free",
+             "read-out events faulty / fault-free"],
+            [[str(f["tel_id"]), f["fault"], fmt(f["setting"]),
+              f["expected_flag"] if f["flagged"] else "**not flagged**",
+              _faulty_vs_free(f.get("effect", {}).get("trigger_rate_hz")),
+              _faulty_vs_free(f.get("effect", {}).get("n_read_out"), ".0f")] for f in d["injected"]],
+        ))
+    eff = d.get("effect")
+    if eff:
+        reco = eff.get("reconstruction") or {}
+        rows = [["array trigger rate (Hz)", *_pair_cells(eff.get("array_trigger_rate_hz"))],
+                ["DL0 archived (B/s)", *_pair_cells(eff.get("dl0_bytes_per_s"))]]
+        rows += [[label, *_pair_cells(reco.get(key))] for key, label in (
+            ("n_test_gammas", "valid test gammas"), ("r68_deg", "R68, all energies (deg)"),
+            ("energy_resolution", "dE/E, all energies"), ("energy_bias", "energy bias, all energies")) if key in reco]
+        blocks += [Para(f"Effect against the same scenario and seed without the telescope faults "
+                        f"(`{d.get('comparison_run')}`); with several faults these are their combined effect."),
+                   Table(["figure", "faulty", "fault-free", "ratio"], rows)]
+    elif d.get("injected"):
+        blocks.append(Para("No fault-free comparison run (scenario `faults.instrument.telescopes.compare_fault_free` "
+                           "or `fault_free_run`): the effect is not measured."))
+    return blocks
+
+
+def _pair_cells(pair: Mapping[str, Any] | None) -> list[str]:
+    pair = pair or {}
+    return [fmt(pair.get("faulty")), fmt(pair.get("fault_free")), fmt(pair.get("ratio"))]
+
+
+def _faulty_vs_free(pair: Mapping[str, Any] | None, spec: str = ".3g") -> str:
+    return f"{fmt(pair.get('faulty'), spec)} / {fmt(pair.get('fault_free'), spec)}" if pair else "n/a"
+
+
+#: renderers of the ``data_quality`` sub-keys; any other sub-key is rendered as a table of its values
+DATA_QUALITY_SECTIONS: dict[str, Callable[[Mapping[str, Any]], list[Block]]] = {
+    "telescopes": telescope_quality_blocks,
+}
+
+
+def data_quality_section(summary: Mapping[str, Any]) -> list[Block]:
+    """Data-quality flags of the run (summary ``data_quality``), one sub-section per sub-key."""
+    blocks: list[Block] = [Heading("Data quality")]
+    for key, value in summary["data_quality"].items():
+        render = DATA_QUALITY_SECTIONS.get(key)
+        blocks += render(value) if render else generic_section(key)(summary["data_quality"])
+    return blocks
+
+
 def files_section(summary: Mapping[str, Any]) -> list[Block]:
     return [Heading("Files"), Bullets([f"`{f}`" for f in summary["files"]] or ["none"])]
 
@@ -597,6 +658,7 @@ SECTIONS: dict[str, Section] = {
     "irf": irf_section,
     "science": spectrum_section,
     "alerts": alerts_section,
+    "data_quality": data_quality_section,
 }
 TRAILING_SECTIONS: dict[str, Section] = {"files": files_section}
 
