@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from .dl0.reduction import VARIANT_STEPS, ReductionConfig, Variant
 from .errors import ConfigError, CtasimError
+from .image.cleaning import DEFAULT_CLEANING, CleaningConfig
 from .instrument.config import available_layouts, layout_path, read_yaml
 from .instrument.frames import telescope_to_altaz
 from .io.provenance import scenario_hash
@@ -234,16 +235,48 @@ class ExecutionConfig(_Model):
     keep_r1: bool = False
 
 
+class CleaningSpec(_Model):
+    """Tail cuts of one camera (p.e.) and the optional time constraint (ns), as
+    ``ctasim.image.cleaning.CleaningConfig``."""
+
+    picture_pe: float = Field(gt=0.0, le=1e4)
+    boundary_pe: float = Field(gt=0.0, le=1e4)
+    min_picture_neighbors: int = Field(2, ge=0, le=6)
+    keep_isolated_pixels: bool = False
+    time_limit_ns: float | None = Field(None, gt=0.0, le=1e3)
+    min_time_neighbors: int = Field(1, ge=1, le=6)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CleaningSpec:
+        if self.boundary_pe > self.picture_pe:
+            raise ValueError(f"boundary_pe {self.boundary_pe:g} above picture_pe {self.picture_pe:g}")
+        return self
+
+
 class OfflineConfig(_Model):
     """Offline stages run after the on-site chain (ctasim.offline). ``models``: a directory of
     trained models; None trains them on a deterministic ``train_fraction`` of this run's events
-    and evaluates on the rest."""
+    and evaluates on the rest. ``cleaning``: tail cuts per camera name (LSTCam, NectarCam, FlashCam,
+    CHEC) replacing that camera's default (``ctasim.image.cleaning.DEFAULT_CLEANING``)."""
 
     dl1: bool = False
     dl2: bool = False
     models: str | None = None
     keep_images: bool | None = None
     train_fraction: float = Field(0.5, gt=0.0, lt=1.0)
+    cleaning: dict[str, CleaningSpec] = Field(default_factory=dict)
+
+    @field_validator("cleaning")
+    @classmethod
+    def _known_cameras(cls, value: dict[str, CleaningSpec]) -> dict[str, CleaningSpec]:
+        unknown = sorted(set(value) - set(DEFAULT_CLEANING))
+        if unknown:
+            raise ValueError(f"camera names among {sorted(DEFAULT_CLEANING)} (not {', '.join(unknown)})")
+        return value
+
+    def cleaning_configs(self) -> dict[str, CleaningConfig]:
+        """The cleaning of every camera: the defaults with ``cleaning``'s replacements."""
+        return DEFAULT_CLEANING | {name: CleaningConfig(**spec.model_dump()) for name, spec in self.cleaning.items()}
 
 
 class IrfConfig(_Model):
@@ -466,6 +499,31 @@ def validate_scenario(data: Any, source: str = "<scenario>") -> Scenario:
 def irf_config(data: Any, source: str = "<irf>") -> IrfConfig:
     """Validate an ``irf`` section on its own (``ctasim irf`` on a run); one-line ConfigError."""
     return _validated(IrfConfig, data, source, ("irf",))
+
+
+class PassChanges(_Model):
+    """What a reprocessing pass (``ctasim reprocess``) changes: keys of the run's ``offline`` and ``irf``
+    sections, replaced one by one; ``label`` names the pass in the report."""
+
+    label: str | None = None
+    description: str = ""
+    offline: dict[str, Any] = Field(default_factory=dict)
+    irf: dict[str, Any] = Field(default_factory=dict)
+
+    _label = field_validator("label")(lambda v: v if v is None else _safe_name(v))
+
+
+def pass_configs(run_scenario: dict[str, Any], changes: Any, source: str) -> tuple[PassChanges, OfflineConfig,
+                                                                                      IrfConfig]:
+    """(changes, offline, irf) of a reprocessing pass: the run's resolved scenario sections with the
+    ``changes`` mapping's keys replaced, DL1 and DL2 always re-run; one-line ConfigError naming ``source``."""
+    if not isinstance(changes, dict | None):
+        raise ConfigError(source, "<root>", changes, "a mapping of label, description, offline, irf")
+    parsed = _validated(PassChanges, changes or {}, source)
+    offline = (run_scenario.get("offline") or {}) | parsed.offline | {"dl1": True, "dl2": True}
+    irf = (run_scenario.get("irf") or {}) | parsed.irf
+    return (parsed, _validated(OfflineConfig, offline, source, ("offline",)),
+            _validated(IrfConfig, irf, source, ("irf",)))
 
 
 def scenario_path(name_or_path: str | Path) -> Path:

@@ -30,7 +30,9 @@ block's parameters can be recomputed from its stored images alone.
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import h5py
@@ -42,6 +44,7 @@ from ..datamodel.ids import TELESCOPE_EVENT_COLUMNS
 from ..dl0.reduction import calibrate_dl0
 from ..errors import DataFileError
 from ..image import process_images
+from ..image.cleaning import DEFAULT_CLEANING, CleaningConfig
 from ..io.archive import DL0ArchiveReader
 from ..io.atomic import TMP_SUFFIX, published_together
 from ..io.ctapipe_tables import write_dl1_index
@@ -67,14 +70,17 @@ def _image_rows(obs_id: int, tel_id: int, event_id, image, peak_time, mask) -> n
     return rows
 
 
-def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_number: int) -> dict:
+def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_number: int,
+             cleaning: Mapping[str, CleaningConfig] | None = None) -> dict:
     """Turn one DL0 archive into one DL1 file written at ``tmp_path``, reading the archive once
-    (block checksums verified while decoding, the index against the file checksum first);
-    returns its counts and timings."""
+    (block checksums verified while decoding, the index against the file checksum first), cleaning
+    each camera with ``cleaning[camera name]`` (default: ``DEFAULT_CLEANING``); returns its counts and
+    timings."""
+    cleaning = DEFAULT_CLEANING if cleaning is None else cleaning
     t0 = time.perf_counter()
     if archive.name.endswith(TMP_SUFFIX):
         raise DataFileError(f"{archive}: incomplete archive (temporary file of an interrupted writer)")
-    n_images = n_kept = 0
+    n_images = n_kept = n_cleaned = 0
     seconds_images = 0.0
     with DL0ArchiveReader(archive) as reader, h5py.File(tmp_path, "w") as h5:
         reader.check_index()
@@ -97,6 +103,7 @@ def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_numbe
                     }
                 ],
                 "images_kept": bool(keep),
+                "cleaning": {name: dataclasses.asdict(c) for name, c in sorted(cleaning.items())},
             },
         )
         write_provenance(h5, prov)
@@ -111,7 +118,7 @@ def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_numbe
                 columns = block.decode()
                 t1 = time.perf_counter()
                 image, peak_time = calibrate_dl0(columns, tel)
-                masks, params = process_images(image, peak_time, tel)
+                masks, params = process_images(image, peak_time, tel, cleaning[tel.camera_name])
                 seconds_images += time.perf_counter() - t1
                 event_id = columns["event_id"]
                 rows = parameter_rows(block.obs_id, tel_id, event_id, params)
@@ -121,6 +128,7 @@ def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_numbe
                     out.add(img_path, _image_rows(block.obs_id, tel_id, event_id, image, peak_time, masks), IMAGE_UNITS)
                     n_kept += event_id.size
                 n_images += event_id.size
+                n_cleaned += int(np.count_nonzero(params["morphology_n_pixels"] > 0))
         out.flush()
         with h5py.File(archive, "r") as src:
             n_array_events = copy_tables(src, h5, (paths.DL0_SUBARRAY_TRIGGER,),
@@ -130,6 +138,7 @@ def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_numbe
     return {
         "array_events": n_array_events,
         "telescope_events": n_images,
+        "images_surviving_cleaning": n_cleaned,
         "images_stored": n_kept,
         "wall_s": time.perf_counter() - t0,
         "image_processing_s": seconds_images,
@@ -137,9 +146,12 @@ def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_numbe
 
 
 def process_dl1(
-    run_dir: str | Path, keep_images: bool | None = None, pass_number: int = 1
+    run_dir: str | Path, keep_images: bool | None = None, pass_number: int = 1,
+    cleaning: Mapping[str, CleaningConfig] | None = None, dl0_run: str | Path | None = None,
 ) -> tuple[list[Path], dict]:
-    """DL0 -> DL1 for every archive of a run directory (see the module docstring).
+    """DL0 -> DL1 for every archive of a run directory (see the module docstring): the archives of
+    ``dl0_run/dl0`` (default ``run_dir``; a reprocessing pass reads its run's), the DL1 files into
+    ``run_dir/dl1``, each camera cleaned with ``cleaning[camera name]`` (default: its default cleaning).
 
     A damaged or incomplete archive (also a leftover ``.tmp``) raises a one-line DataFileError
     and no DL1 file of this pass is published. ``keep_images`` None keeps images of archives
@@ -149,15 +161,16 @@ def process_dl1(
     second of the whole stage, I/O included) and ``per_file`` (the same per file name).
     """
     t0 = time.perf_counter()
-    archives = data_files(run_dir, "dl0")
+    archives = data_files(run_dir if dl0_run is None else dl0_run, "dl0")
     files = [Path(run_dir) / "dl1" / (stem(a) + DL1_SUFFIX) for a in archives]
     per_file = {}
     with published_together(files) as tmps:
         for archive, out, tmp in zip(archives, files, tmps):
-            per_file[out.name] = dl1_file(archive, tmp, keep_images, pass_number)
+            per_file[out.name] = dl1_file(archive, tmp, keep_images, pass_number, cleaning)
     totals = {
         k: sum(f[k] for f in per_file.values())
-        for k in ("array_events", "telescope_events", "images_stored", "image_processing_s")
+        for k in ("array_events", "telescope_events", "images_surviving_cleaning", "images_stored",
+                  "image_processing_s")
     }
     wall = time.perf_counter() - t0
     stats = {

@@ -375,6 +375,7 @@ def dl1_section(summary: Mapping[str, Any]) -> list[Block]:
         ["pass", fmt(d["pass_number"])],
         ["array events", fmt(d["array_events"], ".0f")],
         ["telescope images", fmt(d["telescope_events"], ".0f")],
+        ["images surviving cleaning", fmt(d.get("images_surviving_cleaning"), ".0f")],
         ["images stored", fmt(d["images_stored"], ".0f")],
         ["image processing (s): calibration, cleaning, parameters", fmt(d["image_processing_s"])],
         ["wall (s), incl. archive reading and DL1 writing", fmt(d["wall_s"])],
@@ -562,6 +563,33 @@ def spectrum_section(summary: Mapping[str, Any]) -> list[Block]:
     ]
 
 
+def pass_section(summary: Mapping[str, Any]) -> list[Block]:
+    p = summary["pass"]
+    rows = [["pass", fmt(p["number"])], ["label", fmt(p.get("label"))], ["description", p.get("description") or ""],
+            ["base run", p["base_run"]], ["changes", json.dumps(p["changes"])],
+            ["DL0 archives read", ", ".join(a["file"] for a in p["dl0"])]]
+    return [Heading(f"Reprocessing pass {p['number']}"), Table(["key", "value"], rows)]
+
+
+def passes_section(summary: Mapping[str, Any]) -> list[Block]:
+    c = summary["passes"]
+    labels = c["labels"]
+    blocks: list[Block] = [
+        Heading("Passes side by side"),
+        Para("Pass 1 is the run itself; each later pass re-ran the offline stages from the same DL0 archives."),
+        Table(["pass", "changes"], [[label, json.dumps(ch) if ch else "(the run's configuration)"]
+                                    for label, ch in zip(labels, c["changes"])]),
+        Table(["figure", *labels], [[f["name"], *(fmt(v, "d" if isinstance(v, int) else ".3g") for v in f["values"])]
+                                    for f in c["figures"]]),
+    ]
+    for name, curve in c["curves"].items():
+        rows = [[fmt(e), *(fmt(v) for v in values)] for e, values in zip(curve["energy_center_tev"], curve["values"])
+                if any(v is not None for v in values)]
+        if rows:
+            blocks += [Heading(name, 3), Table(["E (TeV)", *labels], rows)]
+    return blocks
+
+
 def files_section(summary: Mapping[str, Any]) -> list[Block]:
     return [Heading("Files"), Bullets([f"`{f}`" for f in summary["files"]] or ["none"])]
 
@@ -597,6 +625,8 @@ SECTIONS: dict[str, Section] = {
     "irf": irf_section,
     "science": spectrum_section,
     "alerts": alerts_section,
+    "pass": pass_section,
+    "passes": passes_section,
 }
 TRAILING_SECTIONS: dict[str, Section] = {"files": files_section}
 
