@@ -68,7 +68,8 @@ def _cmd_process(args: argparse.Namespace) -> int:
     run_dir = args.run_dir
     summary, provenance = load_run(run_dir)
     check_archive_complete(run_dir, provenance)
-    config = OfflineConfig(dl1=True, dl2=args.dl2, models=args.models, keep_images=args.keep_images)
+    cleaning = ((provenance.get("scenario") or summary["scenario"]).get("offline") or {}).get("cleaning", {})
+    config = OfflineConfig(dl1=True, dl2=args.dl2, models=args.models, keep_images=args.keep_images, cleaning=cleaning)
     summary.update(run_offline(run_dir, config))
     write_run_report(run_dir, summary, provenance.get("scenario", summary["scenario"]))
     print(f"updated {run_dir / 'summary.json'} and {run_dir / 'report.md'}")

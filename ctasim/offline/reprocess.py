@@ -19,6 +19,7 @@ never counts as a finished one, and the next ``reprocess`` replaces it.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -50,8 +51,6 @@ def pass_dirs(run_dir: str | Path) -> list[tuple[int, Path]]:
 
 def pass_summaries(run_dir: str | Path) -> list[tuple[str, dict[str, Any]]]:
     """(label, summary) of pass 1 (the run) and of every finished pass, in pass order."""
-    import json
-
     summary, _ = load_run(run_dir)
     out = [("pass1 (run)", summary)]
     for number, folder in pass_dirs(run_dir):
