@@ -6,6 +6,7 @@ User errors (bad scenario, missing or damaged files) print one line and exit wit
 from __future__ import annotations
 
 import argparse
+import errno
 import math
 import os
 import sys
@@ -15,6 +16,9 @@ import psutil
 
 from .errors import CtasimError
 from .rates import DEFAULT_ARRAY_TRIGGER_RATE_HZ
+
+#: errno of a read-only, forbidden or full output place
+UNWRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT}
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -259,6 +263,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `ctasim layouts | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as err:  # an output place that cannot be written: the user's to fix, not a bug
+        if err.errno not in UNWRITABLE:
+            raise
+        print(f"ctasim: error: {err.filename or 'output'}: cannot write ({os.strerror(err.errno)}); "
+              "nothing of this step was published", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
