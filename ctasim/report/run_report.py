@@ -396,9 +396,9 @@ def pixel_flags(d: Mapping[str, Any]) -> list[str]:
         if (grad["found_per_deg"] or 0.0) > GRADIENT_FLAG_PER_DEG:
             parts.append(f"an NSB gradient of {100 * grad['found_per_deg']:.0f} %/deg towards "
                          f"{grad['found_direction_deg']:.0f} deg")
+        masked = "; unusable pixels masked in cleaning" if found["dead"] or found["noisy"] else ""
         if parts:
-            flags.append(f"**FLAGGED** {tel_type} ({t['telescopes']} telescopes): {', '.join(parts)}; "
-                         "unusable pixels masked in cleaning")
+            flags.append(f"**FLAGGED** {tel_type} ({t['telescopes']} telescopes): {', '.join(parts)}{masked}")
     return flags
 
 
