@@ -20,6 +20,10 @@ only, so a telescope's output does not depend on which other telescopes the simu
    ``block_rng(seed, "flat_field", tel_id)``), which calibration with the nominal gain does not
    remove.
 
+Pixel faults (``ctasim.sim.pixel_faults``): stars and an NSB gradient are per-pixel NSB factors of a
+camera type's trace; a telescope with dead or hot pixels reads their noise (and trigger counts) from
+their own traces, and the Cherenkov p.e. of its dead pixels are lost.
+
 The NSB trace of a camera type is drawn once per simulator from ``block_rng(seed, "nsb/<camera>")``
 and shared by the telescopes of that type and all blocks: each event reads a window at a random
 offset of it (the window offsets come from the telescope's block generator). Drawing it per block
