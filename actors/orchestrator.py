@@ -26,7 +26,8 @@ from tqdm import tqdm
 
 from ctasim.errors import CtasimError
 from ctasim.instrument.config import load_subarray
-from ctasim.offline import run_offline
+from ctasim.offline import merge_sections, run_offline
+from ctasim.offline.pixel_quality import pixel_fault_effect
 from ctasim.onsite.realtime import alerts_section, load_particle_model
 from ctasim.report.run_report import write_run_report
 from ctasim.scenario import OfflineConfig, Scenario
@@ -40,6 +41,7 @@ from .realtime import RealTimeActor
 from .reducer import ReducerActor
 from .source import SourceActor
 
+HEALTHY_DIR = "healthy"  # the fault-free twin of a run with faults.compare_healthy, inside its run directory
 ROLES = ("source", "camera", "central_trigger", "reducer", "archiver", "monitor", "realtime")
 
 
@@ -106,9 +108,11 @@ class ActorGraph:
         # most showers, whose blocks cover the run most finely and whose showers they can join
         most = max(self.populations, key=lambda p: p.n_showers).name
         nsb = {"nsb_stream": most} if sc.trigger.nsb_accidentals else {}
+        pixel_faults = sc.faults.instrument.pixels.model(sc.array.pointing)
         self.actors["camera"] = [
             b.create(self.classes["camera"], subarray, group, pointing, sc.seed, buffered, spread_index=i,
-                     out_of_order=True, extinction=sc.atmosphere.extinction_model(), **nsb)
+                     out_of_order=True, extinction=sc.atmosphere.extinction_model(), pixel_faults=pixel_faults,
+                     **nsb)
             for i, group in enumerate(self.camera_groups())
         ]
         self.actors["central_trigger"] = b.create(
@@ -119,7 +123,8 @@ class ActorGraph:
             for _ in range(sc.execution.reducer_actors)
         ]
         self.actors["archiver"] = b.create(
-            self.classes["archiver"], str(self.run_dir), subarray, sc.to_dict(), sc.seed, self.populations, pointing
+            self.classes["archiver"], str(self.run_dir), subarray, sc.to_dict(), sc.seed, self.populations, pointing,
+            pixel_faults
         )
         if sc.alerts.enabled:
             self.actors["realtime"] = b.create(self.classes["realtime"], str(self.run_dir), subarray, pointing,
@@ -197,14 +202,22 @@ class ActorGraph:
 
 def run_scenario(scenario: Scenario, run_dir: str | Path | None = None, backend: str | None = None,
                  address: str | None = None, progress: bool = False) -> RunResult:
-    """Run the on-site chain, the offline stages the scenario asks for, and write the report."""
+    """Run the on-site chain, the offline stages the scenario asks for, and write the report; with
+    ``faults.compare_healthy`` also the same scenario without faults in ``<run_dir>/healthy``, whose
+    figures the summary sets beside this run's (``data_quality.pixels.effect``)."""
     graph = ActorGraph(scenario, run_dir, backend or scenario.execution.backend, address)
     try:
         result = graph.run(progress=progress)
     finally:
         graph.shutdown()
     if scenario.offline.dl1 or scenario.offline.dl2:
-        result.summary.update(run_offline(result.run_dir, scenario.offline))
+        merge_sections(result.summary, run_offline(result.run_dir, scenario.offline))
+    if "pixels" in result.summary.get("data_quality", {}):
+        healthy = None
+        if scenario.faults.compare_healthy:
+            healthy = run_scenario(scenario.without_faults(), result.run_dir / HEALTHY_DIR, backend, address,
+                                   progress).summary
+        result.summary["data_quality"]["pixels"]["effect"] = pixel_fault_effect(result.summary, healthy)
     if scenario.irf.enabled:
         # too few simulated events for IRFs is a result of the run, flagged in the summary, not a failed run
         try:

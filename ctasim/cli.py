@@ -65,7 +65,7 @@ def _check_memory(scenario, available_bytes: float | None, ray: bool = True) -> 
 
 def _cmd_process(args: argparse.Namespace) -> int:
     from .io.run_dir import check_archive_complete, load_run
-    from .offline import run_offline
+    from .offline import merge_sections, run_offline
     from .report.run_report import write_run_report
     from .scenario import OfflineConfig
 
@@ -74,7 +74,7 @@ def _cmd_process(args: argparse.Namespace) -> int:
     check_archive_complete(run_dir, provenance)
     cleaning = ((provenance.get("scenario") or summary["scenario"]).get("offline") or {}).get("cleaning", {})
     config = OfflineConfig(dl1=True, dl2=args.dl2, models=args.models, keep_images=args.keep_images, cleaning=cleaning)
-    summary.update(run_offline(run_dir, config))
+    merge_sections(summary, run_offline(run_dir, config))
     write_run_report(run_dir, summary, provenance.get("scenario", summary["scenario"]))
     print(f"updated {run_dir / 'summary.json'} and {run_dir / 'report.md'}")
     return 0

@@ -19,14 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from .dl0.reduction import VARIANT_STEPS, ReductionConfig, Variant
 from .errors import ConfigError, CtasimError
 from .image.cleaning import DEFAULT_CLEANING, CleaningConfig
-from .instrument.config import available_layouts, layout_path, read_yaml
-from .instrument.frames import telescope_to_altaz
+from .instrument.config import available_layouts, layout_path, load_subarray, read_yaml
+from .instrument.frames import altaz_to_telescope, telescope_to_altaz
 from .io.provenance import scenario_hash
 from .irf.cuts import GAMMA_EFFICIENCIES
 from .onsite.realtime import RealTimeConfig
 from .paths import SCENARIO_DIR
 from .science.regions import reflected_positions
 from .sim.atmosphere import DEFAULT_EXTINCTION, Extinction
+from .sim.pixel_faults import PixelFaultModel, Star
 from .sim.source import Population, arrival_rate_hz, check_flux_geometry
 from .spectra import spectrum_from_config
 
@@ -321,9 +322,86 @@ class AlertsConfig(RealTimeConfig):
     target_offset_deg: float | None = Field(None, gt=0.0, le=5.0)
 
 
+class DeadPixels(_Model):
+    """Dead pixels: ``fraction`` of every camera's pixels drawn per telescope, plus ``pixels`` listed
+    by tel_id (pixel ids of that telescope's camera)."""
+
+    fraction: float = Field(0.0, ge=0.0, le=0.5)
+    pixels: dict[int, list[int]] = Field(default_factory=dict)
+
+
+class HotPixels(DeadPixels):
+    """Hot pixels (as ``DeadPixels``), each with ``rate_ghz`` spurious p.e. per ns on top of its NSB."""
+
+    rate_ghz: float = Field(2.0, gt=0.0, le=100.0)
+
+
+class StarConfig(_Model):
+    """A star of V ``magnitude`` at a telescope-frame position (``fov_lon_deg``, ``fov_lat_deg``) or at a
+    sky position (``alt_deg``, ``az_deg``) that the pointing maps into the field of view."""
+
+    magnitude: float = Field(ge=-2.0, le=12.0)
+    fov_lon_deg: float | None = Field(None, ge=-10.0, le=10.0)
+    fov_lat_deg: float | None = Field(None, ge=-10.0, le=10.0)
+    alt_deg: float | None = Field(None, gt=0.0, le=90.0)
+    az_deg: float | None = Field(None, ge=0.0, lt=360.0)
+
+    @model_validator(mode="after")
+    def _one_position(self) -> StarConfig:
+        fov = (self.fov_lon_deg is not None, self.fov_lat_deg is not None)
+        sky = (self.alt_deg is not None, self.az_deg is not None)
+        if not ((all(fov) and not any(sky)) or (all(sky) and not any(fov))):
+            raise ValueError("a position: fov_lon_deg and fov_lat_deg, or alt_deg and az_deg")
+        return self
+
+    def star(self, pointing: Pointing) -> Star:
+        """The simulator's star, its position in the telescope frame of ``pointing``."""
+        if self.alt_deg is None:
+            return Star(self.fov_lon_deg, self.fov_lat_deg, self.magnitude)
+        lon, lat = altaz_to_telescope(self.alt_deg, self.az_deg, pointing.alt_deg, pointing.az_deg)
+        return Star(float(lon), float(lat), self.magnitude)
+
+
+class NsbGradient(_Model):
+    """NSB rate x (1 + ``fraction_per_deg`` x field angle along ``direction_deg``, from fov_lon towards
+    fov_lat), at least 0."""
+
+    fraction_per_deg: float = Field(0.0, ge=0.0, le=1.0)
+    direction_deg: float = Field(0.0, ge=0.0, lt=360.0)
+
+
 class PixelFaults(_Model):
-    """Pixel-level faults injected into the simulated cameras: dead and hot pixels, bright stars,
-    non-uniform night-sky background; empty: healthy pixels."""
+    """Pixel-level faults injected into the simulated cameras (``ctasim.sim.pixel_faults``): dead and hot
+    pixels, bright stars, non-uniform night-sky background; empty: healthy pixels. The data quality
+    finds them from the pedestal events alone and masks them in cleaning (``ctasim.dl0.pixel_status``)."""
+
+    dead: DeadPixels = DeadPixels()
+    hot: HotPixels = HotPixels()
+    stars: list[StarConfig] = Field(default_factory=list)
+    nsb_gradient: NsbGradient = NsbGradient()
+
+    def model(self, pointing: Pointing) -> PixelFaultModel:
+        """The simulator's fault model for the array pointing at ``pointing``."""
+        return PixelFaultModel(
+            dead_fraction=self.dead.fraction, dead_pixels={t: tuple(p) for t, p in self.dead.pixels.items()},
+            hot_fraction=self.hot.fraction, hot_pixels={t: tuple(p) for t, p in self.hot.pixels.items()},
+            hot_rate_ghz=self.hot.rate_ghz, stars=tuple(s.star(pointing) for s in self.stars),
+            gradient_per_deg=self.nsb_gradient.fraction_per_deg,
+            gradient_direction_deg=self.nsb_gradient.direction_deg)
+
+    def check_pixels(self, layout: str) -> None:
+        """ValueError naming the key when a listed telescope or pixel is not in the layout's cameras."""
+        subarray = None
+        for kind in ("dead", "hot"):
+            for tel_id, pixels in getattr(self, kind).pixels.items():
+                subarray = subarray or load_subarray(layout)
+                key = f"faults.instrument.pixels.{kind}.pixels[{tel_id}]"
+                if tel_id not in subarray.tel_ids:
+                    raise ValueError(f"{key}: tel_id {tel_id} is not in layout {layout}")
+                n = subarray.tel(tel_id).camera.geometry.n_pixels
+                bad = [p for p in pixels if not 0 <= p < n]
+                if bad:
+                    raise ValueError(f"{key} = {bad}: expected pixel ids 0-{n - 1} of that camera")
 
 
 class TelescopeFaults(_Model):
@@ -348,6 +426,8 @@ class FaultsConfig(_Model):
 
     instrument: InstrumentFaults = InstrumentFaults()
     process: ProcessFaults = ProcessFaults()
+    compare_healthy: bool = Field(False, description="also run the scenario and seed without faults into "
+                                                     "<run_dir>/healthy; their figures side by side in the summary")
 
 
 class Scenario(_Model):
@@ -390,6 +470,12 @@ class Scenario(_Model):
             except CtasimError as err:
                 raise ValueError(f"alerts.theta_cut_deg {rta.theta_cut_deg} with the target at "
                                  f"{rta.target_offset_deg} deg: {err}") from None
+        pixel_faults = self.faults.instrument.pixels
+        if pixel_faults != PixelFaults():
+            if not (self.offline.dl1 or self.offline.dl2):
+                raise ValueError("faults.instrument.pixels needs offline.dl1 or offline.dl2: true (the data quality "
+                                 "finds pixel faults in DL1)")
+            pixel_faults.check_pixels(self.array.layout)
         for i, p in enumerate(self.particles):
             if p.rate_from_flux:
                 try:
@@ -444,6 +530,10 @@ class Scenario(_Model):
                 pop = dataclasses.replace(pop, n_showers=max(1, round(pop.rate_hz * self.simulation.duration_s)))
             out.append(pop)
         return out
+
+    def without_faults(self) -> Scenario:
+        """The same scenario and seed with no fault injected (the healthy comparison run)."""
+        return self.model_copy(update={"faults": FaultsConfig()})
 
     def run_dir(self, override: str | Path | None = None) -> Path:
         return Path(override) if override else Path(self.output_dir.format(name=self.name))

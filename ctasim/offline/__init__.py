@@ -18,10 +18,11 @@ from .dl1 import process_dl1
 from .dl2 import process_dl2
 from .irf import irf_stage, process_irf
 from .performance import performance, plot_performance
+from .pixel_quality import pixel_quality
 from .science import science_section, write_science_pass
 
-__all__ = ["next_pass_number", "performance", "plot_performance", "process_dl1", "process_dl2", "process_irf",
-           "run_offline"]
+__all__ = ["merge_sections", "next_pass_number", "performance", "plot_performance", "process_dl1", "process_dl2",
+           "process_irf", "run_offline"]
 
 
 def next_pass_number(run_dir: str | Path) -> int:
@@ -37,6 +38,17 @@ def next_pass_number(run_dir: str | Path) -> int:
     return max(passes) + 1
 
 
+def merge_sections(summary: dict, sections: dict) -> dict:
+    """Put ``run_offline``'s sections into a summary: each replaces the key of its name, except
+    ``data_quality``, whose parts (``pixels``, ...) replace only the parts of that name."""
+    for key, value in sections.items():
+        if key == "data_quality":
+            summary.setdefault(key, {}).update(value)
+        else:
+            summary[key] = value
+    return summary
+
+
 def run_offline(run_dir: str | Path, config, irf=None, dl0_run: str | Path | None = None,
                 pass_number: int | None = None) -> dict:
     """Run the offline stages ``config`` (``ctasim.scenario.OfflineConfig``: dl1, dl2, models,
@@ -49,7 +61,8 @@ def run_offline(run_dir: str | Path, config, irf=None, dl0_run: str | Path | Non
     every stage's outputs (default: ``next_pass_number`` for DL1 and DL2, the next IRF pass of
     ``run_dir/irf`` for the IRFs).
 
-    Returns ``{"dl1": stats}``, ``{"dl2": stats | {"performance": ..., "plots": [...]}}`` and/or
+    Returns ``{"dl1": stats}``, ``{"dl2": stats | {"performance": ..., "plots": [...]}}``, with either
+    ``{"data_quality": {"pixels": ...}}`` (``ctasim.offline.pixel_quality``), and/or
     ``{"irf": ..., "science": ...}`` (JSON-friendly), plots in ``run_dir/plots``.
     """
     run_dir = Path(run_dir)
@@ -64,6 +77,8 @@ def run_offline(run_dir: str | Path, config, irf=None, dl0_run: str | Path | Non
         perf = performance(run_dir)
         plots = plot_performance(perf, run_dir / "plots")
         sections["dl2"] = stats | {"performance": perf, "plots": [str(p) for p in plots]}
+    if config.dl1 or config.dl2:
+        sections["data_quality"] = {"pixels": pixel_quality(run_dir)}
     if irf is not None and irf.enabled:
         sections["irf"], products = irf_stage(run_dir, irf, given_pass)
         if irf.spectral_fit:

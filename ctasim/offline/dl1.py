@@ -15,7 +15,10 @@ leaves no new DL1 file. Paths are in ``ctasim.datamodel.paths``:
   peak_time (float32 ns), image_mask (bool), same row order; written when ``keep_images`` or, by
   default, when the archive holds fewer than ``KEEP_IMAGES_BELOW`` telescope events;
 - ``/simulation/...`` truth tables and ``/dl0/monitoring/subarray/pointing``: copied (read, verified
-  and written again).
+  and written again);
+- ``/dl1/monitoring/telescope/pixel_status/tel_NNN``: each telescope's pixel status found from the
+  per-pixel pedestal std of every archive of the run (``ctasim.dl0.pixel_status``), the same in every
+  DL1 file of the run; its unusable (dead or noisy) pixels are masked in cleaning.
 - ``/dl1/event/telescope/trigger`` and ``/simulation/event/subarray/shower``: ctapipe's
   telescope-event index and triggered showers, in trigger order (``ctasim.io.ctapipe_tables``).
 
@@ -41,6 +44,8 @@ import numpy as np
 from ..datamodel import paths
 from ..datamodel.dl1 import IMAGE_UNITS, PARAMETER_UNITS, image_dtype, parameter_rows
 from ..datamodel.ids import TELESCOPE_EVENT_COLUMNS
+from ..datamodel.monitoring import PIXEL_STATUS_UNITS
+from ..dl0.pixel_status import pixel_status
 from ..dl0.reduction import calibrate_dl0
 from ..errors import DataFileError
 from ..image import process_images
@@ -60,6 +65,7 @@ COPIED_TABLES = (
     paths.SIMULATION_SHOWER_DISTRIBUTION,
     paths.SIMULATION_IMPACT,
     paths.DL0_MONITORING_POINTING,
+    paths.SIMULATION_PIXEL_FAULTS,
 )
 
 
@@ -70,12 +76,32 @@ def _image_rows(obs_id: int, tel_id: int, event_id, image, peak_time, mask) -> n
     return rows
 
 
+def run_pixel_status(archives: list[Path]) -> dict[int, np.ndarray]:
+    """The ``pixel_status_dtype`` row of every telescope with per-pixel pedestal rows in the run's
+    archives (all archives pooled); leftover ``.tmp`` archives are skipped (``dl1_file`` refuses them)."""
+    rows: dict[int, list[np.ndarray]] = {}
+    subarray = None
+    for archive in archives:
+        if archive.name.endswith(TMP_SUFFIX):
+            continue
+        with DL0ArchiveReader(archive) as reader:
+            subarray = reader.subarray
+            for tel_id in subarray.tel_ids.tolist():
+                path = paths.tel_table_path(paths.DL0_MONITORING_PIXEL_PEDESTAL, tel_id)
+                if reader.has_table(path):
+                    rows.setdefault(tel_id, []).append(reader.read_table(path)[0])
+    return {t: pixel_status(t, subarray.tel(t), np.concatenate(r)) for t, r in rows.items()}
+
+
 def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_number: int,
+             status: dict[int, np.ndarray] | None = None,
              cleaning: Mapping[str, CleaningConfig] | None = None) -> dict:
     """Turn one DL0 archive into one DL1 file written at ``tmp_path``, reading the archive once
-    (block checksums verified while decoding, the index against the file checksum first), cleaning
-    each camera with ``cleaning[camera name]`` (default: ``DEFAULT_CLEANING``); returns its counts and
+    (block checksums verified while decoding, the index against the file checksum first);
+    ``status``: pixel_status rows by tel_id (written, their unusable pixels masked in cleaning); each
+    camera cleaned with ``cleaning[camera name]`` (default: ``DEFAULT_CLEANING``); returns its counts and
     timings."""
+    status = status or {}
     cleaning = DEFAULT_CLEANING if cleaning is None else cleaning
     t0 = time.perf_counter()
     if archive.name.endswith(TMP_SUFFIX):
@@ -109,16 +135,19 @@ def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_numbe
         write_provenance(h5, prov)
         write_instrument(h5, subarray)
         out = TableBuffer(h5)
+        for tel_id, row in sorted(status.items()):
+            out.add(paths.tel_table_path(paths.DL1_MONITORING_PIXEL_STATUS, tel_id), row, PIXEL_STATUS_UNITS)
         tel_events = []  # (obs_id, event_id, tel_id) of every parameter row, for ctapipe's index
         for tel_id in reader.tel_ids:
             tel = subarray.tel(tel_id)
             par_path = paths.tel_table_path(paths.DL1_PARAMETERS, tel_id)
             img_path = paths.tel_table_path(paths.DL1_IMAGES, tel_id)
+            unusable = status[tel_id]["unusable"][0] if tel_id in status else None
             for block in reader.iter_blocks(tel_id, verify=True):
                 columns = block.decode()
                 t1 = time.perf_counter()
                 image, peak_time = calibrate_dl0(columns, tel)
-                masks, params = process_images(image, peak_time, tel, cleaning[tel.camera_name])
+                masks, params = process_images(image, peak_time, tel, cleaning[tel.camera_name], unusable=unusable)
                 seconds_images += time.perf_counter() - t1
                 event_id = columns["event_id"]
                 rows = parameter_rows(block.obs_id, tel_id, event_id, params)
@@ -164,9 +193,10 @@ def process_dl1(
     archives = data_files(run_dir if dl0_run is None else dl0_run, "dl0")
     files = [Path(run_dir) / "dl1" / (stem(a) + DL1_SUFFIX) for a in archives]
     per_file = {}
+    status = run_pixel_status(archives)
     with published_together(files) as tmps:
         for archive, out, tmp in zip(archives, files, tmps):
-            per_file[out.name] = dl1_file(archive, tmp, keep_images, pass_number, cleaning)
+            per_file[out.name] = dl1_file(archive, tmp, keep_images, pass_number, status, cleaning)
     totals = {
         k: sum(f[k] for f in per_file.values())
         for k in ("array_events", "telescope_events", "images_surviving_cleaning", "images_stored",

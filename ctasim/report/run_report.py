@@ -384,6 +384,79 @@ def dl1_section(summary: Mapping[str, Any]) -> list[Block]:
     return [Heading("DL1: calibrated images and image parameters"), Table(["quantity", "value"], rows)]
 
 
+GRADIENT_FLAG_PER_DEG = 0.05  # a measured NSB gradient above this (fraction of the central NSB per deg) is flagged
+LISTED_PIXELS = 20            # pixel ids listed per telescope and status in the report
+
+
+def pixel_flags(d: Mapping[str, Any]) -> list[str]:
+    """One flag per telescope type with dead or noisy pixels found or a measured NSB gradient."""
+    flags = []
+    for tel_type, t in d["by_tel_type"].items():
+        found, grad = t["found"], t["nsb_gradient"]
+        parts = [f"{found[k]} {k} pixels" for k in ("dead", "noisy") if found[k]]
+        if (grad["found_per_deg"] or 0.0) > GRADIENT_FLAG_PER_DEG:
+            parts.append(f"an NSB gradient of {100 * grad['found_per_deg']:.0f} %/deg towards "
+                         f"{grad['found_direction_deg']:.0f} deg")
+        masked = "; unusable pixels masked in cleaning" if found["dead"] or found["noisy"] else ""
+        if parts:
+            flags.append(f"**FLAGGED** {tel_type} ({t['telescopes']} telescopes): {', '.join(parts)}{masked}")
+    return flags
+
+
+def pixel_quality_blocks(d: Mapping[str, Any]) -> list[Block]:
+    """The "Data quality: pixels" sub-section (``ctasim.offline.pixel_quality``)."""
+    flags = pixel_flags(d)
+    rows = []
+    for tel_type, t in d["by_tel_type"].items():
+        det, inj, grad = t["detection"], t["injected"], t["nsb_gradient"]
+        rows.append([tel_type, str(t["telescopes"]), f"{t['found']['dead']} / {inj['dead']}",
+                     f"{det['dead']['true_positives']} / {det['dead']['missed']} / {det['false_positives']['dead']}",
+                     f"{det['hot']['true_positives']} / {inj['hot']}",
+                     f"{det['star']['true_positives']} / {inj['star']}",
+                     str(det["false_positives"]["noisy"]),
+                     f"{fmt(grad['injected_per_deg'], '.3f')} / {fmt(grad['found_per_deg'], '.3f')}",
+                     fmt(t["dl1"]["survival_fraction"], ".3f")])
+    listing = [f"{tel}: dead {ids['dead'][:LISTED_PIXELS]}, noisy {ids['noisy'][:LISTED_PIXELS]}"
+               + (" (first 20)" if max(len(ids["dead"]), len(ids["noisy"])) > LISTED_PIXELS else "")
+               for tel, ids in d["telescopes"].items() if ids["dead"] or ids["noisy"]]
+    blocks: list[Block] = [
+        Heading("Data quality: pixels", 3),
+        Para(f"Pixels found from the pedestal events' std per pixel: dead below "
+             f"{d['thresholds']['dead_std_fraction']} x, noisy (hot or star) above "
+             f"{d['thresholds']['noisy_std_factor']} x the std expected where they are (camera median, then the "
+             "fitted NSB plane); both masked in image cleaning."),
+        Bullets(flags or ["no dead or noisy pixel found and no NSB gradient"]),
+        Table(["type", "tels", "dead found / injected", "dead TP / missed / FP", "hot found / injected",
+               "star px found / injected", "noisy FP", "NSB gradient /deg injected / found", "DL1 survival"], rows),
+    ]
+    if listing:
+        blocks.append(Bullets(listing))
+    effect = d.get("effect")
+    if effect:
+        healthy, ratio = effect.get("healthy") or {}, effect.get("ratio") or {}
+        faulty = effect["faulty"]
+        erows = [[k, fmt(faulty.get(k)), fmt(healthy.get(k)), fmt(ratio.get(k))]
+                 for k in ("array_trigger_rate_hz", "r68_deg", "energy_resolution")]
+        for k in ("camera_trigger_rate_hz", "survival_fraction"):
+            erows += [[f"{k} {t}", fmt(v), fmt(healthy.get(k, {}).get(t)), fmt(ratio.get(k, {}).get(t))]
+                      for t, v in faulty.get(k, {}).items()]
+        blocks += [Para(f"Effect of the faults (comparison: {effect['comparison']})."),
+                   Table(["figure", "this run", "healthy twin", "ratio"], erows)]
+    return blocks
+
+
+#: sub-sections of ``data_quality`` with a renderer of their own; other parts render as a table
+DATA_QUALITY_SECTIONS: dict[str, Callable[[Mapping[str, Any]], list[Block]]] = {"pixels": pixel_quality_blocks}
+
+
+def data_quality_section(summary: Mapping[str, Any]) -> list[Block]:
+    blocks: list[Block] = [Heading("Data quality")]
+    for part, value in summary["data_quality"].items():
+        render = DATA_QUALITY_SECTIONS.get(part)
+        blocks += render(value) if render else generic_section(part)({part: value})
+    return blocks
+
+
 # performance curves of the DL2 section: summary key, label, number format
 CURVES = (
     ("angular_resolution_deg", "R68 (deg)", ".3f"),
@@ -621,6 +694,7 @@ SECTIONS: dict[str, Section] = {
     "reduction": reduction_section,
     "timing": timing_section,
     "dl1": dl1_section,
+    "data_quality": data_quality_section,
     "dl2": dl2_section,
     "irf": irf_section,
     "science": spectrum_section,
