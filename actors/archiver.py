@@ -15,6 +15,7 @@ from ctasim.instrument.subarray import SubarrayDescription
 from ctasim.onsite.archive_writer import Ack, RunArchiver
 from ctasim.onsite.central_trigger import Decision
 from ctasim.onsite.reducer import Reduced
+from ctasim.sim.pixel_faults import PixelFaultModel
 from ctasim.sim.source import Population
 
 
@@ -22,8 +23,9 @@ class ArchiverActor:
     """One DL0 archive per stream under ``run_dir/dl0``; ``close()`` completes them all."""
 
     def __init__(self, run_dir: str, subarray: SubarrayDescription, scenario: dict[str, Any], seed: int,
-                 populations: Sequence[Population], pointing: tuple[float, float]) -> None:
-        self.archiver = RunArchiver(run_dir, subarray, scenario, seed, populations, pointing)
+                 populations: Sequence[Population], pointing: tuple[float, float],
+                 pixel_faults: PixelFaultModel | None = None) -> None:
+        self.archiver = RunArchiver(run_dir, subarray, scenario, seed, populations, pointing, pixel_faults)
 
     def append(self, stream: str, block_index: int, truth: ShowerTruth, decision: Decision, reduced: Reduced) -> Ack:
         t0 = time.perf_counter()

@@ -16,19 +16,23 @@ from ctasim.onsite.camera_station import CameraStation, Readout, TriggerReport
 from ctasim.onsite.central_trigger import Decision
 from ctasim.sim.atmosphere import Extinction
 from ctasim.sim.blocks import ShowerBlock
+from ctasim.sim.pixel_faults import PixelFaultModel
 from ctasim.sim.telescope_faults import NO_FAULTS, TelescopeFaultSet
 
 
 class CameraActor:
     """Telescopes ``tel_ids`` of the subarray; at most ``max_buffered_blocks`` blocks buffered;
     ``nsb_stream``: the stream whose blocks carry accidental NSB-only triggers (None: off);
-    ``faults``: the telescope faults its cameras suffer."""
+    ``pixel_faults``: the pixel faults injected into the cameras (None: healthy); ``telescope_faults``: the
+    telescope faults its cameras suffer."""
 
     def __init__(self, subarray: SubarrayDescription, tel_ids: list[int], pointing: tuple[float, float],
                  seed: int, max_buffered_blocks: int, nsb_stream: str | None = None,
-                 extinction: Extinction | None = None, faults: TelescopeFaultSet = NO_FAULTS) -> None:
+                 extinction: Extinction | None = None, pixel_faults: PixelFaultModel | None = None,
+                 telescope_faults: TelescopeFaultSet = NO_FAULTS) -> None:
         self.station = CameraStation(subarray, tel_ids, pointing, seed, max_buffered_blocks, nsb_stream=nsb_stream,
-                                     extinction=extinction, faults=faults)
+                                     extinction=extinction, pixel_faults=pixel_faults,
+                                     telescope_faults=telescope_faults)
         self.simulate_seconds: dict[tuple[str, int], float] = {}
 
     def simulate(self, block: ShowerBlock) -> TriggerReport:

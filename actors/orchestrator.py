@@ -26,11 +26,12 @@ from tqdm import tqdm
 
 from ctasim.errors import CtasimError
 from ctasim.instrument.config import load_subarray
-from ctasim.offline import run_offline
+from ctasim.offline import merge_sections, run_offline
+from ctasim.offline.pixel_quality import pixel_fault_effect
 from ctasim.onsite.realtime import alerts_section, load_particle_model
 from ctasim.onsite.telescope_health import telescope_health
 from ctasim.report.run_report import write_run_report
-from ctasim.report.telescope_quality import FAULT_FREE_DIR, fault_section, load_fault_free_run
+from ctasim.report.telescope_quality import fault_section, load_healthy_run
 from ctasim.scenario import OfflineConfig, Scenario
 from ctasim.sim.telescope_faults import NO_FAULTS
 
@@ -43,6 +44,7 @@ from .realtime import RealTimeActor
 from .reducer import ReducerActor
 from .source import SourceActor
 
+HEALTHY_DIR = "healthy"  # the fault-free twin of a run with faults.compare_healthy, inside its run directory
 ROLES = ("source", "camera", "central_trigger", "reducer", "archiver", "monitor", "realtime")
 
 
@@ -107,11 +109,13 @@ class ActorGraph:
         buffered = sc.execution.max_blocks_in_flight + 1
         # accidental triggers ride on one stream (the night's NSB is counted once)
         nsb = {"nsb_stream": sc.accidental_stream()} if sc.trigger.nsb_accidentals else {}
-        faults = sc.telescope_fault_set()
+        pixel_faults = sc.faults.instrument.pixels.model(sc.array.pointing)
+        telescope_faults = sc.telescope_fault_set()
+        tel = {"telescope_faults": telescope_faults} if telescope_faults != NO_FAULTS else {}
         self.actors["camera"] = [
             b.create(self.classes["camera"], subarray, group, pointing, sc.seed, buffered, spread_index=i,
-                     out_of_order=True, extinction=sc.atmosphere.extinction_model(), **nsb,
-                     **({"faults": faults} if faults != NO_FAULTS else {}))
+                     out_of_order=True, extinction=sc.atmosphere.extinction_model(), pixel_faults=pixel_faults,
+                     **nsb, **tel)
             for i, group in enumerate(self.camera_groups())
         ]
         self.actors["central_trigger"] = b.create(
@@ -122,7 +126,8 @@ class ActorGraph:
             for _ in range(sc.execution.reducer_actors)
         ]
         self.actors["archiver"] = b.create(
-            self.classes["archiver"], str(self.run_dir), subarray, sc.to_dict(), sc.seed, self.populations, pointing
+            self.classes["archiver"], str(self.run_dir), subarray, sc.to_dict(), sc.seed, self.populations, pointing,
+            pixel_faults
         )
         if sc.alerts.enabled:
             self.actors["realtime"] = b.create(self.classes["realtime"], str(self.run_dir), subarray, pointing,
@@ -203,14 +208,24 @@ class ActorGraph:
 
 def run_scenario(scenario: Scenario, run_dir: str | Path | None = None, backend: str | None = None,
                  address: str | None = None, progress: bool = False) -> RunResult:
-    """Run the on-site chain, the offline stages the scenario asks for, and write the report."""
+    """Run the on-site chain, the offline stages the scenario asks for, and write the report; with
+    ``faults.compare_healthy`` also the same scenario without faults in ``<run_dir>/healthy``, whose
+    figures the summary sets beside this run's (``data_quality.pixels.effect``, ``data_quality.telescopes.effect``;
+    for the telescopes, ``faults.instrument.telescopes.healthy_run`` may name an earlier such run instead)."""
     graph = ActorGraph(scenario, run_dir, backend or scenario.execution.backend, address)
     try:
         result = graph.run(progress=progress)
     finally:
         graph.shutdown()
     if scenario.offline.dl1 or scenario.offline.dl2:
-        result.summary.update(run_offline(result.run_dir, scenario.offline))
+        merge_sections(result.summary, run_offline(result.run_dir, scenario.offline))
+    healthy = None
+    if scenario.faults.compare_healthy:
+        twin = run_scenario(scenario.without_faults(), result.run_dir / HEALTHY_DIR, backend, address, progress)
+        healthy = (twin.run_dir, twin.summary)
+    if "pixels" in result.summary.get("data_quality", {}):
+        result.summary["data_quality"]["pixels"]["effect"] = pixel_fault_effect(result.summary,
+                                                                                healthy[1] if healthy else None)
     if scenario.irf.enabled:
         # too few simulated events for IRFs is a result of the run, flagged in the summary, not a failed run
         try:
@@ -219,21 +234,10 @@ def run_scenario(scenario: Scenario, run_dir: str | Path | None = None, backend:
             result.summary["irf"] = {"error": str(err)}
     faults = scenario.faults.instrument.telescopes
     if faults.any():
+        if faults.healthy_run:
+            healthy = (Path(faults.healthy_run), load_healthy_run(faults.healthy_run, scenario))
         result.summary["data_quality"]["telescopes"] |= fault_section(
-            faults, result.summary["data_quality"]["telescopes"], result.run_dir, result.summary,
-            _fault_free_run(scenario, result.run_dir, backend, address))
+            faults, result.summary["data_quality"]["telescopes"], result.run_dir, result.summary, healthy)
     write_run_report(result.run_dir, result.summary, scenario)
     return result
 
-
-def _fault_free_run(scenario: Scenario, run_dir: Path, backend: str | None,
-                    address: str | None) -> tuple[Path, dict] | None:
-    """(directory, summary) of the run to compare the telescope faults with: made now in
-    ``run_dir/fault_free`` (``compare_fault_free``), an earlier one (``fault_free_run``), or None."""
-    faults = scenario.faults.instrument.telescopes
-    if faults.compare_fault_free:
-        baseline = run_scenario(scenario.without_telescope_faults(), run_dir / FAULT_FREE_DIR, backend, address)
-        return baseline.run_dir, baseline.summary
-    if faults.fault_free_run:
-        return Path(faults.fault_free_run), load_fault_free_run(faults.fault_free_run, scenario)
-    return None

@@ -6,6 +6,7 @@ User errors (bad scenario, missing or damaged files) print one line and exit wit
 from __future__ import annotations
 
 import argparse
+import errno
 import math
 import os
 import sys
@@ -15,6 +16,9 @@ import psutil
 
 from .errors import CtasimError
 from .rates import DEFAULT_ARRAY_TRIGGER_RATE_HZ
+
+#: errno of a read-only, forbidden or full output place
+UNWRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT}
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -59,46 +63,31 @@ def _check_memory(scenario, available_bytes: float | None, ray: bool = True) -> 
                             processes)
 
 
-def _load_run(run_dir: Path) -> tuple[dict, dict]:
-    """(summary.json, provenance.json) of an existing run directory; one-line error if either is
-    missing or not JSON."""
-    import json
-
-    loaded = []
-    for name in ("summary.json", "provenance.json"):
-        path = run_dir / name
-        if not path.is_file():
-            raise CtasimError(f"{run_dir}: no {name} (is it a complete ctasim run directory?)")
-        try:
-            loaded.append(json.loads(path.read_text()))
-        except json.JSONDecodeError as err:
-            raise CtasimError(f"{path}: not valid JSON ({err})") from None
-    return loaded[0], loaded[1]
-
-
 def _cmd_process(args: argparse.Namespace) -> int:
-    from .io.run_dir import check_archive_complete
-    from .offline import run_offline
+    from .io.run_dir import check_archive_complete, load_run
+    from .offline import merge_sections, run_offline
     from .report.run_report import write_run_report
     from .scenario import OfflineConfig
 
     run_dir = args.run_dir
-    summary, provenance = _load_run(run_dir)
+    summary, provenance = load_run(run_dir)
     check_archive_complete(run_dir, provenance)
-    config = OfflineConfig(dl1=True, dl2=args.dl2, models=args.models, keep_images=args.keep_images)
-    summary.update(run_offline(run_dir, config))
+    cleaning = ((provenance.get("scenario") or summary["scenario"]).get("offline") or {}).get("cleaning", {})
+    config = OfflineConfig(dl1=True, dl2=args.dl2, models=args.models, keep_images=args.keep_images, cleaning=cleaning)
+    merge_sections(summary, run_offline(run_dir, config))
     write_run_report(run_dir, summary, provenance.get("scenario", summary["scenario"]))
     print(f"updated {run_dir / 'summary.json'} and {run_dir / 'report.md'}")
     return 0
 
 
 def _cmd_irf(args: argparse.Namespace) -> int:
+    from .io.run_dir import load_run
     from .offline import run_offline
     from .report.run_report import write_run_report
     from .scenario import OfflineConfig, irf_config
 
     run_dir = args.run_dir
-    summary, provenance = _load_run(run_dir)
+    summary, provenance = load_run(run_dir)
     scenario = provenance.get("scenario", summary["scenario"])
     overrides = {"enabled": True, "livetime_h": args.livetime_h, "n_observations": args.observations}
     section = (scenario.get("irf") or {}) | {k: v for k, v in overrides.items() if v is not None}
@@ -110,16 +99,29 @@ def _cmd_irf(args: argparse.Namespace) -> int:
 
 
 def _cmd_science(args: argparse.Namespace) -> int:
+    from .io.run_dir import load_run
     from .offline.science import science_from_dl3, write_science_pass
     from .report.run_report import write_run_report
 
     run_dir = args.run_dir
-    summary, provenance = _load_run(run_dir)
+    summary, provenance = load_run(run_dir)
     summary["science"] = write_science_pass(run_dir, science_from_dl3(run_dir, args.irf_pass))
     write_run_report(run_dir, summary, provenance.get("scenario", summary["scenario"]))
     fit = summary["science"]["fit"]
     print(f"science pass {summary['science']['pass_number']} (IRF pass {summary['science']['irf_pass']}): "
           f"index {fit['index']:.3f} +- {fit['index_error']:.3f}; {summary['science']['file']}")
+    return 0
+
+
+def _cmd_reprocess(args: argparse.Namespace) -> int:
+    from .instrument.config import read_yaml
+    from .offline.reprocess import reprocess
+
+    changes = read_yaml(args.config) if args.config is not None else None
+    if args.label is not None and isinstance(changes, dict | None):
+        changes = (changes or {}) | {"label": args.label}
+    folder, summary = reprocess(args.run_dir, changes, str(args.config or "--label"))
+    print(f"pass {summary['pass']['number']}: {folder} (report: {folder / 'report.md'})")
     return 0
 
 
@@ -216,6 +218,15 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--irf-pass", type=int, help="IRF / DL3 pass to analyse (default: the latest)")
     sc.set_defaults(func=_cmd_science)
 
+    rp = sub.add_parser("reprocess", help="re-run the offline stages from a run's DL0 with a new configuration, "
+                        "into a new pass beside the old ones (RUN_DIR/passes/pass<K>)")
+    rp.add_argument("run_dir", type=Path)
+    rp.add_argument("--config", "-c", type=Path,
+                    help="YAML of the changes: label, description, offline: {...}, irf: {...} (keys of the "
+                         "scenario's sections; default: none, the run's configuration again)")
+    rp.add_argument("--label", help="name of the pass in the report (overrides the file's label)")
+    rp.set_defaults(func=_cmd_reprocess)
+
     v = sub.add_parser("validate", help="check a scenario file without running it")
     v.add_argument("scenario", help="scenario YAML file, or the name of a shipped one")
     v.set_defaults(func=_cmd_validate)
@@ -252,6 +263,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `ctasim layouts | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as err:  # an output place that cannot be written: the user's to fix, not a bug
+        if err.errno not in UNWRITABLE:
+            raise
+        print(f"ctasim: error: {err.filename or 'output'}: cannot write ({os.strerror(err.errno)}); "
+              "nothing of this step was published", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

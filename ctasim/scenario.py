@@ -18,14 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from .dl0.reduction import VARIANT_STEPS, ReductionConfig, Variant
 from .errors import ConfigError, CtasimError
-from .instrument.config import available_layouts, layout_path, read_yaml
-from .instrument.frames import telescope_to_altaz
+from .image.cleaning import DEFAULT_CLEANING, CleaningConfig
+from .instrument.config import available_layouts, layout_path, load_subarray, read_yaml
+from .instrument.frames import altaz_to_telescope, telescope_to_altaz
 from .io.provenance import scenario_hash
 from .irf.cuts import GAMMA_EFFICIENCIES
 from .onsite.realtime import RealTimeConfig
 from .paths import SCENARIO_DIR
 from .science.regions import reflected_positions
 from .sim.atmosphere import DEFAULT_EXTINCTION, Extinction
+from .sim.pixel_faults import PixelFaultModel, Star
 from .sim.source import Population, arrival_rate_hz, check_flux_geometry
 from .sim.telescope_faults import NO_FAULTS, TelescopeFaultSet
 from .spectra import spectrum_from_config
@@ -235,16 +237,48 @@ class ExecutionConfig(_Model):
     keep_r1: bool = False
 
 
+class CleaningSpec(_Model):
+    """Tail cuts of one camera (p.e.) and the optional time constraint (ns), as
+    ``ctasim.image.cleaning.CleaningConfig``."""
+
+    picture_pe: float = Field(gt=0.0, le=1e4)
+    boundary_pe: float = Field(gt=0.0, le=1e4)
+    min_picture_neighbors: int = Field(2, ge=0, le=6)
+    keep_isolated_pixels: bool = False
+    time_limit_ns: float | None = Field(None, gt=0.0, le=1e3)
+    min_time_neighbors: int = Field(1, ge=1, le=6)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CleaningSpec:
+        if self.boundary_pe > self.picture_pe:
+            raise ValueError(f"boundary_pe {self.boundary_pe:g} above picture_pe {self.picture_pe:g}")
+        return self
+
+
 class OfflineConfig(_Model):
     """Offline stages run after the on-site chain (ctasim.offline). ``models``: a directory of
     trained models; None trains them on a deterministic ``train_fraction`` of this run's events
-    and evaluates on the rest."""
+    and evaluates on the rest. ``cleaning``: tail cuts per camera name (LSTCam, NectarCam, FlashCam,
+    CHEC) replacing that camera's default (``ctasim.image.cleaning.DEFAULT_CLEANING``)."""
 
     dl1: bool = False
     dl2: bool = False
     models: str | None = None
     keep_images: bool | None = None
     train_fraction: float = Field(0.5, gt=0.0, lt=1.0)
+    cleaning: dict[str, CleaningSpec] = Field(default_factory=dict)
+
+    @field_validator("cleaning")
+    @classmethod
+    def _known_cameras(cls, value: dict[str, CleaningSpec]) -> dict[str, CleaningSpec]:
+        unknown = sorted(set(value) - set(DEFAULT_CLEANING))
+        if unknown:
+            raise ValueError(f"camera names among {sorted(DEFAULT_CLEANING)} (not {', '.join(unknown)})")
+        return value
+
+    def cleaning_configs(self) -> dict[str, CleaningConfig]:
+        """The cleaning of every camera: the defaults with ``cleaning``'s replacements."""
+        return DEFAULT_CLEANING | {name: CleaningConfig(**spec.model_dump()) for name, spec in self.cleaning.items()}
 
 
 class IrfConfig(_Model):
@@ -289,9 +323,86 @@ class AlertsConfig(RealTimeConfig):
     target_offset_deg: float | None = Field(None, gt=0.0, le=5.0)
 
 
+class DeadPixels(_Model):
+    """Dead pixels: ``fraction`` of every camera's pixels drawn per telescope, plus ``pixels`` listed
+    by tel_id (pixel ids of that telescope's camera)."""
+
+    fraction: float = Field(0.0, ge=0.0, le=0.5)
+    pixels: dict[int, list[int]] = Field(default_factory=dict)
+
+
+class HotPixels(DeadPixels):
+    """Hot pixels (as ``DeadPixels``), each with ``rate_ghz`` spurious p.e. per ns on top of its NSB."""
+
+    rate_ghz: float = Field(2.0, gt=0.0, le=100.0)
+
+
+class StarConfig(_Model):
+    """A star of V ``magnitude`` at a telescope-frame position (``fov_lon_deg``, ``fov_lat_deg``) or at a
+    sky position (``alt_deg``, ``az_deg``) that the pointing maps into the field of view."""
+
+    magnitude: float = Field(ge=-2.0, le=12.0)
+    fov_lon_deg: float | None = Field(None, ge=-10.0, le=10.0)
+    fov_lat_deg: float | None = Field(None, ge=-10.0, le=10.0)
+    alt_deg: float | None = Field(None, gt=0.0, le=90.0)
+    az_deg: float | None = Field(None, ge=0.0, lt=360.0)
+
+    @model_validator(mode="after")
+    def _one_position(self) -> StarConfig:
+        fov = (self.fov_lon_deg is not None, self.fov_lat_deg is not None)
+        sky = (self.alt_deg is not None, self.az_deg is not None)
+        if not ((all(fov) and not any(sky)) or (all(sky) and not any(fov))):
+            raise ValueError("a position: fov_lon_deg and fov_lat_deg, or alt_deg and az_deg")
+        return self
+
+    def star(self, pointing: Pointing) -> Star:
+        """The simulator's star, its position in the telescope frame of ``pointing``."""
+        if self.alt_deg is None:
+            return Star(self.fov_lon_deg, self.fov_lat_deg, self.magnitude)
+        lon, lat = altaz_to_telescope(self.alt_deg, self.az_deg, pointing.alt_deg, pointing.az_deg)
+        return Star(float(lon), float(lat), self.magnitude)
+
+
+class NsbGradient(_Model):
+    """NSB rate x (1 + ``fraction_per_deg`` x field angle along ``direction_deg``, from fov_lon towards
+    fov_lat), at least 0."""
+
+    fraction_per_deg: float = Field(0.0, ge=0.0, le=1.0)
+    direction_deg: float = Field(0.0, ge=0.0, lt=360.0)
+
+
 class PixelFaults(_Model):
-    """Pixel-level faults injected into the simulated cameras: dead and hot pixels, bright stars,
-    non-uniform night-sky background; empty: healthy pixels."""
+    """Pixel-level faults injected into the simulated cameras (``ctasim.sim.pixel_faults``): dead and hot
+    pixels, bright stars, non-uniform night-sky background; empty: healthy pixels. The data quality
+    finds them from the pedestal events alone and masks them in cleaning (``ctasim.dl0.pixel_status``)."""
+
+    dead: DeadPixels = DeadPixels()
+    hot: HotPixels = HotPixels()
+    stars: list[StarConfig] = Field(default_factory=list)
+    nsb_gradient: NsbGradient = NsbGradient()
+
+    def model(self, pointing: Pointing) -> PixelFaultModel:
+        """The simulator's fault model for the array pointing at ``pointing``."""
+        return PixelFaultModel(
+            dead_fraction=self.dead.fraction, dead_pixels={t: tuple(p) for t, p in self.dead.pixels.items()},
+            hot_fraction=self.hot.fraction, hot_pixels={t: tuple(p) for t, p in self.hot.pixels.items()},
+            hot_rate_ghz=self.hot.rate_ghz, stars=tuple(s.star(pointing) for s in self.stars),
+            gradient_per_deg=self.nsb_gradient.fraction_per_deg,
+            gradient_direction_deg=self.nsb_gradient.direction_deg)
+
+    def check_pixels(self, layout: str) -> None:
+        """ValueError naming the key when a listed telescope or pixel is not in the layout's cameras."""
+        subarray = None
+        for kind in ("dead", "hot"):
+            for tel_id, pixels in getattr(self, kind).pixels.items():
+                subarray = subarray or load_subarray(layout)
+                key = f"faults.instrument.pixels.{kind}.pixels[{tel_id}]"
+                if tel_id not in subarray.tel_ids:
+                    raise ValueError(f"{key}: tel_id {tel_id} is not in layout {layout}")
+                n = subarray.tel(tel_id).camera.geometry.n_pixels
+                bad = [p for p in pixels if not 0 <= p < n]
+                if bad:
+                    raise ValueError(f"{key} = {bad}: expected pixel ids 0-{n - 1} of that camera")
 
 
 class BrokenTelescope(_Model):
@@ -315,15 +426,14 @@ RUNAWAY_MAX_PER_BLOCK = 3000
 class TelescopeFaults(_Model):
     """Telescope-level faults (``ctasim.sim.telescope_faults``): broken telescopes (no data, or
     garbage), camera clock offsets (ns, by tel_id), cameras whose trigger rate runs away; empty:
-    every telescope healthy. ``compare_fault_free``: also run the scenario without these faults
-    (same seed, ``<run_dir>/fault_free``) and report their measured effect; ``fault_free_run``: compare
-    with that earlier run of the scenario without them instead (one baseline for several fault studies)."""
+    every telescope healthy. Their measured effect is against the healthy twin of ``faults.compare_healthy``
+    or, instead, ``healthy_run``: an earlier run of the scenario without faults (one baseline for several
+    fault studies)."""
 
     broken: list[BrokenTelescope] = Field(default_factory=list)
     clock_offset_ns: dict[int, float] = Field(default_factory=dict)
     runaway_trigger: list[RunawayTrigger] = Field(default_factory=list)
-    compare_fault_free: bool = False
-    fault_free_run: str | None = None
+    healthy_run: str | None = None
 
     @model_validator(mode="after")
     def _one_entry_per_telescope(self) -> TelescopeFaults:
@@ -331,8 +441,6 @@ class TelescopeFaults(_Model):
                          ("runaway_trigger", [r.tel_id for r in self.runaway_trigger])):
             if len(set(ids)) != len(ids):
                 raise ValueError(f"{key}: one entry per tel_id, got {ids}")
-        if self.compare_fault_free and self.fault_free_run:
-            raise ValueError("compare_fault_free or fault_free_run, not both")
         zero = [t for t, ns in self.clock_offset_ns.items() if ns == 0.0]
         if zero:
             raise ValueError(f"clock_offset_ns: non-zero offsets, got 0 for tel_id {zero}")
@@ -363,6 +471,8 @@ class FaultsConfig(_Model):
 
     instrument: InstrumentFaults = InstrumentFaults()
     process: ProcessFaults = ProcessFaults()
+    compare_healthy: bool = Field(False, description="also run the scenario and seed without faults into "
+                                                     "<run_dir>/healthy; their figures side by side in the summary")
 
 
 class Scenario(_Model):
@@ -405,6 +515,12 @@ class Scenario(_Model):
             except CtasimError as err:
                 raise ValueError(f"alerts.theta_cut_deg {rta.theta_cut_deg} with the target at "
                                  f"{rta.target_offset_deg} deg: {err}") from None
+        pixel_faults = self.faults.instrument.pixels
+        if pixel_faults != PixelFaults():
+            if not (self.offline.dl1 or self.offline.dl2):
+                raise ValueError("faults.instrument.pixels needs offline.dl1 or offline.dl2: true (the data quality "
+                                 "finds pixel faults in DL1)")
+            pixel_faults.check_pixels(self.array.layout)
         self._check_telescope_faults()
         for i, p in enumerate(self.particles):
             if p.rate_from_flux:
@@ -417,6 +533,8 @@ class Scenario(_Model):
 
     def _check_telescope_faults(self) -> None:
         faults = self.faults.instrument.telescopes
+        if faults.healthy_run and self.faults.compare_healthy:
+            raise ValueError("faults.compare_healthy or faults.instrument.telescopes.healthy_run, not both")
         if not faults.any():
             return
         layout = read_yaml(layout_path(self.array.layout))
@@ -447,12 +565,6 @@ class Scenario(_Model):
             garbage=frozenset(b.tel_id for b in f.broken if b.mode == "garbage"),
             clock_offset_ns=dict(f.clock_offset_ns), runaway_hz={r.tel_id: r.rate_hz for r in f.runaway_trigger},
             accidental_stream=self.accidental_stream())
-
-    def without_telescope_faults(self) -> Scenario:
-        """The same scenario (same seed) with every telescope healthy: the fault-free comparison."""
-        faults = self.faults.model_copy(update={"instrument": self.faults.instrument.model_copy(
-            update={"telescopes": TelescopeFaults()})})
-        return self.model_copy(update={"faults": faults})
 
     def source_zenith_deg(self, particle: ParticleConfig) -> float:
         """Zenith angle (deg) of a population's source (the view cone's axis): the pointing moved by
@@ -499,6 +611,10 @@ class Scenario(_Model):
                 pop = dataclasses.replace(pop, n_showers=max(1, round(pop.rate_hz * self.simulation.duration_s)))
             out.append(pop)
         return out
+
+    def without_faults(self) -> Scenario:
+        """The same scenario and seed with no fault injected (the healthy comparison run)."""
+        return self.model_copy(update={"faults": FaultsConfig()})
 
     def run_dir(self, override: str | Path | None = None) -> Path:
         return Path(override) if override else Path(self.output_dir.format(name=self.name))
@@ -554,6 +670,31 @@ def validate_scenario(data: Any, source: str = "<scenario>") -> Scenario:
 def irf_config(data: Any, source: str = "<irf>") -> IrfConfig:
     """Validate an ``irf`` section on its own (``ctasim irf`` on a run); one-line ConfigError."""
     return _validated(IrfConfig, data, source, ("irf",))
+
+
+class PassChanges(_Model):
+    """What a reprocessing pass (``ctasim reprocess``) changes: keys of the run's ``offline`` and ``irf``
+    sections, replaced one by one; ``label`` names the pass in the report."""
+
+    label: str | None = None
+    description: str = ""
+    offline: dict[str, Any] = Field(default_factory=dict)
+    irf: dict[str, Any] = Field(default_factory=dict)
+
+    _label = field_validator("label")(lambda v: v if v is None else _safe_name(v))
+
+
+def pass_configs(run_scenario: dict[str, Any], changes: Any, source: str) -> tuple[PassChanges, OfflineConfig,
+                                                                                      IrfConfig]:
+    """(changes, offline, irf) of a reprocessing pass: the run's resolved scenario sections with the
+    ``changes`` mapping's keys replaced, DL1 and DL2 always re-run; one-line ConfigError naming ``source``."""
+    if not isinstance(changes, dict | None):
+        raise ConfigError(source, "<root>", changes, "a mapping of label, description, offline, irf")
+    parsed = _validated(PassChanges, changes or {}, source)
+    offline = (run_scenario.get("offline") or {}) | parsed.offline | {"dl1": True, "dl2": True}
+    irf = (run_scenario.get("irf") or {}) | parsed.irf
+    return (parsed, _validated(OfflineConfig, offline, source, ("offline",)),
+            _validated(IrfConfig, irf, source, ("irf",)))
 
 
 def scenario_path(name_or_path: str | Path) -> Path:

@@ -22,8 +22,14 @@ from ctasim.datamodel import paths
 from ctasim.datamodel.dl1 import IMAGE_UNITS, PARAMETER_COLUMNS, PARAMETER_UNITS
 from ctasim.datamodel.dl2 import DL2_EVENT_UNITS, DL2_TEL_UNITS
 from ctasim.datamodel.ids import event_key
-from ctasim.datamodel.monitoring import POINTING_UNITS
-from ctasim.datamodel.simulation import DISTRIBUTION_UNITS, IMPACT_DTYPE, IMPACT_UNITS, SHOWER_UNITS
+from ctasim.datamodel.monitoring import PIXEL_STATUS_UNITS, POINTING_UNITS
+from ctasim.datamodel.simulation import (
+    DISTRIBUTION_UNITS,
+    IMPACT_DTYPE,
+    IMPACT_UNITS,
+    PIXEL_FAULT_UNITS,
+    SHOWER_UNITS,
+)
 from ctasim.datamodel.trigger import TRIGGER_UNITS
 from ctasim.instrument.config import load_subarray
 from ctasim.io import instrument
@@ -42,6 +48,7 @@ EXPECTED_UNITS = [
     (f"{paths.CAMERA_GROUP}/geometry_", instrument.GEOMETRY_UNITS),
     (f"{paths.CAMERA_GROUP}/readout_", instrument.READOUT_UNITS),
     (paths.DL0_MONITORING_POINTING, POINTING_UNITS),
+    (paths.DL1_MONITORING_PIXEL_STATUS + "/", PIXEL_STATUS_UNITS),
     (paths.DL1_SUBARRAY_TRIGGER, TRIGGER_UNITS),
     (paths.DL1_TELESCOPE_TRIGGER, {}),
     (paths.DL1_PARAMETERS + "/", PARAMETER_UNITS),
@@ -50,6 +57,7 @@ EXPECTED_UNITS = [
     (paths.SIMULATION_TRIGGERED_SHOWER, {k: v for k, v in SHOWER_UNITS.items() if k != "time"}),
     (paths.SIMULATION_IMPACT + "/", IMPACT_UNITS),
     (paths.SIMULATION_SHOWER_DISTRIBUTION, DISTRIBUTION_UNITS),
+    (paths.SIMULATION_PIXEL_FAULTS + "/", PIXEL_FAULT_UNITS),
     (paths.DL2_SUBARRAY_EVENTS, DL2_EVENT_UNITS),
     (paths.DL2_TELESCOPE + "/", DL2_TEL_UNITS),
 ] + [

@@ -29,6 +29,7 @@ SIMULATION_SHOWER = "/simulation/event/subarray/all_showers"  # every simulated 
 SIMULATION_TRIGGERED_SHOWER = "/simulation/event/subarray/shower"
 SIMULATION_IMPACT = "/simulation/event/telescope/impact"  # + /tel_NNN
 SIMULATION_SHOWER_DISTRIBUTION = "/simulation/service/shower_distribution"
+SIMULATION_PIXEL_FAULTS = "/simulation/service/pixel_faults"  # + /tel_NNN, when pixel faults were injected
 
 # -- raw and reduced -------------------------------------------------------------------------
 R1_TELESCOPE = "/r1/event/telescope"  # + /tel_NNN
@@ -40,12 +41,14 @@ DL0_MONITORING_POINTING = f"{DL0_MONITORING}/subarray/pointing"
 DL0_MONITORING_WEATHER = f"{DL0_MONITORING}/subarray/weather"
 DL0_MONITORING_TRIGGER_RATES = f"{DL0_MONITORING}/telescope/trigger_rates"  # + /tel_NNN
 DL0_MONITORING_PEDESTAL = f"{DL0_MONITORING}/telescope/pedestal"  # + /tel_NNN
+DL0_MONITORING_PIXEL_PEDESTAL = f"{DL0_MONITORING}/telescope/pixel_pedestal"  # + /tel_NNN
 
 # -- DL1 / DL2 -------------------------------------------------------------------------------
 DL1_SUBARRAY_TRIGGER = "/dl1/event/subarray/trigger"
 DL1_TELESCOPE_TRIGGER = "/dl1/event/telescope/trigger"  # one row per telescope event (ctapipe's index)
 DL1_IMAGES = "/dl1/event/telescope/images"  # + /tel_NNN
 DL1_PARAMETERS = "/dl1/event/telescope/parameters"  # + /tel_NNN
+DL1_MONITORING_PIXEL_STATUS = "/dl1/monitoring/telescope/pixel_status"  # + /tel_NNN
 # flat, pyirf-ready tables, outside /dl2/event where ctapipe expects <kind>/<algorithm> groups only
 DL2_SUBARRAY_EVENTS = "/dl2/events"
 DL2_TELESCOPE = "/dl2/telescope_events"  # + /tel_NNN

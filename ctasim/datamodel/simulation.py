@@ -4,7 +4,8 @@
 also hold ctapipe's ``/simulation/event/subarray/shower``: the triggered ones in trigger order, no
 time), ``/simulation/event/telescope/impact/tel_NNN`` (IMPACT_DTYPE) and
 ``/simulation/service/shower_distribution`` (DISTRIBUTION_DTYPE, one row per population: IRFs need
-it). Times are simulated seconds since the run start.
+it) and, when pixel faults were injected, ``/simulation/service/pixel_faults/tel_NNN``
+(``pixel_fault_dtype``). Times are simulated seconds since the run start.
 """
 
 from __future__ import annotations
@@ -44,6 +45,18 @@ DISTRIBUTION_DTYPE = np.dtype([
 ])
 DISTRIBUTION_UNITS = {"energy_min": "TeV", "energy_max": "TeV", "max_scatter_radius": "m",
                       "viewcone_min": "deg", "viewcone_max": "deg", "source_offset": "deg"}
+
+
+def pixel_fault_dtype(n_pixels: int) -> np.dtype:
+    """``/simulation/service/pixel_faults/tel_NNN``: the pixel faults injected into a telescope's camera
+    (one row): dead and hot pixels, the sky's NSB rate per pixel (gradient and stars included), the
+    stars' share of it and the hot pixels' extra rate (p.e./ns)."""
+    return np.dtype([("tel_id", "i2"), ("dead", "?", (n_pixels,)), ("hot", "?", (n_pixels,)),
+                     ("nsb_rate", "f4", (n_pixels,)), ("star_rate", "f4", (n_pixels,)),
+                     ("hot_rate", "f4", (n_pixels,))])
+
+
+PIXEL_FAULT_UNITS = {"nsb_rate": "1 / ns", "star_rate": "1 / ns", "hot_rate": "1 / ns"}
 
 
 @dataclass

@@ -4,10 +4,16 @@ A reader accepts files of its own major version; a minor version adds columns or
 older readers may ignore.
 """
 
-DATA_MODEL_VERSION = "2.2"
+DATA_MODEL_VERSION = "2.3"
 
 #: What changed with each version (newest first); user-visible, also in the README.
 CHANGES: dict[str, str] = {
+    "2.3": (
+        "pixel data quality: the DL0 archive gets /dl0/monitoring/telescope/pixel_pedestal/tel_NNN (per "
+        "block, each pixel's pedestal std in adu) and, when pixel faults were injected, their truth in "
+        "/simulation/service/pixel_faults/tel_NNN (copied to DL1); DL1 files get "
+        "/dl1/monitoring/telescope/pixel_status/tel_NNN (pooled std, status bits, unusable mask, NSB gradient)"
+    ),
     "2.2": (
         "instrument: the optics table gets psf_offaxis_deg_per_deg (the PSF's growth off axis) and "
         "each camera's readout attributes flat_field_residual and time_jitter_ns (files of 2.0-2.1 "

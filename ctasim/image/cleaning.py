@@ -186,9 +186,19 @@ def time_delta_clean(
 
 
 def clean_images(
-    images: np.ndarray, peak_times: np.ndarray, geom: CameraGeometry, config: CleaningConfig
+    images: np.ndarray,
+    peak_times: np.ndarray,
+    geom: CameraGeometry,
+    config: CleaningConfig,
+    unusable: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Tail cuts, then the time constraint if ``config.time_limit_ns`` is set -> bool masks."""
+    """Tail cuts, then the time constraint if ``config.time_limit_ns`` is set -> bool masks.
+
+    ``unusable`` (bool [n_pixels], e.g. dead or noisy pixels of the data quality): their charge is
+    taken as 0, so they neither seed nor extend a picture, and they never survive cleaning.
+    """
+    if unusable is not None and unusable.any():
+        images = np.where(unusable, images.dtype.type(0), images)
     masks = tailcuts_clean(
         images,
         geom,
@@ -197,8 +207,10 @@ def clean_images(
         config.min_picture_neighbors,
         config.keep_isolated_pixels,
     )
-    if config.time_limit_ns is None:
-        return masks
-    return time_delta_clean(
-        masks, peak_times, geom, config.min_time_neighbors, config.time_limit_ns
-    )
+    if config.time_limit_ns is not None:
+        masks = time_delta_clean(
+            masks, peak_times, geom, config.min_time_neighbors, config.time_limit_ns
+        )
+    if unusable is not None:
+        masks[:, unusable] = False
+    return masks

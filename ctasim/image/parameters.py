@@ -156,11 +156,13 @@ def process_images(
     tel: TelescopeDescription,
     cleaning: CleaningConfig | None = None,
     rng: np.random.Generator | None = None,
+    unusable: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Clean (camera default if ``cleaning`` is None) and parametrise -> (masks, parameters)."""
+    """Clean (camera default if ``cleaning`` is None; ``unusable`` pixels masked, see
+    ``clean_images``) and parametrise -> (masks, parameters)."""
     geom = tel.camera.geometry
     config = default_cleaning(tel.camera_name) if cleaning is None else cleaning
-    masks = clean_images(images, peak_times, geom, config)
+    masks = clean_images(images, peak_times, geom, config, unusable)
     params = image_parameters(
         images, peak_times, masks, geom, tel.optics.effective_focal_length, rng
     )

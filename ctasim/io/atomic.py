@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import h5py
@@ -67,13 +67,16 @@ def published_together(paths: Sequence[str | Path]) -> Iterator[list[Path]]:
     tmps = [temporary_path(p) for p in finals]
     for p in finals:
         p.parent.mkdir(parents=True, exist_ok=True)
+        if not os.access(p.parent, os.W_OK):
+            raise CtasimError(f"{p.parent}: cannot write there (read-only or not permitted); nothing published")
     try:
         yield tmps
         for tmp, final in zip(tmps, finals):
             publish(tmp, final)
     except BaseException:
         for tmp in tmps:
-            tmp.unlink(missing_ok=True)
+            with suppress(OSError):  # a read-only place: the first error is the one to tell
+                tmp.unlink(missing_ok=True)
         raise
 
 

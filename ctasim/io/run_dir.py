@@ -5,6 +5,8 @@ be empty; with ``overwrite`` an earlier ctasim run there (it holds one of ``RUN_
 removed first. A non-empty directory that is not a ctasim run is never removed. Every refusal is
 a one-line ``CtasimError`` naming the directory.
 
+``load_run(run_dir)``: the summary.json and provenance.json of a finished run, or a one-line error.
+
 ``check_archive_complete(run_dir, provenance)``: every DL0 file the run's provenance lists as an
 output is still in ``run_dir/dl0`` (by name, so a moved run directory passes); reprocessing a run
 with a DL0 file missing would silently keep the DL1 made from it.
@@ -12,8 +14,10 @@ with a DL0 file missing would silently keep the DL1 made from it.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 from ..errors import CtasimError
 
@@ -51,3 +55,18 @@ def check_archive_complete(run_dir: str | Path, provenance: dict) -> None:
         if name.endswith(".dl0.h5") and not (run_dir / "dl0" / name).is_file():
             raise CtasimError(f"{run_dir / 'dl0' / name}: listed in provenance.json but missing; the run's "
                               "archive is incomplete, not reprocessed")
+
+
+def load_run(run_dir: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(summary.json, provenance.json) of an existing run directory; one-line CtasimError if either
+    is missing or not JSON."""
+    loaded = []
+    for name in ("summary.json", "provenance.json"):
+        path = Path(run_dir) / name
+        if not path.is_file():
+            raise CtasimError(f"{run_dir}: no {name} (is it a complete ctasim run directory?)")
+        try:
+            loaded.append(json.loads(path.read_text()))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise CtasimError(f"{path}: not valid JSON ({err})") from None
+    return loaded[0], loaded[1]

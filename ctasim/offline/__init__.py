@@ -18,10 +18,11 @@ from .dl1 import process_dl1
 from .dl2 import process_dl2
 from .irf import irf_stage, process_irf
 from .performance import performance, plot_performance
+from .pixel_quality import pixel_quality
 from .science import science_section, write_science_pass
 
-__all__ = ["next_pass_number", "performance", "plot_performance", "process_dl1", "process_dl2", "process_irf",
-           "run_offline"]
+__all__ = ["merge_sections", "next_pass_number", "performance", "plot_performance", "process_dl1", "process_dl2",
+           "process_irf", "run_offline"]
 
 
 def next_pass_number(run_dir: str | Path) -> int:
@@ -37,30 +38,49 @@ def next_pass_number(run_dir: str | Path) -> int:
     return max(passes) + 1
 
 
-def run_offline(run_dir: str | Path, config, irf=None) -> dict:
-    """Run the offline stages ``config`` (``ctasim.scenario.OfflineConfig``: dl1, dl2, models,
-    keep_images, train_fraction) asks for on ``run_dir``; DL2 runs DL1 first when the run has no
-    DL1 files yet. ``irf`` (``ctasim.scenario.IrfConfig``) with ``enabled``: then the IRF / DL3
-    stage on the run's DL2 files (a new IRF pass; ``ctasim.offline.irf``), and with ``spectral_fit``
-    the DL4 science of that pass (``ctasim.offline.science``, also kept as ``science/science_pass<K>.json``;
-    ``{"error": reason}`` when it cannot fit).
+def merge_sections(summary: dict, sections: dict) -> dict:
+    """Put ``run_offline``'s sections into a summary: each replaces the key of its name, except
+    ``data_quality``, whose parts (``pixels``, ...) replace only the parts of that name."""
+    for key, value in sections.items():
+        if key == "data_quality":
+            summary.setdefault(key, {}).update(value)
+        else:
+            summary[key] = value
+    return summary
 
-    Returns ``{"dl1": stats}``, ``{"dl2": stats | {"performance": ..., "plots": [...]}}`` and/or
+
+def run_offline(run_dir: str | Path, config, irf=None, dl0_run: str | Path | None = None,
+                pass_number: int | None = None) -> dict:
+    """Run the offline stages ``config`` (``ctasim.scenario.OfflineConfig``: dl1, dl2, models,
+    keep_images, train_fraction, cleaning) asks for on ``run_dir``; DL2 runs DL1 first when the run has
+    no DL1 files yet. DL1 reads the archives of ``dl0_run/dl0`` (default ``run_dir``; a reprocessing
+    pass reads its run's, ``ctasim.offline.reprocess``). ``irf`` (``ctasim.scenario.IrfConfig``) with
+    ``enabled``: then the IRF / DL3 stage on the run's DL2 files (a new IRF pass; ``ctasim.offline.irf``),
+    and with ``spectral_fit`` the DL4 science of that pass (``ctasim.offline.science``, also kept as
+    ``science/science_pass<K>.json``; ``{"error": reason}`` when it cannot fit). ``pass_number`` numbers
+    every stage's outputs (default: ``next_pass_number`` for DL1 and DL2, the next IRF pass of
+    ``run_dir/irf`` for the IRFs).
+
+    Returns ``{"dl1": stats}``, ``{"dl2": stats | {"performance": ..., "plots": [...]}}``, with either
+    ``{"data_quality": {"pixels": ...}}`` (``ctasim.offline.pixel_quality``), and/or
     ``{"irf": ..., "science": ...}`` (JSON-friendly), plots in ``run_dir/plots``.
     """
     run_dir = Path(run_dir)
-    pass_number = next_pass_number(run_dir)
+    given_pass, pass_number = pass_number, pass_number or next_pass_number(run_dir)
     sections: dict = {}
     has_dl1 = any((run_dir / "dl1").glob("*.dl1.h5"))
     if config.dl1 or (config.dl2 and not has_dl1):
-        _, sections["dl1"] = process_dl1(run_dir, keep_images=config.keep_images, pass_number=pass_number)
+        _, sections["dl1"] = process_dl1(run_dir, keep_images=config.keep_images, pass_number=pass_number,
+                                         cleaning=config.cleaning_configs(), dl0_run=dl0_run)
     if config.dl2:
         _, stats = process_dl2(run_dir, config.models, config.train_fraction, pass_number=pass_number)
         perf = performance(run_dir)
         plots = plot_performance(perf, run_dir / "plots")
         sections["dl2"] = stats | {"performance": perf, "plots": [str(p) for p in plots]}
+    if config.dl1 or config.dl2:
+        sections["data_quality"] = {"pixels": pixel_quality(run_dir)}
     if irf is not None and irf.enabled:
-        sections["irf"], products = irf_stage(run_dir, irf)
+        sections["irf"], products = irf_stage(run_dir, irf, given_pass)
         if irf.spectral_fit:
             try:
                 sections["science"] = write_science_pass(run_dir, science_section(products))

@@ -15,7 +15,10 @@ leaves no new DL1 file. Paths are in ``ctasim.datamodel.paths``:
   peak_time (float32 ns), image_mask (bool), same row order; written when ``keep_images`` or, by
   default, when the archive holds fewer than ``KEEP_IMAGES_BELOW`` telescope events;
 - ``/simulation/...`` truth tables and ``/dl0/monitoring/subarray/pointing``: copied (read, verified
-  and written again).
+  and written again);
+- ``/dl1/monitoring/telescope/pixel_status/tel_NNN``: each telescope's pixel status found from the
+  per-pixel pedestal std of every archive of the run (``ctasim.dl0.pixel_status``), the same in every
+  DL1 file of the run; its unusable (dead or noisy) pixels are masked in cleaning.
 - ``/dl1/event/telescope/trigger`` and ``/simulation/event/subarray/shower``: ctapipe's
   telescope-event index and triggered showers, in trigger order (``ctasim.io.ctapipe_tables``).
 
@@ -30,7 +33,9 @@ block's parameters can be recomputed from its stored images alone.
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import h5py
@@ -39,9 +44,12 @@ import numpy as np
 from ..datamodel import paths
 from ..datamodel.dl1 import IMAGE_UNITS, PARAMETER_UNITS, image_dtype, parameter_rows
 from ..datamodel.ids import TELESCOPE_EVENT_COLUMNS
+from ..datamodel.monitoring import PIXEL_STATUS_UNITS
+from ..dl0.pixel_status import pixel_status
 from ..dl0.reduction import calibrate_dl0
 from ..errors import DataFileError
 from ..image import process_images
+from ..image.cleaning import DEFAULT_CLEANING, CleaningConfig
 from ..io.archive import DL0ArchiveReader
 from ..io.atomic import TMP_SUFFIX, published_together
 from ..io.ctapipe_tables import write_dl1_index
@@ -57,6 +65,7 @@ COPIED_TABLES = (
     paths.SIMULATION_SHOWER_DISTRIBUTION,
     paths.SIMULATION_IMPACT,
     paths.DL0_MONITORING_POINTING,
+    paths.SIMULATION_PIXEL_FAULTS,
 )
 
 
@@ -67,14 +76,37 @@ def _image_rows(obs_id: int, tel_id: int, event_id, image, peak_time, mask) -> n
     return rows
 
 
-def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_number: int) -> dict:
+def run_pixel_status(archives: list[Path]) -> dict[int, np.ndarray]:
+    """The ``pixel_status_dtype`` row of every telescope with per-pixel pedestal rows in the run's
+    archives (all archives pooled); leftover ``.tmp`` archives are skipped (``dl1_file`` refuses them)."""
+    rows: dict[int, list[np.ndarray]] = {}
+    subarray = None
+    for archive in archives:
+        if archive.name.endswith(TMP_SUFFIX):
+            continue
+        with DL0ArchiveReader(archive) as reader:
+            subarray = reader.subarray
+            for tel_id in subarray.tel_ids.tolist():
+                path = paths.tel_table_path(paths.DL0_MONITORING_PIXEL_PEDESTAL, tel_id)
+                if reader.has_table(path):
+                    rows.setdefault(tel_id, []).append(reader.read_table(path)[0])
+    return {t: pixel_status(t, subarray.tel(t), np.concatenate(r)) for t, r in rows.items()}
+
+
+def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_number: int,
+             status: dict[int, np.ndarray] | None = None,
+             cleaning: Mapping[str, CleaningConfig] | None = None) -> dict:
     """Turn one DL0 archive into one DL1 file written at ``tmp_path``, reading the archive once
     (block checksums verified while decoding, the index against the file checksum first);
-    returns its counts and timings."""
+    ``status``: pixel_status rows by tel_id (written, their unusable pixels masked in cleaning); each
+    camera cleaned with ``cleaning[camera name]`` (default: ``DEFAULT_CLEANING``); returns its counts and
+    timings."""
+    status = status or {}
+    cleaning = DEFAULT_CLEANING if cleaning is None else cleaning
     t0 = time.perf_counter()
     if archive.name.endswith(TMP_SUFFIX):
         raise DataFileError(f"{archive}: incomplete archive (temporary file of an interrupted writer)")
-    n_images = n_kept = 0
+    n_images = n_kept = n_cleaned = 0
     seconds_images = 0.0
     with DL0ArchiveReader(archive) as reader, h5py.File(tmp_path, "w") as h5:
         reader.check_index()
@@ -97,21 +129,25 @@ def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_numbe
                     }
                 ],
                 "images_kept": bool(keep),
+                "cleaning": {name: dataclasses.asdict(c) for name, c in sorted(cleaning.items())},
             },
         )
         write_provenance(h5, prov)
         write_instrument(h5, subarray)
         out = TableBuffer(h5)
+        for tel_id, row in sorted(status.items()):
+            out.add(paths.tel_table_path(paths.DL1_MONITORING_PIXEL_STATUS, tel_id), row, PIXEL_STATUS_UNITS)
         tel_events = []  # (obs_id, event_id, tel_id) of every parameter row, for ctapipe's index
         for tel_id in reader.tel_ids:
             tel = subarray.tel(tel_id)
             par_path = paths.tel_table_path(paths.DL1_PARAMETERS, tel_id)
             img_path = paths.tel_table_path(paths.DL1_IMAGES, tel_id)
+            unusable = status[tel_id]["unusable"][0] if tel_id in status else None
             for block in reader.iter_blocks(tel_id, verify=True):
                 columns = block.decode()
                 t1 = time.perf_counter()
                 image, peak_time = calibrate_dl0(columns, tel)
-                masks, params = process_images(image, peak_time, tel)
+                masks, params = process_images(image, peak_time, tel, cleaning[tel.camera_name], unusable=unusable)
                 seconds_images += time.perf_counter() - t1
                 event_id = columns["event_id"]
                 rows = parameter_rows(block.obs_id, tel_id, event_id, params)
@@ -121,6 +157,7 @@ def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_numbe
                     out.add(img_path, _image_rows(block.obs_id, tel_id, event_id, image, peak_time, masks), IMAGE_UNITS)
                     n_kept += event_id.size
                 n_images += event_id.size
+                n_cleaned += int(np.count_nonzero(params["morphology_n_pixels"] > 0))
         out.flush()
         with h5py.File(archive, "r") as src:
             n_array_events = copy_tables(src, h5, (paths.DL0_SUBARRAY_TRIGGER,),
@@ -130,6 +167,7 @@ def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_numbe
     return {
         "array_events": n_array_events,
         "telescope_events": n_images,
+        "images_surviving_cleaning": n_cleaned,
         "images_stored": n_kept,
         "wall_s": time.perf_counter() - t0,
         "image_processing_s": seconds_images,
@@ -137,9 +175,12 @@ def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_numbe
 
 
 def process_dl1(
-    run_dir: str | Path, keep_images: bool | None = None, pass_number: int = 1
+    run_dir: str | Path, keep_images: bool | None = None, pass_number: int = 1,
+    cleaning: Mapping[str, CleaningConfig] | None = None, dl0_run: str | Path | None = None,
 ) -> tuple[list[Path], dict]:
-    """DL0 -> DL1 for every archive of a run directory (see the module docstring).
+    """DL0 -> DL1 for every archive of a run directory (see the module docstring): the archives of
+    ``dl0_run/dl0`` (default ``run_dir``; a reprocessing pass reads its run's), the DL1 files into
+    ``run_dir/dl1``, each camera cleaned with ``cleaning[camera name]`` (default: its default cleaning).
 
     A damaged or incomplete archive (also a leftover ``.tmp``) raises a one-line DataFileError
     and no DL1 file of this pass is published. ``keep_images`` None keeps images of archives
@@ -149,15 +190,17 @@ def process_dl1(
     second of the whole stage, I/O included) and ``per_file`` (the same per file name).
     """
     t0 = time.perf_counter()
-    archives = data_files(run_dir, "dl0")
+    archives = data_files(run_dir if dl0_run is None else dl0_run, "dl0")
     files = [Path(run_dir) / "dl1" / (stem(a) + DL1_SUFFIX) for a in archives]
     per_file = {}
+    status = run_pixel_status(archives)
     with published_together(files) as tmps:
         for archive, out, tmp in zip(archives, files, tmps):
-            per_file[out.name] = dl1_file(archive, tmp, keep_images, pass_number)
+            per_file[out.name] = dl1_file(archive, tmp, keep_images, pass_number, status, cleaning)
     totals = {
         k: sum(f[k] for f in per_file.values())
-        for k in ("array_events", "telescope_events", "images_stored", "image_processing_s")
+        for k in ("array_events", "telescope_events", "images_surviving_cleaning", "images_stored",
+                  "image_processing_s")
     }
     wall = time.perf_counter() - t0
     stats = {

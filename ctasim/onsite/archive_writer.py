@@ -2,8 +2,10 @@
 
 Per block it writes the DL0 blocks of the archived variant, then the event side tables (shower
 truth, stereo and camera triggers, truth impacts: metered as ``dl0_archived``) and the technical
-data (pointing, weather, per-telescope trigger rates and pedestals: ``technical_data``); ``close``
-adds the shower distribution of each stream's population and completes the files. Every
+data (pointing, weather, per-telescope trigger rates and pedestals, per-pixel pedestal std:
+``technical_data``); ``close`` adds the shower distribution of each stream's population (and, when
+pixel faults were injected, their truth per telescope: ``/simulation/service/pixel_faults``) and
+completes the files. Every
 read-out event is counted as archived, so the accounting closes; a pedestal row without pedestal
 events is left out and counted (``monitoring_rows_left_out.pedestal``), never written as NaN.
 """
@@ -31,16 +33,25 @@ from ..datamodel import paths
 from ..datamodel.monitoring import (
     CAMERA_MONITORING_UNITS,
     PEDESTAL_COLUMNS,
+    PIXEL_PEDESTAL_UNITS,
     POINTING_UNITS,
     TRIGGER_RATE_COLUMNS,
     WEATHER_UNITS,
     units_of,
 )
-from ..datamodel.simulation import DISTRIBUTION_DTYPE, DISTRIBUTION_UNITS, IMPACT_UNITS, SHOWER_UNITS, ShowerTruth
+from ..datamodel.simulation import (
+    DISTRIBUTION_DTYPE,
+    DISTRIBUTION_UNITS,
+    IMPACT_UNITS,
+    PIXEL_FAULT_UNITS,
+    SHOWER_UNITS,
+    ShowerTruth,
+)
 from ..datamodel.trigger import TELESCOPE_TRIGGER_UNITS, TRIGGER_UNITS
 from ..instrument.subarray import SubarrayDescription
 from ..io.archive import DL0ArchiveWriter
 from ..io.provenance import make_provenance
+from ..sim.pixel_faults import PixelFaultModel
 from ..sim.source import Population
 from ..spectra import PowerLaw
 from .central_trigger import Decision
@@ -78,10 +89,12 @@ def shower_distribution(population: Population) -> np.ndarray:
 
 class RunArchiver:
     """One DL0 archive per stream under ``run_dir/dl0``, named after the scenario, stream and obs_id;
-    ``pointing`` (alt, az) deg of the array; ``close()`` completes them all, ``abort()`` removes them."""
+    ``pointing`` (alt, az) deg of the array; ``pixel_faults`` the injected pixel faults (their truth is
+    archived); ``close()`` completes them all, ``abort()`` removes them."""
 
     def __init__(self, run_dir: str | Path, subarray: SubarrayDescription, scenario: Mapping[str, Any], seed: int,
-                 populations: Sequence[Population], pointing: tuple[float, float]) -> None:
+                 populations: Sequence[Population], pointing: tuple[float, float],
+                 pixel_faults: PixelFaultModel | None = None) -> None:
         self.dir = Path(run_dir) / "dl0"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.subarray = subarray
@@ -89,6 +102,7 @@ class RunArchiver:
         self.populations = {p.name: p for p in populations}
         self.pointing = (float(pointing[0]), float(pointing[1]))
         self.writers: dict[str, DL0ArchiveWriter] = {}
+        self.pixel_faults = pixel_faults or PixelFaultModel()
         self.tel_types = dict(zip(subarray.tel_ids.tolist(), subarray.size_classes().tolist()))
 
     def _writer(self, stream: str) -> DL0ArchiveWriter:
@@ -124,14 +138,15 @@ class RunArchiver:
         for path, rows, units in event_tables:
             if rows.size:
                 rates.add(STAGE_DL0_ARCHIVED, w.append_table(path, rows, units), stream=stream)
-        for path, rows, units in self._technical(stream, block_index, truth, reduced.monitoring, acc):
+        for path, rows, units in self._technical(stream, block_index, truth, reduced.monitoring, acc,
+                                                 reduced.pixel_pedestal):
             rates.add(STAGE_TECHNICAL, w.append_table(path, rows, units), stream=stream)
         return Ack(stream, block_index, acc.to_dict(), rates.to_dict(), reduced.waveform_pixels)
 
-    def _technical(self, stream: str, block_index: int, truth: ShowerTruth, monitoring: np.ndarray,
-                   acc: Accounting) -> list[tuple[str, np.ndarray, dict[str, str]]]:
+    def _technical(self, stream: str, block_index: int, truth: ShowerTruth, monitoring: np.ndarray, acc: Accounting,
+                   pixel_pedestal: Mapping[int, np.ndarray]) -> list[tuple[str, np.ndarray, dict[str, str]]]:
         """(path, rows, units) of the block's technical data; pedestal rows without pedestal
-        events are left out and counted in ``acc``."""
+        events are left out and counted in ``acc`` (a camera without them sends no pixel rows)."""
         out = [(paths.DL0_MONITORING_POINTING, pointing_record(truth.t_stop, *self.pointing), POINTING_UNITS)]
         for i, tel_id in enumerate(monitoring["tel_id"].tolist()):
             for group, columns in MONITORING_TABLES:
@@ -140,6 +155,8 @@ class RunArchiver:
                     continue
                 rows = repack_fields(monitoring[i:i + 1][list(columns)])
                 out.append((paths.tel_table_path(group, tel_id), rows, units_of(columns, CAMERA_MONITORING_UNITS)))
+        for tel_id, row in sorted(pixel_pedestal.items()):
+            out.append((paths.tel_table_path(paths.DL0_MONITORING_PIXEL_PEDESTAL, tel_id), row, PIXEL_PEDESTAL_UNITS))
         out.append((paths.DL0_MONITORING_WEATHER, weather_record(truth.t_stop, self.seed, stream, block_index),
                     WEATHER_UNITS))
         return out
@@ -150,6 +167,11 @@ class RunArchiver:
         for stream, w in self.writers.items():
             w.append_table(paths.SIMULATION_SHOWER_DISTRIBUTION, shower_distribution(self.populations[stream]),
                            DISTRIBUTION_UNITS)
+            if not self.pixel_faults.empty:
+                for tel_id in self.subarray.tel_ids.tolist():
+                    truth = self.pixel_faults.truth(tel_id, self.subarray.tel(tel_id), self.seed)
+                    w.append_table(paths.tel_table_path(paths.SIMULATION_PIXEL_FAULTS, tel_id), truth,
+                                   PIXEL_FAULT_UNITS)
             files.append(str(w.close()))
         self.writers = {}
         return files

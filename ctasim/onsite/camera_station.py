@@ -9,6 +9,8 @@ Monitoring (one CAMERA_MONITORING_DTYPE row per telescope and block, at the bloc
 camera trigger rate, and the pedestal mean and std (ADC, high-gain channel, over all samples and
 pixels) of ``n_pedestal_events`` pedestal events taken during the block: NSB-only readouts drawn
 from their own random stream ``pedestal/<stream>``, so they leave the shower events unchanged.
+The same pedestal events give each pixel's std (``pixel_pedestal_dtype`` rows, ``Readout.pixel_pedestal``):
+the data quality finds dead and noisy pixels from them (``ctasim.dl0.pixel_status``).
 A telescope without pedestal events has ``n_pedestal_events`` 0 and pedestal values 0; its
 pedestal row is left out of the archive (``archive_writer``), never written as NaN.
 
@@ -24,7 +26,7 @@ At readout, an accidental that joined an accepted shower event is read out as an
 waveform (stream ``nsb-event/<stream>``, no Cherenkov p.e.) under that shower's event id, as the
 central trigger numbers the array event; the others are dropped and counted like any trigger.
 
-Telescope faults (``faults``, ``ctasim.sim.telescope_faults``): a ``no_data`` telescope's triggered
+Telescope faults (``telescope_faults``, ``ctasim.sim.telescope_faults``): a ``no_data`` telescope's triggered
 events stay in the camera (``TriggerReport.suppressed`` counts them for the central trigger), its
 monitoring rows show no triggers and no pedestal events; a ``garbage`` telescope sends random
 waveforms for every event, pedestal events included; a clock offset shifts every trigger time
@@ -41,13 +43,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..datamodel.ids import nsb_event_ids
-from ..datamodel.monitoring import CAMERA_MONITORING_DTYPE
+from ..datamodel.monitoring import CAMERA_MONITORING_DTYPE, pixel_pedestal_dtype
 from ..datamodel.r1 import TelescopeEvents
 from ..instrument.subarray import SubarrayDescription
 from ..rng import block_rng
 from ..sim.atmosphere import Extinction
 from ..sim.blocks import ShowerBlock
 from ..sim.camera_sim import TelescopeSimulator, impact_distance
+from ..sim.pixel_faults import PixelFaultModel
 from ..sim.telescope_faults import NO_FAULTS, TelescopeFaultSet, faulty_events, garbage_waveforms, runaway_trigger_times
 from ..sim.trigger import AccidentalRate, accidental_rate
 
@@ -81,6 +84,7 @@ class Readout:
     n_dropped: dict[int, int]  # triggered events not accepted, per tel_id
     monitoring: np.ndarray     # CAMERA_MONITORING_DTYPE, one row per telescope
     wall_seconds: float = 0.0  # the host's wall time for the block (simulate + readout), set by the host
+    pixel_pedestal: dict[int, np.ndarray] = field(default_factory=dict)  # tel_id -> pixel_pedestal_dtype row
 
 
 class CameraStation:
@@ -90,17 +94,20 @@ class CameraStation:
     def __init__(self, subarray: SubarrayDescription, tel_ids: Sequence[int], pointing: tuple[float, float],
                  seed: int, max_buffered_blocks: int, n_pedestal_events: int = PEDESTAL_EVENTS_PER_BLOCK,
                  nsb_stream: str | None = None, extinction: Extinction | None = None,
-                 faults: TelescopeFaultSet = NO_FAULTS) -> None:
+                 pixel_faults: PixelFaultModel | None = None, telescope_faults: TelescopeFaultSet = NO_FAULTS) -> None:
         if n_pedestal_events < 0:
             raise ValueError(f"n_pedestal_events = {n_pedestal_events}: expected an integer >= 0")
         self.tel_ids = [int(t) for t in tel_ids]
-        self.sim = TelescopeSimulator(subarray, self.tel_ids, pointing[0], pointing[1], seed, extinction=extinction)
+        self.sim = TelescopeSimulator(subarray, self.tel_ids, pointing[0], pointing[1], seed, extinction=extinction,
+                                      pixel_faults=pixel_faults)
         self.max_buffered_blocks = int(max_buffered_blocks)
         self.n_pedestal_events = int(n_pedestal_events)
         self.seed = int(seed)
         self.nsb_stream = nsb_stream
-        self.faults = faults
-        self._accidental: dict[str, AccidentalRate] = {}
+        self.telescope_faults = telescope_faults
+        self._accidental: dict[str | int, AccidentalRate] = {}
+        # (stream, block) -> pixel_pedestal_dtype row per tel_id, until the block is read out
+        self.pixel_pedestal: dict[tuple[str, int], dict[int, np.ndarray]] = {}
         # (stream, block) -> (accidental event ids, trigger times per tel_id; the block's showers)
         self.accidentals: dict[tuple[str, int], tuple[dict[int, tuple[np.ndarray, np.ndarray]], np.ndarray]] = {}
         # (stream, block) -> (events per tel_id, monitoring rows still without n_read_out)
@@ -113,10 +120,11 @@ class CameraStation:
         if len(self.buffer) >= self.max_buffered_blocks:
             raise FlowControlError(f"camera buffer full ({len(self.buffer)} blocks): flow control violated at {key}")
         simulated = self.sim.simulate(block)
-        events = {t: faulty_events(self.faults, ev, self._adc_max(t), self.seed, block.stream, block.block_index)
+        faults = self.telescope_faults
+        events = {t: faulty_events(faults, ev, self._adc_max(t), self.seed, block.stream, block.block_index)
                   for t, ev in simulated.items()}
-        suppressed = {t: simulated[t].n_events for t in self.tel_ids if t in self.faults.no_data}
-        live = block.stream == self.nsb_stream or self.faults.runaway_live(block.stream)
+        suppressed = {t: simulated[t].n_events for t in self.tel_ids if t in self.telescope_faults.no_data}
+        live = block.stream == self.nsb_stream or self.telescope_faults.runaway_live(block.stream)
         acc = self.inject_accidentals(block) if live else {}
         if live:
             self.accidentals[key] = (acc, block.showers)
@@ -136,22 +144,29 @@ class CameraStation:
         return self.sim.subarray.tel(tel_id).camera.readout.adc_max
 
     def accidental_rate(self, tel_id: int) -> AccidentalRate:
-        """NSB-only trigger rate of a telescope's camera type (measured once per camera type)."""
+        """NSB-only trigger rate of a telescope's camera type (measured once per camera type, or per
+        telescope for one with dead or hot pixels: on its own traces)."""
         tel = self.sim.subarray.tel(tel_id)
         name = tel.camera_name
-        if name not in self._accidental:
+        overlay = self.sim.overlay(tel_id)
+        key = name if overlay is None else tel_id
+        if key not in self._accidental:
             cam = tel.camera
-            trace = self.sim.noise_trace(name)
+            counts = self.sim.noise_trace(name).nsb_counts
             scale = self.sim.nsb_scale.get(name)
             pixel_rate = np.full(cam.geometry.n_pixels, cam.nsb_rate_ghz)
             if scale is not None:
                 pixel_rate = pixel_rate * np.asarray(scale, float)
+            if overlay is not None:
+                counts = counts.copy()
+                counts[:, overlay.pixels] = overlay.trace.nsb_counts
+                pixel_rate[overlay.pixels] = overlay.rate_ghz
             dt = cam.readout.sample_width_ns
             window = max(1, round(cam.trigger.window_ns / dt))
-            self._accidental[name] = accidental_rate(trace.nsb_counts, pixel_rate, cam.geometry.neighbors_indptr,
-                                                     cam.geometry.neighbors_indices, cam.trigger.threshold_pe,
-                                                     window, dt)
-        return self._accidental[name]
+            self._accidental[key] = accidental_rate(counts, pixel_rate, cam.geometry.neighbors_indptr,
+                                                    cam.geometry.neighbors_indices, cam.trigger.threshold_pe,
+                                                    window, dt)
+        return self._accidental[key]
 
     def inject_accidentals(self, block: ShowerBlock) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Accidental triggers of every telescope in a block: (event ids, sorted trigger times s as the
@@ -159,10 +174,10 @@ class CameraStation:
         accidental stream; none from a ``no_data`` camera."""
         span = block.t_stop - block.t_start
         nsb = block.stream == self.nsb_stream
-        runaway = self.faults.runaway_hz if self.faults.runaway_live(block.stream) else {}
+        runaway = self.telescope_faults.runaway_hz if self.telescope_faults.runaway_live(block.stream) else {}
         out = {}
         for tel_id in self.tel_ids:
-            if tel_id in self.faults.no_data or not (nsb or tel_id in runaway):
+            if tel_id in self.telescope_faults.no_data or not (nsb or tel_id in runaway):
                 continue
             parts = []
             if nsb:
@@ -172,7 +187,7 @@ class CameraStation:
             if tel_id in runaway:
                 parts.append(runaway_trigger_times(runaway[tel_id], self.seed, block.stream, block.block_index,
                                                    tel_id, block.t_start, block.t_stop))
-            times = np.sort(np.concatenate(parts)) + self.faults.clock_shift_s(tel_id)
+            times = np.sort(np.concatenate(parts)) + self.telescope_faults.clock_shift_s(tel_id)
             out[tel_id] = (nsb_event_ids(block.block_index, tel_id, times.size), times)
         return out
 
@@ -185,23 +200,36 @@ class CameraStation:
         rows["tel_id"], rows["time"] = self.tel_ids, block.t_stop
         rows["n_triggers"] = [events[t].n_events + (acc[t][0].size if t in acc else 0) for t in self.tel_ids]
         rows["trigger_rate_hz"] = rows["n_triggers"] / (block.t_stop - block.t_start)
-        rows["n_pedestal_events"] = [0 if t in self.faults.no_data else self.n_pedestal_events for t in self.tel_ids]
+        rows["n_pedestal_events"] = [0 if t in self.telescope_faults.no_data else self.n_pedestal_events
+                                     for t in self.tel_ids]
+        pixel_rows = {}
         for row, tel_id in enumerate(self.tel_ids):
-            if rows["n_pedestal_events"][row]:
-                rows["pedestal_mean_adc"][row], rows["pedestal_std_adc"][row] = self.pedestal(
-                    tel_id, block.stream, block.block_index)
+            if not rows["n_pedestal_events"][row]:
+                continue
+            mean, std, pixel_std = self.pedestal_figures(tel_id, block.stream, block.block_index)
+            rows["pedestal_mean_adc"][row], rows["pedestal_std_adc"][row] = mean, std
+            pixel_rows[tel_id] = np.zeros(1, pixel_pedestal_dtype(pixel_std.size))
+            pixel_rows[tel_id][["tel_id", "time", "n_pedestal_events"]] = (tel_id, block.t_stop,
+                                                                           self.n_pedestal_events)
+            pixel_rows[tel_id]["pixel_std_adc"] = pixel_std
+        self.pixel_pedestal[(block.stream, block.block_index)] = pixel_rows
         return rows
 
     def pedestal(self, tel_id: int, stream: str, block_index: int) -> tuple[float, float]:
         """Mean and std (ADC) of the high-gain samples of a telescope's pedestal events in a block."""
+        return self.pedestal_figures(tel_id, stream, block_index)[:2]
+
+    def pedestal_figures(self, tel_id: int, stream: str, block_index: int) -> tuple[float, float, np.ndarray]:
+        """``pedestal`` and the std (ADC) of each pixel's high-gain samples (float32 [n_pixels])."""
         if not self.n_pedestal_events:
             raise ValueError("no pedestal events configured (n_pedestal_events = 0)")
         waveform = self.sim.pedestal_waveforms(tel_id, block_index, self.n_pedestal_events, stream=f"pedestal/{stream}")
-        if tel_id in self.faults.garbage:
+        if tel_id in self.telescope_faults.garbage:
             waveform = garbage_waveforms(waveform.shape, self._adc_max(tel_id), self.seed, "pedestal", stream,
                                          block_index, tel_id)
         hg = waveform[:, HIGH_GAIN]
-        return float(hg.mean(dtype=np.float64)), float(hg.std(dtype=np.float64))
+        pixel_std = hg.std(axis=(0, 2), dtype=np.float64).astype(np.float32)
+        return float(hg.mean(dtype=np.float64)), float(hg.std(dtype=np.float64)), pixel_std
 
     def readout(self, stream: str, block_index: int, decision: Decision) -> Readout:
         """Ship the events the central trigger accepted (``decision.accepted``: event ids per
@@ -210,6 +238,7 @@ class CameraStation:
         if key not in self.buffer:
             raise FlowControlError(f"readout of block {key}, which is not in the camera buffer")
         events, rows = self.buffer.pop(key)
+        pixel_pedestal = self.pixel_pedestal.pop(key, {})
         acc, showers = self.accidentals.pop(key, ({}, None))
         out, dropped = {}, {}
         for row, tel_id in enumerate(self.tel_ids):
@@ -225,7 +254,7 @@ class CameraStation:
                     out[tel_id] = _concat(out[tel_id], extra)
             rows["n_read_out"][row] = int(keep.sum()) + n_acc
             dropped[tel_id] = ev.n_events + (acc[tel_id][0].size if tel_id in acc else 0) - int(rows["n_read_out"][row])
-        return Readout(out, dropped, rows)
+        return Readout(out, dropped, rows, pixel_pedestal=pixel_pedestal)
 
     def _accidental_events(self, tel_id: int, stream: str, block_index: int,
                            acc: tuple[np.ndarray, np.ndarray], accepted: np.ndarray, decision: Decision,
@@ -239,7 +268,7 @@ class CameraStation:
         event_id = np.array([lookup[i] for i in ids[sel].tolist()], np.int64)
         n_pix = self.sim.subarray.tel(tel_id).camera.geometry.n_pixels
         waveform = self.sim.pedestal_waveforms(tel_id, block_index, sel.size, stream=f"nsb-event/{stream}")
-        if tel_id in self.faults.garbage:
+        if tel_id in self.telescope_faults.garbage:
             waveform = garbage_waveforms(waveform.shape, self._adc_max(tel_id), self.seed, "accidental", stream,
                                          block_index, tel_id)
         rows = np.searchsorted(showers["event_id"], event_id)

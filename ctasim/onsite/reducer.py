@@ -36,6 +36,7 @@ class Reduced:
     n_events_reduced: dict[int, int]     # tel_id -> events reduced
     waveform_pixels: dict[str, list[int]]  # variant -> [pixels with waveform kept, pixels seen]
     timing: dict[str, float] = field(default_factory=dict)  # wall seconds per stage, set by the hosts
+    pixel_pedestal: dict[int, np.ndarray] = field(default_factory=dict)  # tel_id -> pixel_pedestal_dtype row
 
 
 def impact_rows(events: TelescopeEvents) -> np.ndarray:
@@ -76,4 +77,5 @@ class BlockReducer:
                 impact[tel_id] = impact_rows(events)
                 reduced[tel_id] = events.n_events
         monitoring = np.concatenate([r.monitoring for r in readouts])
-        return Reduced(blocks, rates, impact, monitoring, reduced, pixels)
+        pixel_pedestal = {t: row for r in readouts for t, row in r.pixel_pedestal.items()}
+        return Reduced(blocks, rates, impact, monitoring, reduced, pixels, pixel_pedestal=pixel_pedestal)

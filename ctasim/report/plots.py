@@ -151,11 +151,12 @@ PLOTS = {
 
 
 def write_plots(summary: Mapping[str, Any], plot_dir: Path) -> dict[str, Path]:
-    """Every figure of ``PLOTS`` into ``plot_dir``, with ``irf_plots.IRF_PLOTS`` when the summary has
-    IRFs (not an error) and ``irf_plots.ALERT_PLOTS`` when it has alerts; returns file name -> path."""
+    """Every figure of ``PLOTS`` into ``plot_dir`` when the summary has the on-site chain's accounting (a
+    reprocessing pass has none), ``irf_plots.IRF_PLOTS`` when it has IRFs (not an error) and
+    ``irf_plots.ALERT_PLOTS`` when it has alerts; returns file name -> path."""
     from .irf_plots import ALERT_PLOTS, IRF_PLOTS, irf_bins  # imported here: irf_plots draws with _save, _no_data
 
-    plots = dict(PLOTS)
+    plots = dict(PLOTS) if "accounting" in summary else {}
     if irf_bins(summary) is not None:
         plots |= IRF_PLOTS
     if isinstance(summary.get("alerts"), Mapping) and "error" not in summary["alerts"]:

@@ -375,12 +375,133 @@ def dl1_section(summary: Mapping[str, Any]) -> list[Block]:
         ["pass", fmt(d["pass_number"])],
         ["array events", fmt(d["array_events"], ".0f")],
         ["telescope images", fmt(d["telescope_events"], ".0f")],
+        ["images surviving cleaning", fmt(d.get("images_surviving_cleaning"), ".0f")],
         ["images stored", fmt(d["images_stored"], ".0f")],
         ["image processing (s): calibration, cleaning, parameters", fmt(d["image_processing_s"])],
         ["wall (s), incl. archive reading and DL1 writing", fmt(d["wall_s"])],
         ["images/s end to end", fmt(d["images_per_s"])],
     ]
     return [Heading("DL1: calibrated images and image parameters"), Table(["quantity", "value"], rows)]
+
+
+GRADIENT_FLAG_PER_DEG = 0.05  # a measured NSB gradient above this (fraction of the central NSB per deg) is flagged
+LISTED_PIXELS = 20            # pixel ids listed per telescope and status in the report
+
+
+def pixel_flags(d: Mapping[str, Any]) -> list[str]:
+    """One flag per telescope type with dead or noisy pixels found or a measured NSB gradient."""
+    flags = []
+    for tel_type, t in d["by_tel_type"].items():
+        found, grad = t["found"], t["nsb_gradient"]
+        parts = [f"{found[k]} {k} pixels" for k in ("dead", "noisy") if found[k]]
+        if (grad["found_per_deg"] or 0.0) > GRADIENT_FLAG_PER_DEG:
+            parts.append(f"an NSB gradient of {100 * grad['found_per_deg']:.0f} %/deg towards "
+                         f"{grad['found_direction_deg']:.0f} deg")
+        masked = "; unusable pixels masked in cleaning" if found["dead"] or found["noisy"] else ""
+        if parts:
+            flags.append(f"**FLAGGED** {tel_type} ({t['telescopes']} telescopes): {', '.join(parts)}{masked}")
+    return flags
+
+
+def pixel_quality_blocks(d: Mapping[str, Any]) -> list[Block]:
+    """The "Data quality: pixels" sub-section (``ctasim.offline.pixel_quality``)."""
+    flags = pixel_flags(d)
+    rows = []
+    for tel_type, t in d["by_tel_type"].items():
+        det, inj, grad = t["detection"], t["injected"], t["nsb_gradient"]
+        rows.append([tel_type, str(t["telescopes"]), f"{t['found']['dead']} / {inj['dead']}",
+                     f"{det['dead']['true_positives']} / {det['dead']['missed']} / {det['false_positives']['dead']}",
+                     f"{det['hot']['true_positives']} / {inj['hot']}",
+                     f"{det['star']['true_positives']} / {inj['star']}",
+                     str(det["false_positives"]["noisy"]),
+                     f"{fmt(grad['injected_per_deg'], '.3f')} / {fmt(grad['found_per_deg'], '.3f')}",
+                     fmt(t["dl1"]["survival_fraction"], ".3f")])
+    listing = [f"{tel}: dead {ids['dead'][:LISTED_PIXELS]}, noisy {ids['noisy'][:LISTED_PIXELS]}"
+               + (" (first 20)" if max(len(ids["dead"]), len(ids["noisy"])) > LISTED_PIXELS else "")
+               for tel, ids in d["telescopes"].items() if ids["dead"] or ids["noisy"]]
+    blocks: list[Block] = [
+        Heading("Data quality: pixels", 3),
+        Para(f"Pixels found from the pedestal events' std per pixel: dead below "
+             f"{d['thresholds']['dead_std_fraction']} x, noisy (hot or star) above "
+             f"{d['thresholds']['noisy_std_factor']} x the std expected where they are (camera median, then the "
+             "fitted NSB plane); both masked in image cleaning."),
+        Bullets(flags or ["no dead or noisy pixel found and no NSB gradient"]),
+        Table(["type", "tels", "dead found / injected", "dead TP / missed / FP", "hot found / injected",
+               "star px found / injected", "noisy FP", "NSB gradient /deg injected / found", "DL1 survival"], rows),
+    ]
+    if listing:
+        blocks.append(Bullets(listing))
+    effect = d.get("effect")
+    if effect:
+        healthy, ratio = effect.get("healthy") or {}, effect.get("ratio") or {}
+        faulty = effect["faulty"]
+        erows = [[k, fmt(faulty.get(k)), fmt(healthy.get(k)), fmt(ratio.get(k))]
+                 for k in ("array_trigger_rate_hz", "r68_deg", "energy_resolution")]
+        for k in ("camera_trigger_rate_hz", "survival_fraction"):
+            erows += [[f"{k} {t}", fmt(v), fmt(healthy.get(k, {}).get(t)), fmt(ratio.get(k, {}).get(t))]
+                      for t, v in faulty.get(k, {}).items()]
+        blocks += [Para(f"Effect of the faults (comparison: {effect['comparison']})."),
+                   Table(["figure", "this run", "healthy twin", "ratio"], erows)]
+    return blocks
+
+
+def telescope_quality_blocks(d: Mapping[str, Any]) -> list[Block]:
+    """Telescope health flags, the injected telescope faults and their measured effect
+    (summary ``data_quality.telescopes``)."""
+    flags = d.get("flags", [])
+    blocks: list[Block] = [
+        Heading("Data quality: telescopes", 3),
+        Para("Flagged from the archived trigger rates, pedestals and trigger times alone, each telescope "
+             "against the other telescopes of its type: "
+             + ("; ".join(f"**tel {f['tel_id']} {f['flag']}**: {f['reason']}" for f in flags) if flags
+                else "no telescope flagged.")),
+    ]
+    if d.get("injected"):
+        blocks.append(Table(
+            ["tel", "injected fault", "setting", "flagged as", "tel trigger rate (Hz) faulty / fault-free",
+             "read-out events faulty / fault-free"],
+            [[str(f["tel_id"]), f["fault"], fmt(f["setting"]),
+              f["expected_flag"] if f["flagged"] else "**not flagged**",
+              _faulty_vs_free(f.get("effect", {}).get("trigger_rate_hz")),
+              _faulty_vs_free(f.get("effect", {}).get("n_read_out"), ".0f")] for f in d["injected"]],
+        ))
+    eff = d.get("effect")
+    if eff:
+        reco = eff.get("reconstruction") or {}
+        rows = [["array trigger rate (Hz)", *_pair_cells(eff.get("array_trigger_rate_hz"))],
+                ["DL0 archived (B/s)", *_pair_cells(eff.get("dl0_bytes_per_s"))]]
+        rows += [[label, *_pair_cells(reco.get(key))] for key, label in (
+            ("n_test_gammas", "valid test gammas"), ("r68_deg", "R68, all energies (deg)"),
+            ("energy_resolution", "dE/E, all energies"), ("energy_bias", "energy bias, all energies")) if key in reco]
+        blocks += [Para(f"Effect against the same scenario and seed without the telescope faults "
+                        f"(`{d.get('comparison_run')}`); with several faults these are their combined effect."),
+                   Table(["figure", "faulty", "fault-free", "ratio"], rows)]
+    elif d.get("injected"):
+        blocks.append(Para("No fault-free comparison run (scenario `faults.compare_healthy` or "
+                           "`faults.instrument.telescopes.healthy_run`): the effect is not measured."))
+    return blocks
+
+
+def _pair_cells(pair: Mapping[str, Any] | None) -> list[str]:
+    pair = pair or {}
+    return [fmt(pair.get("faulty")), fmt(pair.get("fault_free")), fmt(pair.get("ratio"))]
+
+
+def _faulty_vs_free(pair: Mapping[str, Any] | None, spec: str = ".3g") -> str:
+    return f"{fmt(pair.get('faulty'), spec)} / {fmt(pair.get('fault_free'), spec)}" if pair else "n/a"
+
+
+#: sub-sections of ``data_quality`` with a renderer of their own; other parts render as a table
+DATA_QUALITY_SECTIONS: dict[str, Callable[[Mapping[str, Any]], list[Block]]] = {
+    "pixels": pixel_quality_blocks, "telescopes": telescope_quality_blocks}
+
+
+def data_quality_section(summary: Mapping[str, Any]) -> list[Block]:
+    blocks: list[Block] = [Heading("Data quality")]
+    for part, value in summary["data_quality"].items():
+        render = DATA_QUALITY_SECTIONS.get(part)
+        blocks += render(value) if render else generic_section(part)({part: value})
+    return blocks
 
 
 # performance curves of the DL2 section: summary key, label, number format
@@ -562,64 +683,30 @@ def spectrum_section(summary: Mapping[str, Any]) -> list[Block]:
     ]
 
 
-def telescope_quality_blocks(d: Mapping[str, Any]) -> list[Block]:
-    """Telescope health flags, the injected telescope faults and their measured effect
-    (summary ``data_quality.telescopes``)."""
-    flags = d.get("flags", [])
+def pass_section(summary: Mapping[str, Any]) -> list[Block]:
+    p = summary["pass"]
+    rows = [["pass", fmt(p["number"])], ["label", fmt(p.get("label"))], ["description", p.get("description") or ""],
+            ["base run", p["base_run"]], ["changes", json.dumps(p["changes"])],
+            ["DL0 archives read", ", ".join(a["file"] for a in p["dl0"])]]
+    return [Heading(f"Reprocessing pass {p['number']}"), Table(["key", "value"], rows)]
+
+
+def passes_section(summary: Mapping[str, Any]) -> list[Block]:
+    c = summary["passes"]
+    labels = c["labels"]
     blocks: list[Block] = [
-        Heading("Data quality: telescopes", 3),
-        Para("Flagged from the archived trigger rates, pedestals and trigger times alone, each telescope "
-             "against the other telescopes of its type: "
-             + ("; ".join(f"**tel {f['tel_id']} {f['flag']}**: {f['reason']}" for f in flags) if flags
-                else "no telescope flagged.")),
+        Heading("Passes side by side"),
+        Para("Pass 1 is the run itself; each later pass re-ran the offline stages from the same DL0 archives."),
+        Table(["pass", "changes"], [[label, json.dumps(ch) if ch else "(the run's configuration)"]
+                                    for label, ch in zip(labels, c["changes"])]),
+        Table(["figure", *labels], [[f["name"], *(fmt(v, "d" if isinstance(v, int) else ".3g") for v in f["values"])]
+                                    for f in c["figures"]]),
     ]
-    if d.get("injected"):
-        blocks.append(Table(
-            ["tel", "injected fault", "setting", "flagged as", "tel trigger rate (Hz) faulty / fault-free",
-             "read-out events faulty / fault-free"],
-            [[str(f["tel_id"]), f["fault"], fmt(f["setting"]),
-              f["expected_flag"] if f["flagged"] else "**not flagged**",
-              _faulty_vs_free(f.get("effect", {}).get("trigger_rate_hz")),
-              _faulty_vs_free(f.get("effect", {}).get("n_read_out"), ".0f")] for f in d["injected"]],
-        ))
-    eff = d.get("effect")
-    if eff:
-        reco = eff.get("reconstruction") or {}
-        rows = [["array trigger rate (Hz)", *_pair_cells(eff.get("array_trigger_rate_hz"))],
-                ["DL0 archived (B/s)", *_pair_cells(eff.get("dl0_bytes_per_s"))]]
-        rows += [[label, *_pair_cells(reco.get(key))] for key, label in (
-            ("n_test_gammas", "valid test gammas"), ("r68_deg", "R68, all energies (deg)"),
-            ("energy_resolution", "dE/E, all energies"), ("energy_bias", "energy bias, all energies")) if key in reco]
-        blocks += [Para(f"Effect against the same scenario and seed without the telescope faults "
-                        f"(`{d.get('comparison_run')}`); with several faults these are their combined effect."),
-                   Table(["figure", "faulty", "fault-free", "ratio"], rows)]
-    elif d.get("injected"):
-        blocks.append(Para("No fault-free comparison run (scenario `faults.instrument.telescopes.compare_fault_free` "
-                           "or `fault_free_run`): the effect is not measured."))
-    return blocks
-
-
-def _pair_cells(pair: Mapping[str, Any] | None) -> list[str]:
-    pair = pair or {}
-    return [fmt(pair.get("faulty")), fmt(pair.get("fault_free")), fmt(pair.get("ratio"))]
-
-
-def _faulty_vs_free(pair: Mapping[str, Any] | None, spec: str = ".3g") -> str:
-    return f"{fmt(pair.get('faulty'), spec)} / {fmt(pair.get('fault_free'), spec)}" if pair else "n/a"
-
-
-#: renderers of the ``data_quality`` sub-keys; any other sub-key is rendered as a table of its values
-DATA_QUALITY_SECTIONS: dict[str, Callable[[Mapping[str, Any]], list[Block]]] = {
-    "telescopes": telescope_quality_blocks,
-}
-
-
-def data_quality_section(summary: Mapping[str, Any]) -> list[Block]:
-    """Data-quality flags of the run (summary ``data_quality``), one sub-section per sub-key."""
-    blocks: list[Block] = [Heading("Data quality")]
-    for key, value in summary["data_quality"].items():
-        render = DATA_QUALITY_SECTIONS.get(key)
-        blocks += render(value) if render else generic_section(key)(summary["data_quality"])
+    for name, curve in c["curves"].items():
+        rows = [[fmt(e), *(fmt(v) for v in values)] for e, values in zip(curve["energy_center_tev"], curve["values"])
+                if any(v is not None for v in values)]
+        if rows:
+            blocks += [Heading(name, 3), Table(["E (TeV)", *labels], rows)]
     return blocks
 
 
@@ -654,11 +741,13 @@ SECTIONS: dict[str, Section] = {
     "reduction": reduction_section,
     "timing": timing_section,
     "dl1": dl1_section,
+    "data_quality": data_quality_section,
     "dl2": dl2_section,
     "irf": irf_section,
     "science": spectrum_section,
     "alerts": alerts_section,
-    "data_quality": data_quality_section,
+    "pass": pass_section,
+    "passes": passes_section,
 }
 TRAILING_SECTIONS: dict[str, Section] = {"files": files_section}
 

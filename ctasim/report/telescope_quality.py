@@ -32,7 +32,6 @@ from ..scenario import Scenario, TelescopeFaults
 #: the flag each injected fault should raise
 EXPECTED_FLAG = {"no_data": "silent", "garbage": "garbage", "clock_offset": "clock_offset",
                  "runaway_trigger": "rate_anomaly"}
-FAULT_FREE_DIR = "fault_free"
 MIN_GAMMAS = 10  # valid test gammas below which the reconstruction figures are None
 ALL_ENERGIES_TEV = (1e-4, 1e4)  # one true-energy bin holding every gamma
 
@@ -99,26 +98,26 @@ def effect(faulty: Mapping[str, Any], fault_free: Mapping[str, Any]) -> dict[str
     }
 
 
-def load_fault_free_run(run_dir: str | Path, scenario: Scenario) -> dict[str, Any]:
-    """The summary of an earlier run of ``scenario`` without its telescope faults (same seed and
-    settings, any output directory); a one-line CtasimError when it is not that run."""
+def load_healthy_run(run_dir: str | Path, scenario: Scenario) -> dict[str, Any]:
+    """The summary of an earlier run of ``scenario`` without its faults (same seed and settings, any
+    output directory); a one-line CtasimError when it is not that run."""
     run_dir = Path(run_dir)
     try:
         prov = json.loads((run_dir / "provenance.json").read_text())
         summary = json.loads((run_dir / "summary.json").read_text())
     except (OSError, ValueError) as err:
-        raise CtasimError(f"faults.instrument.telescopes.fault_free_run {run_dir}: not a finished ctasim run "
+        raise CtasimError(f"faults.instrument.telescopes.healthy_run {run_dir}: not a finished ctasim run "
                           f"({err})") from None
-    want = scenario.without_telescope_faults().to_dict()
+    want = scenario.without_faults().to_dict()
     got = dict(prov.get("scenario") or {})
     for d in (want, got):
         d.pop("output_dir", None)
     if got != want:
         keys = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))
-        raise CtasimError(f"faults.instrument.telescopes.fault_free_run {run_dir}: a run of another scenario "
-                          f"(differs in {', '.join(keys)}); run this scenario without telescope faults there")
+        raise CtasimError(f"faults.instrument.telescopes.healthy_run {run_dir}: a run of another scenario "
+                          f"(differs in {', '.join(keys)}); run this scenario without faults there")
     if "telescopes" not in summary.get("data_quality", {}):
-        raise CtasimError(f"faults.instrument.telescopes.fault_free_run {run_dir}: its summary.json has no "
+        raise CtasimError(f"faults.instrument.telescopes.healthy_run {run_dir}: its summary.json has no "
                           "data_quality.telescopes (made by an older ctasim); run it again")
     return summary
 

@@ -20,6 +20,10 @@ only, so a telescope's output does not depend on which other telescopes the simu
    ``block_rng(seed, "flat_field", tel_id)``), which calibration with the nominal gain does not
    remove.
 
+Pixel faults (``ctasim.sim.pixel_faults``): stars and an NSB gradient are per-pixel NSB factors of a
+camera type's trace; a telescope with dead or hot pixels reads their noise (and trigger counts) from
+their own traces, and the Cherenkov p.e. of its dead pixels are lost.
+
 The NSB trace of a camera type is drawn once per simulator from ``block_rng(seed, "nsb/<camera>")``
 and shared by the telescopes of that type and all blocks: each event reads a window at a random
 offset of it (the window offsets come from the telescope's block generator). Drawing it per block
@@ -46,7 +50,7 @@ from .electronics import (
     make_noise_trace,
     pulse_template,
     single_pe_charges,
-    synthesize_waveforms,
+    synthesize_with_overlay,
 )
 from .light import (
     emission_extinction,
@@ -58,6 +62,7 @@ from .light import (
     shower_pe,
     transmitted_photons,
 )
+from .pixel_faults import PixelFaultModel, PixelOverlay
 from .trigger import group_trigger
 
 ESTIMATE_POINTS = 24       # emission points per shower used by the cheap light estimate
@@ -87,19 +92,27 @@ class TelescopeSimulator:
     ``nsb_scale``: optional per-pixel NSB rate factors by camera name (non-uniform sky).
     ``extinction``: atmospheric extinction of the Cherenkov light (default ``DEFAULT_EXTINCTION``;
     ``ctasim.sim.atmosphere.NO_EXTINCTION`` switches it off).
+    ``pixel_faults``: dead and hot pixels, stars and an NSB gradient (``ctasim.sim.pixel_faults``);
+    its stars and gradient give the per-pixel NSB factors of cameras without an explicit ``nsb_scale``.
     """
 
     def __init__(self, subarray: SubarrayDescription, tel_ids: Iterable[int], pointing_alt_deg: float,
                  pointing_az_deg: float, seed: int,
                  nsb_scale: Mapping[str, np.ndarray] | None = None,
-                 extinction: Extinction | None = None) -> None:
+                 extinction: Extinction | None = None, pixel_faults: PixelFaultModel | None = None) -> None:
         self.subarray = subarray
         self.tel_ids = [int(t) for t in tel_ids]
         self.alt_rad = float(np.deg2rad(pointing_alt_deg))
         self.az_rad = float(np.deg2rad(pointing_az_deg))
         self.pointing = altaz_to_vector(pointing_alt_deg, pointing_az_deg)
         self.seed = int(seed)
+        self.pixel_faults = pixel_faults or PixelFaultModel()
         self.nsb_scale = dict(nsb_scale or {})
+        for tel in subarray.telescope_types.values():
+            scale = self.pixel_faults.nsb_scale(tel)
+            if scale is not None and tel.camera_name not in self.nsb_scale:
+                self.nsb_scale[tel.camera_name] = scale
+        self._overlays: dict[int, PixelOverlay | None] = {}
         self.extinction = DEFAULT_EXTINCTION if extinction is None else extinction
         self.obs_level_m = float(subarray.site.obs_level_m)
         self._traces: dict[str, NoiseTrace] = {}
@@ -126,6 +139,23 @@ class TelescopeSimulator:
             self._traces[camera_name] = _SHARED_TRACES[key][1]
         return self._traces[camera_name]
 
+    def overlay(self, tel_id: int) -> PixelOverlay | None:
+        """The dead and hot pixels of a telescope with their own noise traces (None: healthy; cached)."""
+        if tel_id not in self._overlays:
+            tel = self.subarray.tel(tel_id)
+            self._overlays[tel_id] = self.pixel_faults.overlay(tel_id, tel, self.seed,
+                                                               self.nsb_scale.get(tel.camera_name))
+        return self._overlays[tel_id]
+
+    def _overlay_args(self, tel_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(pixels, amplitude, column, counts) of a telescope's overlay; empty for a healthy one."""
+        ov = self.overlay(tel_id)
+        if ov is None:
+            n_pix = self.subarray.tel(tel_id).camera.geometry.n_pixels
+            return (np.empty(0, np.int64), np.empty((1, 0), np.float32), np.full(n_pix, -1, np.int64),
+                    np.empty((1, 0), np.uint8))
+        return ov.pixels, ov.trace.amplitude, ov.column, ov.trace.nsb_counts
+
     def simulate(self, block: ShowerBlock) -> dict[int, TelescopeEvents]:
         """Triggered events of every hosted telescope (an entry per telescope, possibly empty)."""
         return self.simulate_with_stats(block)[0]
@@ -146,8 +176,10 @@ class TelescopeSimulator:
         rng = block_rng(self.seed, f"camera/{stream}", block_index, tel_id)
         start = rng.integers(0, TRACE_SAMPLES - ro.n_samples, n_events)
         empty = np.zeros(0)
-        return synthesize_waveforms(trace.amplitude, start, np.zeros(n_events + 1, np.int64),
-                                    empty.astype(np.int32), empty, empty, *self._digitiser(tel))
+        ov_pixels, ov_amplitude, _, _ = self._overlay_args(tel_id)
+        return synthesize_with_overlay(trace.amplitude, start, np.zeros(n_events + 1, np.int64),
+                                       empty.astype(np.int32), empty, empty, *self._digitiser(tel),
+                                       ov_pixels, ov_amplitude)
 
     def _gains(self, tel_id: int) -> np.ndarray:
         """Relative gain of each pixel of a telescope left after flat-fielding (cached)."""
@@ -236,6 +268,10 @@ class TelescopeSimulator:
         cx, cy, ct = instrument_smearing(tel, cx, cy, ct, rng)
         pixel = geom.pixel_at(cx, cy)
         keep = pixel >= 0
+        ov_pixels, ov_amplitude, ov_column, ov_counts = self._overlay_args(tel_id)
+        ov = self.overlay(tel_id)
+        if ov is not None:   # a dead pixel gives no photo-signal
+            keep[keep] = ~ov.dead[pixel[keep]]
         order = np.argsort(owner[keep], kind="stable")
         owner, pixel, ct = owner[keep][order], pixel[keep][order], ct[keep][order]
         pe_offsets = np.zeros(n_cand + 1, np.int64)
@@ -260,7 +296,7 @@ class TelescopeSimulator:
         sel_offsets = np.zeros(n_cand + 1, np.int64)
         np.cumsum(np.bincount(owner[in_range], minlength=n_cand), out=sel_offsets[1:])
         trig = group_trigger(sel_offsets, pixel[in_range], pe_bin[in_range], n_bins, trace.nsb_counts,
-                             trace_start, geom.neighbors_indptr, geom.neighbors_indices,
+                             ov_column, ov_counts, trace_start, geom.neighbors_indptr, geom.neighbors_indices,
                              int(np.ceil(threshold)), window)
 
         # waveforms of the triggered events
@@ -273,8 +309,9 @@ class TelescopeSimulator:
         read_t0 = t_ref[rows] + (first - PRE_BINS) * dt              # ns, start of the first sample
         pe_time = ct[sel] - np.repeat(read_t0, n_sel)
         charge = single_pe_charges(rng, sel.size, ro.excess_noise_factor) * self._gains(tel_id)[pixel[sel]]
-        waveform = synthesize_waveforms(trace.amplitude, trace_start[rows] + first, wf_offsets,
-                                        pixel[sel], pe_time, charge, *self._digitiser(tel))
+        waveform = synthesize_with_overlay(trace.amplitude, trace_start[rows] + first, wf_offsets,
+                                           pixel[sel], pe_time, charge, *self._digitiser(tel), ov_pixels,
+                                           ov_amplitude)
         flat = np.repeat(np.arange(rows.size), n_sel) * geom.n_pixels + pixel[sel]
         true_image = np.bincount(flat, minlength=rows.size * geom.n_pixels).astype(np.int32)
         true_image = true_image.reshape(rows.size, geom.n_pixels)

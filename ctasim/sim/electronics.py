@@ -98,20 +98,28 @@ def make_noise_trace(rng: np.random.Generator, camera: CameraDescription, n_trac
 
     ``nsb_scale`` (per pixel, optional) multiplies the camera's NSB rate (non-uniform sky).
     """
+    n_pix = camera.geometry.n_pixels
+    scale = np.ones(n_pix) if nsb_scale is None else np.asarray(nsb_scale, float)
+    return noise_trace_of_rates(rng, camera, camera.nsb_rate_ghz * scale, n_trace)
+
+
+def noise_trace_of_rates(rng: np.random.Generator, camera: CameraDescription, rate_ghz: np.ndarray,
+                         n_trace: int = TRACE_SAMPLES) -> NoiseTrace:
+    """NSB + electronic-noise trace of ``rate_ghz.size`` channels of a camera's readout, each with its
+    own p.e. rate (p.e./ns; 0: electronic noise only, as a pixel without photo-signal)."""
     ro = camera.readout
     dt = ro.sample_width_ns
     shape = pulse_template(camera)
-    n_pix = camera.geometry.n_pixels
-    rate = np.full(n_pix, camera.nsb_rate_ghz) if nsb_scale is None else camera.nsb_rate_ghz * np.asarray(nsb_scale, float)
+    rate = np.asarray(rate_ghz, float)
     # p.e. from before the trace start whose pulses reach into it
     t_lo = -shape.size * PULSE_SAMPLE_WIDTH_NS
     n_pe = rng.poisson(rate * (n_trace * dt - t_lo))
     pe_offsets = np.concatenate([[0], np.cumsum(n_pe)]).astype(np.int64)
     time = rng.uniform(t_lo, n_trace * dt, pe_offsets[-1])
     charge = single_pe_charges(rng, time.size, ro.excess_noise_factor)
-    amplitude = rng.standard_normal((n_trace, n_pix), np.float32) * np.float32(ro.electronic_noise_pe)
+    amplitude = rng.standard_normal((n_trace, rate.size), np.float32) * np.float32(ro.electronic_noise_pe)
     _fill_trace(amplitude, pe_offsets, time, charge, shape, dt)
-    counts = np.zeros((n_trace, n_pix), np.uint8)
+    counts = np.zeros((n_trace, rate.size), np.uint8)
     _count(counts, pe_offsets, time, dt)
     return NoiseTrace(amplitude, counts)
 
@@ -124,6 +132,15 @@ def synthesize_waveforms(trace, start, pe_offsets, pe_pixel, pe_time, pe_charge,
     Event e reads the noise trace from sample ``start[e]``; its p.e. (rows pe_offsets[e]:[e+1])
     arrive at ``pe_time`` ns after the first read-out sample.
     """
+    return synthesize_with_overlay(trace, start, pe_offsets, pe_pixel, pe_time, pe_charge, shape, dt, n_samples,
+                                   gains, pedestal, adc_max, np.empty(0, np.int64), np.empty((1, 0), np.float32))
+
+
+@njit(cache=True)
+def synthesize_with_overlay(trace, start, pe_offsets, pe_pixel, pe_time, pe_charge, shape, dt,
+                            n_samples, gains, pedestal, adc_max, ov_pixels, ov_trace):
+    """As ``synthesize_waveforms``, the noise of pixels ``ov_pixels`` read from the columns of their own
+    trace ``ov_trace`` [n_trace, ov_pixels.size] instead (a telescope's faulty pixels)."""
     n_ev = start.size
     n_pix = trace.shape[1]
     n_ch = gains.size
@@ -135,6 +152,8 @@ def synthesize_waveforms(trace, start, pe_offsets, pe_pixel, pe_time, pe_charge,
         for i in range(n_samples):          # contiguous read of the window, transposed
             for p in range(n_pix):
                 buf[p, i] = trace[s0 + i, p]
+            for j in range(ov_pixels.size):
+                buf[ov_pixels[j], i] = ov_trace[s0 + i, j]
         for k in range(pe_offsets[e], pe_offsets[e + 1]):
             _add_pulse(buf, pe_pixel[k], pe_time[k], pe_charge[k], shape, dt)
         for c in range(n_ch):

@@ -27,13 +27,22 @@ def _first_crossing(series, n_bins, window, threshold, limit):
 
 
 @njit(cache=True)
-def group_trigger(pe_offsets, pe_pixel, pe_bin, n_bins, nsb_counts, trace_start, indptr, indices,
-                  threshold, window):
+def _nsb_count(nsb_counts, ov_column, ov_counts, s, p):
+    """NSB p.e. of pixel p in sample s: from its own trace column when it has one (``ov_column[p]``)."""
+    j = ov_column[p]
+    return nsb_counts[s, p] if j < 0 else ov_counts[s, j]
+
+
+@njit(cache=True)
+def group_trigger(pe_offsets, pe_pixel, pe_bin, n_bins, nsb_counts, ov_column, ov_counts, trace_start, indptr,
+                  indices, threshold, window):
     """Trigger bin of each event (-1: no trigger).
 
     Event e has its Cherenkov p.e. in rows pe_offsets[e]:[e+1] (pixel, time bin in [0, n_bins[e]))
-    and reads NSB counts from ``nsb_counts[trace_start[e] + bin, :]``. Only groups that contain a
-    Cherenkov p.e. are tested (accidental NSB-only triggers are not simulated per event).
+    and reads NSB counts from ``nsb_counts[trace_start[e] + bin, :]``, or for a pixel p with
+    ``ov_column[p] >= 0`` (a faulty pixel's own trace) from ``ov_counts[..., ov_column[p]]``. Only
+    groups that contain a Cherenkov p.e. are tested (accidental NSB-only triggers are not simulated
+    per event).
     """
     n_pix = nsb_counts.shape[1]
     n_ev = trace_start.size
@@ -74,13 +83,13 @@ def group_trigger(pe_offsets, pe_pixel, pe_bin, n_bins, nsb_counts, trace_start,
             c = centres[ci]
             limit = min(best, nb)
             for b in range(limit):
-                series[b] = nsb_counts[s0 + b, c]
+                series[b] = _nsb_count(nsb_counts, ov_column, ov_counts, s0 + b, c)
             if local[c] >= 0:
                 for b in range(limit):
                     series[b] += sig[local[c], b]
             for q in indices[indptr[c]:indptr[c + 1]]:
                 for b in range(limit):
-                    series[b] += nsb_counts[s0 + b, q]
+                    series[b] += _nsb_count(nsb_counts, ov_column, ov_counts, s0 + b, q)
                 if local[q] >= 0:
                     for b in range(limit):
                         series[b] += sig[local[q], b]

@@ -3,7 +3,7 @@ the accounting closes exactly and every archived event is counted, and summary.j
 fault's measured effect against the same scenario and seed without it. To stay fast, one run carries
 three faults on different telescopes (no data, clock offset, runaway trigger: their per-telescope
 effects are their own, the run-wide ones combined) against one shared fault-free run; the garbage
-run makes its own fault-free run (``compare_fault_free``), both with DL2 for the reconstruction."""
+run makes its own healthy twin (``faults.compare_healthy``), both with DL2 for the reconstruction."""
 
 from __future__ import annotations
 
@@ -20,9 +20,10 @@ pytestmark = pytest.mark.e2e
 N_SHOWERS = 100
 
 
-def _scenario(run_dir, telescopes=None, offline=None):
+def _scenario(run_dir, telescopes=None, offline=None, compare_healthy=False):
     data = tiny_scenario(run_dir, n_showers=N_SHOWERS).to_dict()
     data["faults"]["instrument"]["telescopes"] |= telescopes or {}
+    data["faults"]["compare_healthy"] = compare_healthy
     data["offline"] |= offline or {}
     return validate_scenario(data)
 
@@ -34,8 +35,8 @@ def fault_free(tmp_path_factory):
     return run_dir
 
 
-def _run(run_dir, telescopes, offline=None):
-    run_scenario(_scenario(run_dir, telescopes, offline), backend="local")
+def _run(run_dir, telescopes, offline=None, compare_healthy=False):
+    run_scenario(_scenario(run_dir, telescopes, offline, compare_healthy), backend="local")
     summary = json.loads((run_dir / "summary.json").read_text())
     acc = summary["accounting"]
     assert acc["closed"] is True, acc["error"]
@@ -50,7 +51,7 @@ def _run(run_dir, telescopes, offline=None):
 def three_faults(tmp_path_factory, fault_free):
     return _run(tmp_path_factory.mktemp("three_faults"),
                 {"broken": [{"tel_id": 2, "mode": "no_data"}], "clock_offset_ns": {7: 500.0},
-                 "runaway_trigger": [{"tel_id": 9, "rate_hz": 5000.0}], "fault_free_run": str(fault_free)})
+                 "runaway_trigger": [{"tel_id": 9, "rate_hz": 5000.0}], "healthy_run": str(fault_free)})
 
 
 def _injected(dq, tel_id):
@@ -96,10 +97,10 @@ def test_a_runaway_trigger_rate(three_faults):
 
 
 def test_a_telescope_sending_garbage(tmp_path):
-    _, dq, report = _run(tmp_path / "run", {"broken": [{"tel_id": 5, "mode": "garbage"}],
-                                            "compare_fault_free": True}, {"dl2": True})
+    _, dq, report = _run(tmp_path / "run", {"broken": [{"tel_id": 5, "mode": "garbage"}]}, {"dl2": True},
+                         compare_healthy=True)
     assert [(f["tel_id"], f["flag"]) for f in dq["flags"]] == [(5, "garbage")]
-    assert dq["comparison_run"] == str(tmp_path / "run" / "fault_free")
+    assert dq["comparison_run"] == str(tmp_path / "run" / "healthy")
     assert dq["injected"][0]["effect"]["trigger_rate_hz"]["ratio"] == 1.0   # it triggers as before
     assert dq["effect"]["dl0_bytes_per_s"]["ratio"] > 1.2                   # random counts compress badly
     reco = dq["effect"]["reconstruction"]

@@ -151,9 +151,9 @@ def test_prod5_curves_are_null_without_the_files(tmp_path, monkeypatch):
 def test_run_offline_passes(dl0_run, tmp_path):
     shutil.copytree(dl0_run / "dl0", tmp_path / "dl0")
     sections = run_offline(tmp_path, OfflineConfig(dl1=False, dl2=True))  # DL1 runs first: none yet
-    assert set(sections) == {"dl1", "dl2"} and sections["dl1"]["pass_number"] == 1
+    assert set(sections) == {"dl1", "dl2", "data_quality"} and sections["dl1"]["pass_number"] == 1
     assert {"performance", "plots", "events_per_s"} <= set(sections["dl2"])
     json.dumps(sections, allow_nan=False)
     assert next_pass_number(tmp_path) == 2
-    assert set(run_offline(tmp_path, OfflineConfig(dl1=True))) == {"dl1"}
+    assert set(run_offline(tmp_path, OfflineConfig(dl1=True))) == {"dl1", "data_quality"}
     assert next_pass_number(tmp_path) == 3

@@ -15,7 +15,7 @@ from ctasim.errors import ConfigError, CtasimError
 from ctasim.onsite.camera_station import CameraStation
 from ctasim.onsite.central_trigger import CentralTrigger
 from ctasim.onsite.telescope_health import assess, nearest_peer_dt_ns
-from ctasim.report.telescope_quality import load_fault_free_run
+from ctasim.report.telescope_quality import load_healthy_run
 from ctasim.scenario import validate_scenario
 from ctasim.sim.source import Population, ShowerSource
 from ctasim.sim.telescope_faults import TelescopeFaultSet, faulty_events, runaway_trigger_times
@@ -68,7 +68,7 @@ def test_station_applies_each_fault_and_counts_what_it_kept(north, block, health
     st0, rep0 = healthy
     faults = TelescopeFaultSet(no_data=frozenset({1}), garbage=frozenset({2}), clock_offset_ns={3: 400.0},
                                runaway_hz={4: 1e4}, accidental_stream="gamma")
-    st = CameraStation(north, TELS, POINTING, 11, 2, n_pedestal_events=4, faults=faults)
+    st = CameraStation(north, TELS, POINTING, 11, 2, n_pedestal_events=4, telescope_faults=faults)
     rep = st.simulate(block)
     n1 = int((rep0.tel_id == 1).sum())
     assert n1 > 0 and rep.suppressed == {1: n1} and not (rep.tel_id == 1).any()
@@ -96,9 +96,9 @@ def test_station_applies_each_fault_and_counts_what_it_kept(north, block, health
     assert readout.events[2].waveform.std() > 500        # garbage all the way to the readout
 
 
-def _scenario(**telescopes):
+def _scenario(compare_healthy=False, **telescopes):
     return {"name": "t", "seed": 1, "particles": [{"name": "gamma", "particle": "gamma", "n_showers": 200}],
-            "faults": {"instrument": {"telescopes": telescopes}}}
+            "faults": {"instrument": {"telescopes": telescopes}, "compare_healthy": compare_healthy}}
 
 
 def test_scenario_takes_faults_and_refuses_bad_ones_in_one_line():
@@ -107,13 +107,13 @@ def test_scenario_takes_faults_and_refuses_bad_ones_in_one_line():
     f = sc.telescope_fault_set()
     assert f.no_data == {2} and f.garbage == {3} and f.clock_offset_ns == {5: 300.0} and f.runaway_hz == {6: 5000.0}
     assert f.accidental_stream == "gamma"
-    assert not sc.without_telescope_faults().faults.instrument.telescopes.any()
+    assert not sc.without_faults().faults.instrument.telescopes.any()
     bad = [
         (_scenario(broken=[{"tel_id": 99, "mode": "no_data"}]), "tel_id [99] not in layout north_alpha"),
         (_scenario(broken=[{"tel_id": 2, "mode": "dead"}]), "broken[0].mode"),
         (_scenario(runaway_trigger=[{"tel_id": 2, "rate_hz": 1e5}]), "at most 3000 triggers per block"),
         (_scenario(clock_offset_ns={2: 0}), "non-zero offsets"),
-        (_scenario(compare_fault_free=True, fault_free_run="x"), "not both"),
+        (_scenario(compare_healthy=True, healthy_run="x"), "not both"),
     ]
     for data, message in bad:
         with pytest.raises(ConfigError) as err:
@@ -121,15 +121,15 @@ def test_scenario_takes_faults_and_refuses_bad_ones_in_one_line():
         assert message in str(err.value) and "\n" not in str(err.value)
 
 
-def test_a_fault_free_run_of_another_scenario_is_refused(tmp_path):
-    sc = validate_scenario(_scenario(clock_offset_ns={5: 300}, fault_free_run=str(tmp_path)))
+def test_a_healthy_run_of_another_scenario_is_refused(tmp_path):
+    sc = validate_scenario(_scenario(clock_offset_ns={5: 300}, healthy_run=str(tmp_path)))
     with pytest.raises(CtasimError, match="not a finished ctasim run"):
-        load_fault_free_run(tmp_path, sc)
-    other = sc.without_telescope_faults().to_dict() | {"seed": 2}
+        load_healthy_run(tmp_path, sc)
+    other = sc.without_faults().to_dict() | {"seed": 2}
     (tmp_path / "provenance.json").write_text(json.dumps({"scenario": other}))
     (tmp_path / "summary.json").write_text("{}")
     with pytest.raises(CtasimError, match="differs in seed"):
-        load_fault_free_run(tmp_path, sc)
+        load_healthy_run(tmp_path, sc)
 
 
 def test_nearest_peer_time_difference():
