@@ -109,7 +109,7 @@ class ActorGraph:
         buffered = sc.execution.max_blocks_in_flight + 1
         # accidental triggers ride on one stream (the night's NSB is counted once)
         nsb = {"nsb_stream": sc.accidental_stream()} if sc.trigger.nsb_accidentals else {}
-        pixel_faults = sc.faults.instrument.pixels.model(sc.array.pointing)
+        pixel_faults = sc.faults.instrument.pixels.model(sc.array.pointing, sc.array.layout)
         telescope_faults = sc.telescope_fault_set()
         tel = {"telescope_faults": telescope_faults} if telescope_faults != NO_FAULTS else {}
         self.actors["camera"] = [

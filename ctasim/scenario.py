@@ -10,6 +10,7 @@ AnalysisConfig).
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -337,29 +338,46 @@ class HotPixels(DeadPixels):
     rate_ghz: float = Field(2.0, gt=0.0, le=100.0)
 
 
+#: field angle beyond which a star lights no camera: half CHEC's 8.8 deg field, the widest, plus its PSF (est.)
+MAX_STAR_OFFSET_DEG = 5.0
+
+
 class StarConfig(_Model):
-    """A star of V ``magnitude`` at a telescope-frame position (``fov_lon_deg``, ``fov_lat_deg``) or at a
-    sky position (``alt_deg``, ``az_deg``) that the pointing maps into the field of view."""
+    """A star of V ``magnitude`` at a telescope-frame position (``fov_lon_deg``, ``fov_lat_deg``), at a
+    horizontal position (``alt_deg``, ``az_deg``), or at catalogue coordinates (``ra_deg``, ``dec_deg``,
+    ICRS) seen from the layout's site at the run epoch (``ctasim.io.gadf.RUN_EPOCH``, the time zero of the
+    DL3 files); the pointing maps sky positions into the field of view."""
 
     magnitude: float = Field(ge=-2.0, le=12.0)
     fov_lon_deg: float | None = Field(None, ge=-10.0, le=10.0)
     fov_lat_deg: float | None = Field(None, ge=-10.0, le=10.0)
     alt_deg: float | None = Field(None, gt=0.0, le=90.0)
     az_deg: float | None = Field(None, ge=0.0, lt=360.0)
+    ra_deg: float | None = Field(None, ge=0.0, lt=360.0)
+    dec_deg: float | None = Field(None, ge=-90.0, le=90.0)
 
     @model_validator(mode="after")
     def _one_position(self) -> StarConfig:
-        fov = (self.fov_lon_deg is not None, self.fov_lat_deg is not None)
-        sky = (self.alt_deg is not None, self.az_deg is not None)
-        if not ((all(fov) and not any(sky)) or (all(sky) and not any(fov))):
-            raise ValueError("a position: fov_lon_deg and fov_lat_deg, or alt_deg and az_deg")
+        pairs = [(a is not None, b is not None) for a, b in ((self.fov_lon_deg, self.fov_lat_deg),
+                                                             (self.alt_deg, self.az_deg), (self.ra_deg, self.dec_deg))]
+        if sum(all(p) for p in pairs) != 1 or sum(any(p) for p in pairs) != 1:
+            raise ValueError("one position: fov_lon_deg and fov_lat_deg, alt_deg and az_deg, or ra_deg and dec_deg")
         return self
 
-    def star(self, pointing: Pointing) -> Star:
-        """The simulator's star, its position in the telescope frame of ``pointing``."""
-        if self.alt_deg is None:
+    def star(self, pointing: Pointing, layout: str) -> Star:
+        """The simulator's star, its position in the telescope frame of ``pointing`` (a catalogue position
+        from ``layout``'s site at the run epoch)."""
+        if self.fov_lon_deg is not None:
             return Star(self.fov_lon_deg, self.fov_lat_deg, self.magnitude)
-        lon, lat = altaz_to_telescope(self.alt_deg, self.az_deg, pointing.alt_deg, pointing.az_deg)
+        alt, az = self.alt_deg, self.az_deg
+        if self.ra_deg is not None:
+            from .io.gadf import altaz_at_epoch  # astropy's coordinates: only for catalogue stars
+
+            alt, az = altaz_at_epoch(self.ra_deg, self.dec_deg, load_subarray(layout).site)
+            if alt <= 0.0:
+                raise ValueError(f"RA {self.ra_deg:g}, Dec {self.dec_deg:g} deg is below the horizon "
+                                 f"(alt {alt:.1f} deg) at the run epoch")
+        lon, lat = altaz_to_telescope(alt, az, pointing.alt_deg, pointing.az_deg)
         return Star(float(lon), float(lat), self.magnitude)
 
 
@@ -381,17 +399,28 @@ class PixelFaults(_Model):
     stars: list[StarConfig] = Field(default_factory=list)
     nsb_gradient: NsbGradient = NsbGradient()
 
-    def model(self, pointing: Pointing) -> PixelFaultModel:
-        """The simulator's fault model for the array pointing at ``pointing``."""
+    def model(self, pointing: Pointing, layout: str) -> PixelFaultModel:
+        """The simulator's fault model for the array pointing at ``pointing`` (stars at catalogue positions
+        seen from ``layout``'s site)."""
         return PixelFaultModel(
             dead_fraction=self.dead.fraction, dead_pixels={t: tuple(p) for t, p in self.dead.pixels.items()},
             hot_fraction=self.hot.fraction, hot_pixels={t: tuple(p) for t, p in self.hot.pixels.items()},
-            hot_rate_ghz=self.hot.rate_ghz, stars=tuple(s.star(pointing) for s in self.stars),
+            hot_rate_ghz=self.hot.rate_ghz, stars=tuple(s.star(pointing, layout) for s in self.stars),
             gradient_per_deg=self.nsb_gradient.fraction_per_deg,
             gradient_direction_deg=self.nsb_gradient.direction_deg)
 
-    def check_pixels(self, layout: str) -> None:
-        """ValueError naming the key when a listed telescope or pixel is not in the layout's cameras."""
+    def check_pixels(self, layout: str, pointing: Pointing) -> None:
+        """ValueError naming the key when a listed telescope or pixel is not in the layout's cameras, or a
+        star is below the horizon or outside every field of view (``MAX_STAR_OFFSET_DEG``)."""
+        for i, config in enumerate(self.stars):
+            try:
+                star = config.star(pointing, layout)
+            except ValueError as err:
+                raise ValueError(f"faults.instrument.pixels.stars[{i}]: {err}") from None
+            offset = math.hypot(star.fov_lon_deg, star.fov_lat_deg)
+            if offset > MAX_STAR_OFFSET_DEG:
+                raise ValueError(f"faults.instrument.pixels.stars[{i}]: {offset:.1f} deg from the pointing, outside "
+                                 f"every camera (at most {MAX_STAR_OFFSET_DEG:g} deg)")
         subarray = None
         for kind in ("dead", "hot"):
             for tel_id, pixels in getattr(self, kind).pixels.items():
@@ -520,7 +549,7 @@ class Scenario(_Model):
             if not (self.offline.dl1 or self.offline.dl2):
                 raise ValueError("faults.instrument.pixels needs offline.dl1 or offline.dl2: true (the data quality "
                                  "finds pixel faults in DL1)")
-            pixel_faults.check_pixels(self.array.layout)
+            pixel_faults.check_pixels(self.array.layout, self.array.pointing)
         self._check_telescope_faults()
         for i, p in enumerate(self.particles):
             if p.rate_from_flux:

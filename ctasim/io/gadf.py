@@ -143,6 +143,13 @@ def icrs_of(alt_deg: np.ndarray, az_deg: np.ndarray, run: RunInfo) -> SkyCoord:
         return SkyCoord(alt=np.atleast_1d(alt_deg) * u.deg, az=np.atleast_1d(az_deg) * u.deg, frame=frame).icrs
 
 
+def altaz_at_epoch(ra_deg: float, dec_deg: float, site: Site) -> tuple[float, float]:
+    """(alt, az) in deg of the ICRS direction (``ra_deg``, ``dec_deg``) seen from ``site`` at the run epoch."""
+    run = RunInfo(site=site, instrument="", tel_ids=())
+    alt, az = tracked_altaz(SkyCoord(ra=ra_deg * u.deg, dec=dec_deg * u.deg), np.zeros(1), run)
+    return float(alt[0]), float(az[0])
+
+
 def tracked_altaz(coords: SkyCoord, times_s: np.ndarray, run: RunInfo) -> tuple[np.ndarray, np.ndarray]:
     """(alt, az) in deg of ICRS ``coords`` at ``times_s`` (s since the run epoch): where the tracking
     array sees them; one vectorised transform with interpolated astrometry."""

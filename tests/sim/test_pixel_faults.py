@@ -87,9 +87,25 @@ def test_a_star_puts_its_light_where_it_is_and_as_bright_as_its_magnitude(north)
 
 def test_a_sky_star_moves_with_the_pointing():
     star = StarConfig(alt_deg=71.0, az_deg=0.0, magnitude=5.0)
-    assert star.star(Pointing(alt_deg=70.0, az_deg=0.0)).fov_lat_deg == pytest.approx(1.0, abs=1e-6)
-    moved = star.star(Pointing(alt_deg=70.5, az_deg=0.0))
+    assert star.star(Pointing(alt_deg=70.0, az_deg=0.0), "north_alpha").fov_lat_deg == pytest.approx(1.0, abs=1e-6)
+    moved = star.star(Pointing(alt_deg=70.5, az_deg=0.0), "north_alpha")
     assert moved.fov_lat_deg == pytest.approx(0.5, abs=1e-6) and moved.fov_lon_deg == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_catalogue_star_is_where_the_site_sees_it_at_the_run_epoch():
+    """psi1 Aur (HR 2289, RA 06h24m53.9s, Dec +49d17m16s; Yale Bright Star Catalogue) is 0.53 deg from North
+    Alpha's alt 70, az 0 pointing at the run epoch (RA 96.06, Dec 48.78: ICRS of that pointing, astropy)."""
+    from ctasim.instrument.config import load_subarray
+    from ctasim.io.gadf import RunInfo, icrs_of
+
+    pointing = Pointing(alt_deg=70.0, az_deg=0.0)
+    psi1 = StarConfig(ra_deg=96.2246, dec_deg=49.2879, magnitude=4.9).star(pointing, "north_alpha")
+    assert np.hypot(psi1.fov_lon_deg, psi1.fov_lat_deg) == pytest.approx(0.53, abs=0.02)
+    sky = icrs_of(np.array([71.2]), np.array([2.0]), RunInfo.from_subarray(load_subarray("north_alpha")))
+    by_catalogue = StarConfig(ra_deg=float(sky.ra.deg[0]), dec_deg=float(sky.dec.deg[0]), magnitude=5.0)
+    by_horizontal = StarConfig(alt_deg=71.2, az_deg=2.0, magnitude=5.0)
+    a, b = by_catalogue.star(pointing, "north_alpha"), by_horizontal.star(pointing, "north_alpha")
+    assert (a.fov_lon_deg, a.fov_lat_deg) == pytest.approx((b.fov_lon_deg, b.fov_lat_deg), abs=1e-6)
 
 
 def test_nsb_gradient_scales_the_rate_along_its_direction(north):
@@ -174,7 +190,9 @@ def _bad(tmp_path, pixels, **offline):
     ({"dead": {"pixels": {99: [1]}}}, "faults.instrument.pixels.dead.pixels[99]: tel_id 99 is not in layout"),
     ({"hot": {"pixels": {1: [5000]}}}, "faults.instrument.pixels.hot.pixels[1] = [5000]: expected pixel ids 0-1854"),
     ({"dead": {"fraction": 0.7}}, "faults.instrument.pixels.dead.fraction = 0.7"),
-    ({"stars": [{"magnitude": 3.0, "fov_lon_deg": 0.5}]}, "fov_lon_deg and fov_lat_deg, or alt_deg and az_deg"),
+    ({"stars": [{"magnitude": 3.0, "fov_lon_deg": 0.5}]}, "alt_deg and az_deg, or ra_deg and dec_deg"),
+    ({"stars": [{"magnitude": 3.0, "ra_deg": 96.0, "dec_deg": -80.0}]}, "stars[0]: RA 96, Dec -80 deg is below"),
+    ({"stars": [{"magnitude": 3.0, "alt_deg": 60.0, "az_deg": 0.0}]}, "stars[0]: 10.0 deg from the pointing"),
     ({"nsb_gradient": {"fraction_per_deg": -0.1}}, "nsb_gradient.fraction_per_deg = -0.1"),
 ])
 def test_bad_pixel_faults_are_one_line_naming_the_key(tmp_path, pixels, message):
