@@ -4,10 +4,20 @@ A reader accepts files of its own major version; a minor version adds columns or
 older readers may ignore.
 """
 
-DATA_MODEL_VERSION = "2.2"
+DATA_MODEL_VERSION = "2.3"
 
 #: What changed with each version (newest first); user-visible, also in the README.
 CHANGES: dict[str, str] = {
+    "2.3": (
+        "every DL0, DL1 and DL2 file carries /ctasim/table_checksums (path, sha256: the SHA-256 of each "
+        "dataset's values and attributes, all but the DL0 block payloads, which their block checksums "
+        "cover) and the file attribute ctasim_tables_sha256 (over those rows: the file's content "
+        "digest, independent of provenance attributes such as the creation time); DL1 provenance "
+        "inputs record their DL0 file's digest (sha256), DL2 inputs their DL1 files' digests and "
+        "provenance models.sha256 the text SHA-256 of each model used, so that ctasim verify names a "
+        "file made from an upstream file that changed since as stale (files of 2.0-2.2 are read "
+        "and verified without these checks)"
+    ),
     "2.2": (
         "instrument: the optics table gets psf_offaxis_deg_per_deg (the PSF's growth off axis) and "
         "each camera's readout attributes flat_field_residual and time_jitter_ns (files of 2.0-2.1 "

@@ -5,9 +5,7 @@ be empty; with ``overwrite`` an earlier ctasim run there (it holds one of ``RUN_
 removed first. A non-empty directory that is not a ctasim run is never removed. Every refusal is
 a one-line ``CtasimError`` naming the directory.
 
-``check_archive_complete(run_dir, provenance)``: every DL0 file the run's provenance lists as an
-output is still in ``run_dir/dl0`` (by name, so a moved run directory passes); reprocessing a run
-with a DL0 file missing would silently keep the DL1 made from it.
+What a finished run directory holds is checked by ``ctasim.io.verify``.
 """
 
 from __future__ import annotations
@@ -40,14 +38,3 @@ def prepare_run_dir(path: str | Path, overwrite: bool = False) -> Path:
     except OSError as err:
         raise CtasimError(f"{run_dir}: cannot prepare the run directory ({err.strerror or err})") from None
     return run_dir
-
-
-def check_archive_complete(run_dir: str | Path, provenance: dict) -> None:
-    """One-line CtasimError naming the first DL0 output of ``provenance`` (provenance.json) that is
-    missing from ``run_dir/dl0``."""
-    run_dir = Path(run_dir)
-    for output in provenance.get("outputs", []):
-        name = Path(output).name
-        if name.endswith(".dl0.h5") and not (run_dir / "dl0" / name).is_file():
-            raise CtasimError(f"{run_dir / 'dl0' / name}: listed in provenance.json but missing; the run's "
-                              "archive is incomplete, not reprocessed")
