@@ -24,8 +24,7 @@ import numpy as np
 from ..datamodel import paths
 from .tables import chunk_rows, write_table
 
-TABLE_CHECKSUMS = "/ctasim/table_checksums"
-ATTR_TABLES_DIGEST = "ctasim_tables_sha256"
+TABLE_CHECKSUMS, ATTR_TABLES_DIGEST = paths.TABLE_CHECKSUMS, paths.ATTR_TABLES_DIGEST
 PATH_BYTES = 200
 CHECKSUM_DTYPE = np.dtype([("path", f"S{PATH_BYTES}"), ("sha256", "S64")])
 

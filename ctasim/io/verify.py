@@ -183,7 +183,7 @@ def _check_contents(check: FileCheck, h5: h5py.File, reader: DL0ArchiveReader | 
 def _read_json(path: Path, problems: list[Problem]) -> Any:
     """The JSON document at ``path``, or None with a problem (missing, truncated, corrupted)."""
     if not path.is_file():
-        problems.append(Problem(path, "missing", "no such file"))
+        problems.append(Problem(path, "missing", f"no {path.name} in {path.parent} (is it a ctasim run directory?)"))
         return None
     try:
         text = path.read_text(encoding="utf-8")
@@ -255,7 +255,7 @@ def verify_run(run_dir: str | Path) -> Verification:
     models = _check_models(run_dir, by_level["models"])
     result.files += len(models)
     _check_chain(run_dir, checks, models, by_level)
-    if summary and not by_level["dl0"]:
+    if summary and checks["dl0"] and not by_level["dl0"]:
         _check_accounting(run_dir / "summary.json", summary, checks["dl0"].values(), run_problems)
     for level in LEVELS:
         result.problems += by_level[level]
@@ -359,11 +359,8 @@ def _check_accounting(path: Path, summary: dict, dl0: Iterable[FileCheck], probl
     stages = recorded.to_dict()["stages"]
     files = Accounting.merged(c.accounting for c in dl0).to_dict()["stages"]
     for stage in ARCHIVED_STAGES:
-        want, got = files.get(stage, {"total": 0, "by_stream": {}, "by_tel_type": {}}), stages.get(stage)
-        if got is None:
-            problems.append(Problem(path, "mismatch", f"accounting has no stage {stage}; the DL0 files hold "
-                                    f"{want['total']}"))
-            continue
+        empty = {"total": 0, "by_stream": {}, "by_tel_type": {}}
+        want, got = files.get(stage, empty), stages.get(stage, empty)
         for key in ("total", "by_stream", "by_tel_type"):
             if got.get(key) != want[key]:
                 problems.append(Problem(path, "mismatch", f"accounting.stages.{stage}.{key} = {_short(got.get(key))}, "
