@@ -5,7 +5,8 @@ be empty; with ``overwrite`` an earlier ctasim run there (it holds one of ``RUN_
 removed first. A non-empty directory that is not a ctasim run is never removed. Every refusal is
 a one-line ``CtasimError`` naming the directory.
 
-What a finished run directory holds is checked by ``ctasim.io.verify``.
+``level_files(run_dir, level)`` lists the HDF5 files of one data level. What a finished run
+directory holds is checked by ``ctasim.io.verify``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import shutil
 from pathlib import Path
 
 from ..errors import CtasimError
+from .atomic import TMP_SUFFIX
 
 #: what a ctasim run directory holds from its first block on
 RUN_MARKERS = ("provenance.json", "summary.json", "dl0")
@@ -38,3 +40,11 @@ def prepare_run_dir(path: str | Path, overwrite: bool = False) -> Path:
     except OSError as err:
         raise CtasimError(f"{run_dir}: cannot prepare the run directory ({err.strerror or err})") from None
     return run_dir
+
+
+def level_files(run_dir: str | Path, level: str) -> list[Path]:
+    """The HDF5 files of one data level (``dl0``, ``dl1``, ``dl2``) in ``run_dir/<level>``, sorted,
+    leftover ``.tmp`` files of an interrupted writer included (after the others), so that readers
+    refuse them."""
+    folder = Path(run_dir) / level
+    return sorted(folder.glob(f"*.{level}.h5")) + sorted(folder.glob(f"*.{level}.h5{TMP_SUFFIX}"))

@@ -10,6 +10,8 @@ tables and DL0 blocks it checked and one ``Problem`` (path, kind, one-line detai
   index with the file checksum;
 - every model file (``model_file``: header and the SHA-256 of the LightGBM text) and the files
   ``models/provenance.json`` lists;
+- every FITS file of ``irf/`` and ``dl3/``: each HDU read, its CHECKSUM / DATASUM verified
+  (``gadf_read.check_fits_file``); the IRF files summary.json lists are present;
 - ``summary.json`` and ``provenance.json``: readable JSON; the DL0 files they list are present;
   each DL0 file made by the run's scenario (hash) and seed; the accounting in summary.json is
   self-consistent (stages = counts, ``closed`` = the balances hold) and equal to the counts
@@ -50,10 +52,12 @@ from .hdf5_file import data_model_of, open_hdf5
 from .instrument import read_instrument
 from .model_file import MODEL_SUFFIX, read_model_file
 from .provenance import read_provenance
+from .run_dir import level_files
 
 KINDS = ("missing", "truncated", "corrupted", "stale", "mismatch")
 #: run-directory folders of files, in the order they are made (and problems reported)
-LEVELS = ("dl0", "dl1", "models", "dl2")
+LEVELS = ("dl0", "dl1", "models", "dl2", "irf", "dl3")
+FITS_LEVELS = ("irf", "dl3")
 #: the accounting stages a run's DL0 files hold the counts of
 ARCHIVED_STAGES = (SHOWERS_SIMULATED, ARRAY_EVENTS_ARCHIVED, TELESCOPE_EVENTS_ARCHIVED)
 
@@ -99,11 +103,9 @@ class FileCheck:
     def add(self, kind: str, detail: str) -> None:
         self.problems.append(Problem(self.path, kind, detail))
 
-    def add_error(self, err: DataFileError, default_kind: str = "corrupted") -> None:
+    def add_error(self, err: DataFileError) -> None:
         """A reader's DataFileError as a problem of this file (its own path prefix removed)."""
-        text = str(err)
-        prefix = f"{self.path}: "
-        self.add(err.kind or default_kind, text[len(prefix):] if text.startswith(prefix) else text)
+        self.add(err.kind or "corrupted", str(err).removeprefix(f"{self.path}: "))
 
 
 @dataclass
@@ -150,7 +152,7 @@ def _check_contents(check: FileCheck, h5: h5py.File, reader: DL0ArchiveReader | 
     except DataFileError as err:
         check.add_error(err)
         return
-    except (ValueError, json.JSONDecodeError):
+    except ValueError:  # json.JSONDecodeError
         check.add("corrupted", "provenance attributes are not readable JSON")
     check.digest = stored_digest(h5)
     tables = None
@@ -206,12 +208,6 @@ def _read_object(path: Path, problems: list[Problem]) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _level_files(run_dir: Path, level: str) -> list[Path]:
-    """The HDF5 files of a level's folder, leftover ``.tmp`` files included (sorted)."""
-    folder = run_dir / level
-    return sorted(folder.glob(f"*.{level}.h5")) + sorted(folder.glob(f"*.{level}.h5{TMP_SUFFIX}"))
-
-
 def _listed(entries: Iterable[Any], suffix: str) -> list[str]:
     """File names of ``entries`` (paths, e.g. summary.json's ``files``) that end in ``suffix``."""
     return [Path(str(e)).name for e in entries or () if str(e).endswith(suffix)]
@@ -237,7 +233,7 @@ def verify_run(run_dir: str | Path) -> Verification:
     summary, provenance = (_read_object(run_dir / name, run_problems) for name in ("summary.json", "provenance.json"))
     result.files += 2
 
-    checks = {level: {p.name: verify_file(p) for p in _level_files(run_dir, level)} for level in ("dl0", "dl1", "dl2")}
+    checks = {level: {p.name: verify_file(p) for p in level_files(run_dir, level)} for level in ("dl0", "dl1", "dl2")}
     by_level: dict[str, list[Problem]] = {level: [] for level in LEVELS}
     for level, files in checks.items():
         for check in files.values():
@@ -255,12 +251,35 @@ def verify_run(run_dir: str | Path) -> Verification:
     models = _check_models(run_dir, by_level["models"])
     result.files += len(models)
     _check_chain(run_dir, checks, models, by_level)
+    fits_files = [p for level in FITS_LEVELS for p in sorted((run_dir / level).glob("*.fits*"))]
+    result.files += len(fits_files)
+    result.tables += _check_fits(fits_files, by_level)
+    irf_files = [Path(str(p)) for p in (summary.get("irf") or {}).get("files", [])]
+    for level in FITS_LEVELS:
+        _present(run_dir, level, [p.name for p in irf_files if p.parent.name == level], "summary.json",
+                 by_level[level])
     if summary and checks["dl0"] and not by_level["dl0"]:
         _check_accounting(run_dir / "summary.json", summary, checks["dl0"].values(), run_problems)
     for level in LEVELS:
         result.problems += by_level[level]
     result.problems += run_problems
     return result
+
+
+def _check_fits(files: list[Path], by_level: dict[str, list[Problem]]) -> int:
+    """Every HDU of the IRF and DL3 FITS files read, their FITS checksums verified; returns the HDUs read."""
+    if not files:
+        return 0
+    from .gadf_read import check_fits_file  # astropy's FITS: only for runs that have such files
+
+    n_hdus = 0
+    for path in files:
+        try:
+            n_hdus += check_fits_file(path)
+        except DataFileError as err:
+            by_level[path.parent.name].append(Problem(path, err.kind or "corrupted",
+                                                      str(err).removeprefix(f"{path}: ")))
+    return n_hdus
 
 
 def _check_scenario(dl0: Iterable[FileCheck], provenance: dict, problems: list[Problem]) -> None:

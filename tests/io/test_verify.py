@@ -218,3 +218,24 @@ def test_process_rewrites_missing_dl1_files(run):
     with pytest.raises(DataFileError, match=r"dl2\.h5: missing"):
         require_intact(run, ("dl1",))
     assert require_intact(run, ("dl1", "dl2")).blocks > 0
+
+
+def test_damaged_irf_and_dl3_fits_files_are_named(run):
+    """IRF and DL3 files: every HDU read and its FITS checksums verified."""
+    import numpy as np
+    from astropy.io import fits
+
+    hdu = fits.BinTableHDU.from_columns([fits.Column(name="ENERG_LO", format="E", array=np.arange(2000.0))])
+    (run / "irf").mkdir()
+    (run / "dl3").mkdir()
+    flipped, cut = run / "irf" / "irf_pass1.fits", run / "dl3" / "obs_000001_pass1.fits.gz"
+    for path in (flipped, cut):
+        fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(path, checksum=True)
+    assert verify_run(run).ok
+    data = bytearray(flipped.read_bytes())
+    data[-100] ^= 0x01                                   # in the table's data, after both headers
+    flipped.write_bytes(bytes(data))
+    os.truncate(cut, cut.stat().st_size // 2)
+    assert problems_of(run) == {(flipped, "corrupted"), (cut, "truncated")}
+    assert "checksum mismatch" in str(verify_run(run).problems[0])
+    assert_refused(run, "irf/irf_pass1.fits", "corrupted")
