@@ -1,6 +1,7 @@
 """The model file format: line 1 ``# ctasim-model `` + a one-line JSON header, then the model text.
 
-The header carries ``text_sha256``, the SHA-256 of the text, checked by ``read_model_file`` before
+The header carries ``text_sha256``, the SHA-256 of the text (and ``text_bytes``, its length, so that
+a cut text reads as truncated), checked by ``read_model_file`` before
 anything parses the text: LightGBM aborts the whole process (exit 134) on some truncated texts
 instead of raising. Files written before the checksum are accepted when the text reaches
 LightGBM's last sections. Reading imports no LightGBM, so ``ctasim verify`` checks models cheaply.
@@ -19,10 +20,11 @@ MODEL_SUFFIX = ".model"
 
 
 def write_model_file(path: str | Path, header: dict, text: str) -> Path:
-    """Write ``header`` (``text_sha256`` set here) and ``text`` to ``path``; returns the path."""
+    """Write ``header`` (``text_sha256`` and ``text_bytes`` set here) and ``text`` to ``path``; returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     header["text_sha256"] = hashlib.sha256(text.encode()).hexdigest()
+    header["text_bytes"] = len(text.encode())
     path.write_text(MODEL_MAGIC + json.dumps(header, sort_keys=True) + "\n" + text)
     return path
 
@@ -51,6 +53,8 @@ def read_model_file(path: str | Path) -> tuple[dict, str]:
     intact = (hashlib.sha256(text.encode()).hexdigest() == digest if digest
               else "end of trees" in text and "end of parameters" in text)
     if not intact:
-        raise DataFileError(f"{path}: LightGBM model text truncated or damaged (checksum mismatch)",
-                            kind="corrupted")
+        short = len(text.encode()) < header.get("text_bytes", 0)
+        raise DataFileError(f"{path}: LightGBM model text truncated or damaged (checksum mismatch"
+                            + (f"; {len(text.encode())} of its {header['text_bytes']} bytes)" if short else ")"),
+                            kind="truncated" if short else "corrupted")
     return header, text
