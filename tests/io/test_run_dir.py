@@ -29,7 +29,7 @@ def test_an_earlier_run_is_refused_and_replaced_only_when_told(tmp_path):
 
 def test_foreign_files_are_never_removed(tmp_path):
     (tmp_path / "thesis.tex").write_text("mine")
-    with pytest.raises(CtasimError, match="not a ctasim run directory.*not replaced"):
+    with pytest.raises(CtasimError, match=r"not a ctasim run directory.*not replaced"):
         prepare_run_dir(tmp_path, overwrite=True)
     assert (tmp_path / "thesis.tex").read_text() == "mine"
     with pytest.raises(CtasimError, match="exists and is not a directory"):
