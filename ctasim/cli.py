@@ -63,15 +63,31 @@ def _check_memory(scenario, available_bytes: float | None, ray: bool = True) -> 
                             processes)
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .io.verify import verify_run
+
+    result = verify_run(args.run_dir)
+    for problem in result.problems:
+        print(problem)
+    if result.problems:
+        return 2
+    print(result.summary_line())
+    return 0
+
+
 def _cmd_process(args: argparse.Namespace) -> int:
-    from .io.run_dir import check_archive_complete, load_run
+    from .io.run_dir import load_run
+    from .io.verify import require_intact
+
+    run_dir = args.run_dir
+    # the levels this pass writes anew may be missing or stale; nothing may be damaged
+    require_intact(run_dir, ("dl1",) + (("dl2",) if args.dl2 else ()) + (("models",) if args.dl2 and not args.models
+                                                                           else ()))
     from .offline import merge_sections, run_offline
     from .report.run_report import write_run_report
     from .scenario import OfflineConfig
 
-    run_dir = args.run_dir
     summary, provenance = load_run(run_dir)
-    check_archive_complete(run_dir, provenance)
     cleaning = ((provenance.get("scenario") or summary["scenario"]).get("offline") or {}).get("cleaning", {})
     config = OfflineConfig(dl1=True, dl2=args.dl2, models=args.models, keep_images=args.keep_images, cleaning=cleaning)
     merge_sections(summary, run_offline(run_dir, config))
@@ -82,11 +98,14 @@ def _cmd_process(args: argparse.Namespace) -> int:
 
 def _cmd_irf(args: argparse.Namespace) -> int:
     from .io.run_dir import load_run
+    from .io.verify import require_intact
+
+    run_dir = args.run_dir
+    require_intact(run_dir)
     from .offline import run_offline
     from .report.run_report import write_run_report
     from .scenario import OfflineConfig, irf_config
 
-    run_dir = args.run_dir
     summary, provenance = load_run(run_dir)
     scenario = provenance.get("scenario", summary["scenario"])
     overrides = {"enabled": True, "livetime_h": args.livetime_h, "n_observations": args.observations}
@@ -100,10 +119,13 @@ def _cmd_irf(args: argparse.Namespace) -> int:
 
 def _cmd_science(args: argparse.Namespace) -> int:
     from .io.run_dir import load_run
+    from .io.verify import require_intact
+
+    run_dir = args.run_dir
+    require_intact(run_dir)
     from .offline.science import science_from_dl3, write_science_pass
     from .report.run_report import write_run_report
 
-    run_dir = args.run_dir
     summary, provenance = load_run(run_dir)
     summary["science"] = write_science_pass(run_dir, science_from_dl3(run_dir, args.irf_pass))
     write_run_report(run_dir, summary, provenance.get("scenario", summary["scenario"]))
@@ -226,6 +248,11 @@ def build_parser() -> argparse.ArgumentParser:
                          "scenario's sections; default: none, the run's configuration again)")
     rp.add_argument("--label", help="name of the pass in the report (overrides the file's label)")
     rp.set_defaults(func=_cmd_reprocess)
+
+    ve = sub.add_parser("verify", help="check every file, table, block checksum, the accounting and provenance "
+                                       "of a run directory")
+    ve.add_argument("run_dir", type=Path)
+    ve.set_defaults(func=_cmd_verify)
 
     v = sub.add_parser("validate", help="check a scenario file without running it")
     v.add_argument("scenario", help="scenario YAML file, or the name of a shipped one")

@@ -26,4 +26,9 @@ class ConfigError(CtasimError):
 
 
 class DataFileError(CtasimError):
-    """A data file is missing, damaged, incomplete or of an incompatible version."""
+    """A data file is missing, damaged, incomplete or of an incompatible version; ``kind`` (when
+    known) is one of ``ctasim.io.verify.KINDS``: missing, truncated, corrupted, stale, mismatch."""
+
+    def __init__(self, message: str, kind: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind

@@ -60,6 +60,7 @@ EXPECTED_UNITS = [
     (paths.SIMULATION_PIXEL_FAULTS + "/", PIXEL_FAULT_UNITS),
     (paths.DL2_SUBARRAY_EVENTS, DL2_EVENT_UNITS),
     (paths.DL2_TELESCOPE + "/", DL2_TEL_UNITS),
+    (paths.TABLE_CHECKSUMS, {}),
 ] + [
     (f"{group}/{alg}", {f"{alg}_{f}": DL2_EVENT_UNITS[c] for f, c in fields.items() if c in DL2_EVENT_UNITS})
     for group, alg, fields in DL2_GROUPS

@@ -13,9 +13,13 @@ ATTR_CTASIM_VERSION = "ctasim_version"
 ATTR_PROVENANCE_PREFIX = "provenance."  # provenance keys are stored as provenance.<key>
 ATTR_COMPLETE = "ctasim_complete"  # 1 once an archive was closed cleanly
 ATTR_FILE_CHECKSUM = "ctasim_checksum"  # SHA-256 over all block checksums (archive)
+ATTR_TABLES_DIGEST = "ctasim_tables_sha256"  # SHA-256 over the TABLE_CHECKSUMS rows (every HDF5 file)
 # per table column at position {pos} (ctapipe's HDF5 table convention): UNIT, TRANSFORM, MAXLEN
 ATTR_COLUMN = "CTAFIELD_{pos}_{key}"
 ATTR_ASTROPY_META = "__table_column_meta__"  # per table: astropy's YAML column header (units)
+
+# -- checksums of every other dataset (ctasim.io.checksums), in every HDF5 file ------------------
+TABLE_CHECKSUMS = "/ctasim/table_checksums"
 
 # -- instrument (in every file; ctapipe's layout, cameras numbered by the layout's camera_index) --
 INSTRUMENT = "/configuration/instrument"

@@ -12,7 +12,15 @@ CHANGES: dict[str, str] = {
         "pixel data quality: the DL0 archive gets /dl0/monitoring/telescope/pixel_pedestal/tel_NNN (per "
         "block, each pixel's pedestal std in adu) and, when pixel faults were injected, their truth in "
         "/simulation/service/pixel_faults/tel_NNN (copied to DL1); DL1 files get "
-        "/dl1/monitoring/telescope/pixel_status/tel_NNN (pooled std, status bits, unusable mask, NSB gradient)"
+        "/dl1/monitoring/telescope/pixel_status/tel_NNN (pooled std, status bits, unusable mask, NSB gradient); "
+        "every DL0, DL1 and DL2 file carries /ctasim/table_checksums (path, sha256: the SHA-256 of each "
+        "dataset's values and attributes, all but the DL0 block payloads, which their block checksums "
+        "cover) and the file attribute ctasim_tables_sha256 (over those rows: the file's content "
+        "digest, independent of provenance attributes such as the creation time); DL1 provenance "
+        "inputs record their DL0 file's digest (sha256), DL2 inputs their DL1 files' digests and "
+        "provenance models.sha256 the text SHA-256 of each model used, so that ctasim verify names a "
+        "file made from an upstream file that changed since as stale (files of 2.0-2.2 are read "
+        "and verified without these checks)"
     ),
     "2.2": (
         "instrument: the optics table gets psf_offaxis_deg_per_deg (the PSF's growth off axis) and "

@@ -1,16 +1,17 @@
 """The DL0 archive: reduced telescope blocks plus side tables in one crash-safe, checksummed HDF5 file.
 
-Writing (``DL0ArchiveWriter``) goes to ``<name>.tmp``; ``close()`` writes the completion attribute
-and the file checksum, flushes, fsyncs and renames atomically to the final name. An exception
-inside the ``with`` block removes the temporary file, and a killed process leaves only a
-``.tmp`` file without the completion attribute, which the reader refuses: no partial file ever
-looks complete.
+Writing (``DL0ArchiveWriter``) goes to ``<name>.tmp``; ``close()`` writes the table checksums
+(``ctasim.io.checksums``), the completion attribute and the file checksum, flushes, fsyncs and
+renames atomically to the final name. An exception inside the ``with`` block removes the temporary
+file, and a killed process leaves only a ``.tmp`` file without the completion attribute, which the
+reader refuses: no partial file ever looks complete.
 
 HDF5 layout (paths in ``paths.py``)::
 
     /                                    attrs: ctasim_data_model, ctasim_version, provenance.*,
                                                 ctasim_complete, ctasim_checksum, n_blocks,
-                                                n_events, payload_bytes
+                                                n_events, payload_bytes, ctasim_tables_sha256
+    /ctasim/table_checksums              SHA-256 of every other dataset (``checksums.seal_tables``)
     /configuration/instrument/...        the subarray (``instrument.write_instrument``)
     /dl0/event/telescope/tel_NNN/
         payload   uint8 [total bytes]    every block's compressed columns, back to back (no filter:
@@ -44,10 +45,11 @@ import numpy as np
 
 from ..datamodel import codecs, paths
 from ..datamodel.dl0 import EncodedBlock
-from ..datamodel.version import DATA_MODEL_VERSION
 from ..errors import DataFileError
 from ..instrument.subarray import SubarrayDescription
 from .atomic import ensure_free_space, publish, temporary_path
+from .checksums import seal_tables
+from .hdf5_file import data_model_of, open_hdf5
 from .instrument import read_subarray, write_instrument
 from .provenance import read_provenance, to_json, write_provenance
 from .table_buffer import TableBuffer
@@ -281,6 +283,7 @@ class DL0ArchiveWriter:
         h5 = self._file()
         try:
             self._tables.flush()
+            seal_tables(h5)
             h5.attrs[paths.ATTR_FILE_CHECKSUM] = self.file_checksum()
             h5.attrs["n_blocks"] = self.n_blocks
             h5.attrs["n_events"] = self.n_events
@@ -313,24 +316,13 @@ def _combine(checksums: Mapping[int, list[bytes]]) -> str:
     return h.hexdigest()
 
 
-def _major(version: str) -> int:
-    return int(str(version).split(".")[0])
-
-
 class DL0ArchiveReader:
     """Read a complete DL0 archive; refuses, with a one-line ``DataFileError``, any file that is
     missing, not HDF5, not complete, of another data-model major version, or damaged."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        if not self.path.is_file():
-            raise DataFileError(f"{self.path}: no such archive file")
-        if not h5py.is_hdf5(self.path):
-            raise DataFileError(f"{self.path}: not an HDF5 file")
-        try:
-            self._h5 = h5py.File(self.path, "r")
-        except OSError as err:
-            raise DataFileError(f"{self.path}: cannot be opened as HDF5 ({err})") from None
+        self._h5 = open_hdf5(self.path)
         try:
             self._check_header()
         except BaseException:
@@ -338,26 +330,10 @@ class DL0ArchiveReader:
             raise
 
     def _check_header(self) -> None:
+        self.data_model = data_model_of(self._h5)
         attrs = self._h5.attrs
-        version = attrs.get(paths.ATTR_DATA_MODEL)
-        if version is None:
-            raise DataFileError(
-                f"{self.path}: no {paths.ATTR_DATA_MODEL} attribute, not a ctasim file"
-            )
-        self.data_model = version.decode() if isinstance(version, bytes) else str(version)
-        try:
-            major = _major(self.data_model)
-        except ValueError:
-            raise DataFileError(
-                f"{self.path}: unreadable data-model version {self.data_model!r}"
-            ) from None
-        if major != _major(DATA_MODEL_VERSION):
-            raise DataFileError(
-                f"{self.path}: data model {self.data_model} is incompatible with this "
-                f"ctasim (reads {_major(DATA_MODEL_VERSION)}.x)"
-            )
         if not attrs.get(paths.ATTR_COMPLETE, False):
-            raise DataFileError(f"{self.path}: incomplete archive (the writer never closed it)")
+            raise DataFileError(f"{self.path}: incomplete archive (the writer never closed it)", kind="truncated")
 
     def __enter__(self) -> Self:
         return self
@@ -369,6 +345,11 @@ class DL0ArchiveReader:
         self._h5.close()
 
     # -- metadata ------------------------------------------------------------------------------
+    @property
+    def file(self) -> h5py.File:
+        """The open HDF5 file (read-only)."""
+        return self._h5
+
     @property
     def provenance(self) -> dict[str, Any]:
         return read_provenance(self._h5)
@@ -391,7 +372,7 @@ class DL0ArchiveReader:
         a mismatch raises a one-line DataFileError. Reads the index only, no payload."""
         checksums = {tel: list(self.block_index(tel)["checksum"]) for tel in self.tel_ids}
         if _combine(checksums) != self.stored_checksum:
-            raise DataFileError(f"{self.path}: file checksum mismatch, the block index is damaged")
+            raise DataFileError(f"{self.path}: file checksum mismatch, the block index is damaged", kind="corrupted")
 
     @property
     def tel_ids(self) -> list[int]:
@@ -409,9 +390,9 @@ class DL0ArchiveReader:
         try:
             return self._h5[path][sel]
         except KeyError:
-            raise DataFileError(f"{self.path}: no dataset {path}") from None
+            raise DataFileError(f"{self.path}: no dataset {path}", kind="missing") from None
         except OSError as err:
-            raise DataFileError(f"{self.path}: {path} is damaged ({err})") from None
+            raise DataFileError(f"{self.path}: {path} is damaged ({err})", kind="corrupted") from None
 
     # -- blocks --------------------------------------------------------------------------------
     def read_block(self, tel_id: int, row: int, verify: bool = True) -> EncodedBlock:
@@ -448,7 +429,7 @@ class DL0ArchiveReader:
         if verify and block.checksum() != index["checksum"].decode():
             raise DataFileError(
                 f"{self.path}: {paths.tel_table_name(tel_id)} block row {row} (stream {block.stream}, "
-                f"block_index {block.block_index}): checksum mismatch, the payload is damaged"
+                f"block_index {block.block_index}): checksum mismatch, the payload is damaged", kind="corrupted"
             )
         return block
 
@@ -473,6 +454,32 @@ class DL0ArchiveReader:
                     parts.setdefault(name, []).append(values)
         return {name: np.concatenate(v) for name, v in parts.items()}
 
+    def check_blocks(self) -> tuple[dict[str, int], list[DataFileError]]:
+        """Read every block of every telescope and verify its checksum, then the index against the
+        file checksum; never raises for bad data. Returns ({"blocks", "events", "bytes"} of the
+        blocks that verified, [one DataFileError per damaged block or index])."""
+        counts = {"blocks": 0, "events": 0, "bytes": 0}
+        failed: list[DataFileError] = []
+        for tel_id in self.tel_ids:
+            try:
+                index = self.block_index(tel_id)
+                for row in range(index.size):
+                    try:
+                        self.read_block(tel_id, row, verify=True)
+                    except DataFileError as err:
+                        failed.append(err)
+                        continue
+                    counts["blocks"] += 1
+                    counts["events"] += int(index[row]["n_events"])
+                    counts["bytes"] += int(index[row]["nbytes"])
+            except DataFileError as err:
+                failed.append(err)
+        try:
+            self.check_index()
+        except DataFileError as err:
+            failed.append(err)
+        return counts, failed
+
     # -- side tables ---------------------------------------------------------------------------
     def has_table(self, path: str) -> bool:
         return path in self._h5
@@ -493,62 +500,3 @@ class DL0ArchiveReader:
             )
         )
         return found
-
-
-def verify_archive(path: str | Path) -> dict[str, Any]:
-    """Read every block and table of an archive and check all checksums; never raises for bad data.
-
-    Returns ``{"path", "ok", "n_blocks", "n_events", "payload_bytes", "uncompressed_bytes",
-    "file_bytes", "telescopes": {tel_NNN: {blocks, events, bytes}}, "tables": {path: rows},
-    "failed": [one-line messages]}``.
-    """
-    path = Path(path)
-    report: dict[str, Any] = {
-        "path": str(path),
-        "ok": False,
-        "n_blocks": 0,
-        "n_events": 0,
-        "payload_bytes": 0,
-        "uncompressed_bytes": 0,
-        "file_bytes": path.stat().st_size if path.is_file() else 0,
-        "telescopes": {},
-        "tables": {},
-        "failed": [],
-    }
-    try:
-        reader = DL0ArchiveReader(path)
-    except DataFileError as err:
-        report["failed"].append(str(err))
-        return report
-    with reader:
-        for tel_id in reader.tel_ids:
-            tel = {"blocks": 0, "events": 0, "bytes": 0}
-            try:
-                index = reader.block_index(tel_id)
-                for row in range(index.size):
-                    try:
-                        reader.read_block(tel_id, row, verify=True)
-                    except DataFileError as err:
-                        report["failed"].append(str(err))
-                        continue
-                    tel["blocks"] += 1
-                    tel["events"] += int(index[row]["n_events"])
-                    tel["bytes"] += int(index[row]["nbytes"])
-                    report["uncompressed_bytes"] += int(index[row]["uncompressed_nbytes"])
-            except DataFileError as err:
-                report["failed"].append(str(err))
-            report["telescopes"][paths.tel_table_name(tel_id)] = tel
-            report["n_blocks"] += tel["blocks"]
-            report["n_events"] += tel["events"]
-            report["payload_bytes"] += tel["bytes"]
-        for ds_path in reader.dataset_paths():
-            try:
-                report["tables"][ds_path] = int(np.size(reader.read_table(ds_path)[0]))
-            except DataFileError as err:
-                report["failed"].append(str(err))
-        try:
-            reader.check_index()
-        except DataFileError as err:
-            report["failed"].append(str(err))
-    report["ok"] = not report["failed"]
-    return report

@@ -19,6 +19,9 @@ file and the HDU.
 
 from __future__ import annotations
 
+import gzip
+import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -246,3 +249,53 @@ def _rad_max_2d(h: _Hdu) -> RadMax2D:
 
 READERS = {"AEFF_2D": _aeff_2d, "EDISP_2D": _edisp_2d, "PSF_TABLE": _psf_table, "PSF_3GAUSS": _psf_3gauss,
            "BKG_2D": _bkg_2d, "BKG_3D": _bkg_3d, "RAD_MAX_2D": _rad_max_2d}
+
+
+FITS_BLOCK_BYTES = 2880  # a FITS file is a whole number of such blocks
+
+
+def _fits_bytes(path: Path) -> int:
+    """Bytes of the FITS file (decompressed for ``.gz``: astropy silently drops the HDUs of a gzip
+    stream that ends early, so the whole stream is read); DataFileError if it ends early."""
+    if path.suffix != ".gz":
+        return path.stat().st_size
+    size = 0
+    try:
+        with gzip.open(path, "rb") as stream:
+            while chunk := stream.read(1 << 20):
+                size += len(chunk)
+    except EOFError:
+        raise DataFileError(f"{path}: truncated (the gzip stream ends early)", kind="truncated") from None
+    except (OSError, zlib.error) as err:
+        raise DataFileError(f"{path}: not a valid gzip file ({err})", kind="corrupted") from None
+    return size
+
+
+def check_fits_file(path: str | Path) -> int:
+    """Read every HDU of a FITS file (IRF, DL3, index) and verify its CHECKSUM / DATASUM keywords when
+    it has them; returns the HDUs read. A one-line DataFileError (kind truncated or corrupted) when
+    the file ends early, is not FITS, or a checksum differs."""
+    path = Path(path)
+    size = _fits_bytes(path)
+    if size % FITS_BLOCK_BYTES:
+        raise DataFileError(f"{path}: truncated ({size} bytes, not whole {FITS_BLOCK_BYTES}-byte FITS blocks)",
+                            kind="truncated")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with fits.open(path, checksum=True) as hdul:
+                for hdu in hdul:
+                    _ = hdu.data
+                n_hdus = len(hdul)
+    except EOFError as err:
+        raise DataFileError(f"{path}: truncated ({err})", kind="truncated") from None
+    except (OSError, ValueError) as err:
+        kind = "truncated" if "truncated" in str(err).lower() else "corrupted"
+        raise DataFileError(f"{path}: unreadable FITS file ({str(err).splitlines()[0]})", kind=kind) from None
+    for warning in caught:
+        text = str(warning.message)
+        if "truncated" in text.lower():
+            raise DataFileError(f"{path}: truncated ({text})", kind="truncated")
+        if "checksum" in text.lower() or "datasum" in text.lower():
+            raise DataFileError(f"{path}: checksum mismatch ({text})", kind="corrupted")
+    return n_hdus

@@ -46,6 +46,7 @@ from ..instrument.telescope import (
     TelescopeDescription,
     TriggerSettings,
 )
+from .checksums import update_with_dataset
 from .tables import read_table, write_table
 
 # on /configuration/instrument: ``instrument_digest`` at writing (absent before data model 2.2)
@@ -220,7 +221,8 @@ def write_instrument(h5: h5py.Group, subarray: SubarrayDescription) -> None:
 def instrument_digest(h5: h5py.Group) -> str:
     """SHA-256 over every dataset under ``/configuration/instrument`` (name, dtype, bytes) and its
     attributes (name, dtype, bytes): the event-block checksums do not cover these tables, and a
-    changed neighbour index or pixel position would silently change (or crash) the processing."""
+    changed neighbour index or pixel position would silently change (or crash) the processing.
+    A table that cannot be read raises a one-line DataFileError naming it."""
     digest = hashlib.sha256()
     items: dict[str, h5py.Dataset] = {}
 
@@ -230,13 +232,11 @@ def instrument_digest(h5: h5py.Group) -> str:
 
     h5[paths.INSTRUMENT].visititems(collect)
     for name, ds in sorted(items.items()):
-        data = np.asarray(ds[()])
-        digest.update(f"{name}|{data.dtype.str}|".encode())
-        digest.update(data.tobytes())
-        for key in sorted(ds.attrs):
-            value = np.asarray(ds.attrs[key])
-            digest.update(f"{key}|{value.dtype.str}|".encode())
-            digest.update(value.tobytes())
+        try:
+            update_with_dataset(digest, name, ds)
+        except OSError as err:  # a damaged chunk (Fletcher-32 or decompression)
+            raise DataFileError(f"{h5.file.filename}: instrument table {ds.name} unreadable "
+                                f"({str(err).splitlines()[0]})", kind="corrupted") from None
     return digest.hexdigest()
 
 
@@ -253,7 +253,8 @@ def read_instrument(h5: h5py.Group) -> InstrumentTables:
     stored = _attrs(h5[paths.INSTRUMENT]).get(DIGEST_ATTR)
     if stored is not None and instrument_digest(h5) != stored:
         raise DataFileError(
-            f"{h5.file.filename}: instrument tables under {paths.INSTRUMENT} damaged (checksum mismatch)"
+            f"{h5.file.filename}: instrument tables under {paths.INSTRUMENT} damaged (checksum mismatch)",
+            kind="corrupted",
         )
     layout, _ = read_table(h5, paths.SUBARRAY_LAYOUT)
     optics, _ = read_table(h5, paths.TELESCOPE_OPTICS)

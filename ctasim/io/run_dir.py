@@ -6,10 +6,8 @@ removed first. A non-empty directory that is not a ctasim run is never removed. 
 a one-line ``CtasimError`` naming the directory.
 
 ``load_run(run_dir)``: the summary.json and provenance.json of a finished run, or a one-line error.
-
-``check_archive_complete(run_dir, provenance)``: every DL0 file the run's provenance lists as an
-output is still in ``run_dir/dl0`` (by name, so a moved run directory passes); reprocessing a run
-with a DL0 file missing would silently keep the DL1 made from it.
+``level_files(run_dir, level)`` lists the HDF5 files of one data level. What a finished run
+directory holds is checked by ``ctasim.io.verify``.
 """
 
 from __future__ import annotations
@@ -20,7 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CtasimError
+from .atomic import TMP_SUFFIX
 
+#: the folder of a run's reprocessing passes (``ctasim.offline.reprocess``) and the file a pass being
+#: written holds until it is finished
+PASSES_DIR = "passes"
+PASS_INCOMPLETE = "INCOMPLETE"
 #: what a ctasim run directory holds from its first block on
 RUN_MARKERS = ("provenance.json", "summary.json", "dl0")
 
@@ -46,17 +49,6 @@ def prepare_run_dir(path: str | Path, overwrite: bool = False) -> Path:
     return run_dir
 
 
-def check_archive_complete(run_dir: str | Path, provenance: dict) -> None:
-    """One-line CtasimError naming the first DL0 output of ``provenance`` (provenance.json) that is
-    missing from ``run_dir/dl0``."""
-    run_dir = Path(run_dir)
-    for output in provenance.get("outputs", []):
-        name = Path(output).name
-        if name.endswith(".dl0.h5") and not (run_dir / "dl0" / name).is_file():
-            raise CtasimError(f"{run_dir / 'dl0' / name}: listed in provenance.json but missing; the run's "
-                              "archive is incomplete, not reprocessed")
-
-
 def load_run(run_dir: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """(summary.json, provenance.json) of an existing run directory; one-line CtasimError if either
     is missing or not JSON."""
@@ -70,3 +62,11 @@ def load_run(run_dir: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise CtasimError(f"{path}: not valid JSON ({err})") from None
     return loaded[0], loaded[1]
+
+
+def level_files(run_dir: str | Path, level: str) -> list[Path]:
+    """The HDF5 files of one data level (``dl0``, ``dl1``, ``dl2``) in ``run_dir/<level>``, sorted,
+    leftover ``.tmp`` files of an interrupted writer included (after the others), so that readers
+    refuse them."""
+    folder = Path(run_dir) / level
+    return sorted(folder.glob(f"*.{level}.h5")) + sorted(folder.glob(f"*.{level}.h5{TMP_SUFFIX}"))

@@ -23,7 +23,8 @@ leaves no new DL1 file. Paths are in ``ctasim.datamodel.paths``:
   telescope-event index and triggered showers, in trigger order (``ctasim.io.ctapipe_tables``).
 
 File attributes carry the provenance (``ctasim.io.provenance``) with ``stage = "dl1"``, the pass
-number and every input file with its SHA-256 block checksum and size.
+number and every input file with its content digest (``sha256``, ``ctasim.io.checksums``), SHA-256
+block checksum and size; ``/ctasim/table_checksums`` holds the checksum of every table.
 
 Images: ``ctasim.dl0.reduction.calibrate_dl0`` (stored charges and peak times, or the camera's
 extractor on stored waveforms); cleaning and parameters: ``ctasim.image.process_images`` with the
@@ -52,6 +53,7 @@ from ..image import process_images
 from ..image.cleaning import DEFAULT_CLEANING, CleaningConfig
 from ..io.archive import DL0ArchiveReader
 from ..io.atomic import TMP_SUFFIX, published_together
+from ..io.checksums import seal_tables, stored_digest
 from ..io.ctapipe_tables import write_dl1_index
 from ..io.instrument import write_instrument
 from ..io.provenance import make_provenance, write_provenance
@@ -124,6 +126,7 @@ def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_numbe
                 "inputs": [
                     {
                         "path": str(archive),
+                        "sha256": stored_digest(reader.file),
                         "sha256_blocks": reader.stored_checksum,
                         "bytes": archive.stat().st_size,
                     }
@@ -164,6 +167,7 @@ def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_numbe
                                          {paths.DL0_SUBARRAY_TRIGGER: paths.DL1_SUBARRAY_TRIGGER})
             copy_tables(src, h5, COPIED_TABLES)
         write_dl1_index(h5, tel_events)  # ctapipe's telescope-event index and triggered showers
+        seal_tables(h5)
     return {
         "array_events": n_array_events,
         "telescope_events": n_images,

@@ -15,7 +15,8 @@ LightGBM models of ``ctasim.reco.models``:
   events are the test sample.
 
 Output per DL1 file: ``run_dir/dl2/<stem>.dl2.h5`` (written as ``.tmp``, renamed when complete)
-with the instrument, provenance (``stage = "dl2"``, inputs with sizes, models used),
+with the instrument, provenance (``stage = "dl2"``, inputs with sizes and content digests, models
+used with the SHA-256 of each model text), the table checksums (``ctasim.io.checksums``),
 ``/dl2/events`` (``ctasim.reco.dl2`` columns incl. true_* plus ``is_train``: the event trained a
 model of this pass), ``/dl2/telescope_events/tel_NNN``, the simulation truth tables and the trigger
 tables copied from DL1 (for efficiencies and IRFs), and the same predictions in ctapipe's
@@ -36,6 +37,7 @@ from ..datamodel.dl2 import DL2_EVENT_UNITS, DL2_EVENTS_FILE_DTYPE, DL2_TEL_UNIT
 from ..datamodel.ids import PRIMARY_IDS, event_key, match_events
 from ..errors import DataFileError
 from ..io.atomic import atomic_h5
+from ..io.checksums import seal_tables, stored_digest
 from ..io.ctapipe_tables import write_dl2_groups
 from ..io.instrument import read_subarray, write_instrument
 from ..io.provenance import (
@@ -70,8 +72,9 @@ def train_split(obs_id: np.ndarray, event_id: np.ndarray, fraction: float) -> np
 
 def _read_run(files: list[Path]) -> dict:
     """Concatenated DL1 parameters, shower truth and trigger tables of all DL1 files, the
-    subarray, pointing (deg), which file every obs_id belongs to and the first file's provenance."""
-    tables, truth, trigger, file_of_obs = [], [], [], {}
+    subarray, pointing (deg), which file every obs_id belongs to, the first file's provenance and
+    each file's content digest (``ctasim.io.checksums``)."""
+    tables, truth, trigger, digests, file_of_obs = [], [], [], [], {}
     subarray = pointing = first_prov = None
     for i, path in enumerate(files):
         if path.name.endswith(".tmp"):
@@ -79,6 +82,7 @@ def _read_run(files: list[Path]) -> dict:
         try:
             with h5py.File(path, "r") as h5:
                 prov = read_provenance(h5)
+                digests.append(stored_digest(h5))
                 if subarray is None:
                     subarray, first_prov = read_subarray(h5), prov
                     point = prov.get("scenario", {}).get("array", {}).get("pointing", {})
@@ -103,6 +107,7 @@ def _read_run(files: list[Path]) -> dict:
         "pointing": pointing,
         "file_of_obs": file_of_obs,
         "provenance": first_prov,
+        "digests": digests,
     }
 
 
@@ -162,6 +167,7 @@ def _write_dl2(path: Path, dl1_path: Path, subarray, prov: dict, events: np.ndar
             copy_tables(src, h5, COPIED_TABLES + (paths.DL1_SUBARRAY_TRIGGER, paths.DL1_TELESCOPE_TRIGGER,
                                                   paths.SIMULATION_TRIGGERED_SHOWER))
         write_dl2_groups(h5, events, tel_rows, subarray)
+        seal_tables(h5)
 
 
 def process_dl2(
@@ -182,7 +188,8 @@ def process_dl2(
     stereo = reconstruct_stereo(table, subarray, *run["pointing"])
     features = telescope_features(table, stereo, subarray)
     t2 = time.perf_counter()
-    inputs = [{"path": str(f), "bytes": f.stat().st_size} for f in dl1_files]
+    inputs = [{"path": str(f), "sha256": digest, "bytes": f.stat().st_size}
+              for f, digest in zip(dl1_files, run["digests"])]
     scenario_prov = run["provenance"]
     prov = make_provenance(
         scenario_prov.get("scenario_name", ""), scenario_prov.get("scenario", {}), scenario_prov.get("seed", 0),
@@ -206,7 +213,9 @@ def process_dl2(
     for name in predicted.dtype.names:
         events[name] = predicted[name]
     events["is_train"] = is_train_event
-    prov["models"] = {"dir": str(model_dir), "trained_in_run": models is None}
+    prov["models"] = {"dir": str(model_dir), "trained_in_run": models is None,
+                      "sha256": {MODEL_FILES[key]: getattr(model_set, attr).header.get("text_sha256")
+                                 for key, attr in (("energy", "energy"), ("gammaness", "particle"), ("disp", "disp"))}}
 
     event_file = np.array([run["file_of_obs"][o] for o in stereo.obs_id.tolist()], np.int64)
     row_file = event_file[stereo.event_index]

@@ -8,7 +8,7 @@ from pathlib import Path
 import h5py
 
 from ..errors import DataFileError
-from ..io.atomic import TMP_SUFFIX
+from ..io.run_dir import level_files
 from ..io.tables import read_table, write_table
 
 DL0_SUFFIX = ".dl0.h5"
@@ -22,13 +22,10 @@ def stem(path: str | Path) -> str:
 
 
 def data_files(run_dir: str | Path, level: str) -> list[Path]:
-    """The files of one data level (``dl0``, ``dl1``, ``dl2``) in ``run_dir/<level>``, sorted,
-    including leftover ``.tmp`` files (an interrupted writer) so that readers refuse them.
-
-    Raises DataFileError when there is none.
-    """
+    """The files of one data level (``ctasim.io.run_dir.level_files``: leftover ``.tmp`` files
+    included, so that readers refuse them); DataFileError when there is none."""
     folder = Path(run_dir) / level
-    files = sorted(folder.glob(f"*.{level}.h5")) + sorted(folder.glob(f"*.{level}.h5{TMP_SUFFIX}"))
+    files = level_files(run_dir, level)
     if not files:
         raise DataFileError(f"{folder}: no {level.upper()} files (*.{level}.h5)")
     return files

@@ -28,16 +28,16 @@ from typing import Any
 from ..errors import CtasimError
 from ..io.archive import DL0ArchiveReader
 from ..io.provenance import make_provenance, write_provenance_json
-from ..io.run_dir import check_archive_complete, load_run
+from ..io.run_dir import PASS_INCOMPLETE as INCOMPLETE
+from ..io.run_dir import PASSES_DIR, load_run
+from ..io.verify import require_intact
 from ..report.pass_comparison import pass_comparison
 from ..report.run_report import PROVENANCE_FILE, SUMMARY_FILE, write_run_report
 from ..scenario import pass_configs
 from . import run_offline
 from .files import data_files
 
-PASSES_DIR = "passes"
 PASS_DIR = re.compile(r"^pass(\d+)$")
-INCOMPLETE = "INCOMPLETE"
 
 
 def pass_dirs(run_dir: str | Path) -> list[tuple[int, Path]]:
@@ -79,15 +79,17 @@ def reprocess(run_dir: str | Path, changes: Any, source: str = "<changes>") -> t
     """A new pass of ``run_dir`` with ``changes`` (a PassChanges mapping, from ``source``); returns its
     folder and summary. One-line CtasimError for an incomplete run or bad changes, before any work."""
     run_dir = Path(run_dir)
+    for folder in (run_dir / PASSES_DIR).glob("pass*"):
+        if (folder / INCOMPLETE).exists():  # an interrupted pass: replaced, never verified
+            shutil.rmtree(folder)
+    require_intact(run_dir, ("dl1", "dl2", "models"))  # the DL0 it reads and the run's files must be sound
     summary, provenance = load_run(run_dir)
-    check_archive_complete(run_dir, provenance)
     scenario = dict(provenance.get("scenario") or summary["scenario"])
     parsed, offline, irf = pass_configs(scenario, changes, source)
     if offline.models is not None and not Path(offline.models).is_dir():
         raise CtasimError(f"{source}: offline.models = {offline.models!r}: no such directory of trained models")
     number = max((n for n, _ in pass_dirs(run_dir)), default=1) + 1
     work = run_dir / PASSES_DIR / f"pass{number}"
-    shutil.rmtree(work, ignore_errors=True)  # an interrupted pass of that number
     try:
         work.mkdir(parents=True)
         (work / INCOMPLETE).write_text("a reprocessing pass is being written here\n")

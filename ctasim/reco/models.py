@@ -16,17 +16,15 @@ weighted means over those rows, NaN for events without a predicted row:
   brightest image is usually the nearest, whose light depends most on X_max. Model files without
   a table fall back to intensity weights.
 
-Model files are text: line 1 is ``# ctasim-model `` followed by a one-line JSON header (kind,
-ctasim and data-model versions, features, telescope types, LightGBM parameters, training sample,
-provenance); the rest is the LightGBM model text. Training is deterministic (fixed seed,
-``deterministic=True``, one thread).
+Model files (``ctasim.io.model_file``) are text: line 1 is ``# ctasim-model `` followed by a
+one-line JSON header (kind, ctasim and data-model versions, features, telescope types, LightGBM
+parameters, training sample, provenance, the SHA-256 of the text); the rest is the LightGBM model
+text. Training is deterministic (fixed seed, ``deterministic=True``, one thread).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import platform
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,10 +38,10 @@ from ctasim.datamodel.ids import match_events
 from ctasim.datamodel.version import DATA_MODEL_VERSION
 from ctasim.errors import DataFileError
 from ctasim.instrument.subarray import SubarrayDescription
+from ctasim.io.model_file import read_model_file, write_model_file
 
 from .stereo import StereoResult
 
-MODEL_MAGIC = "# ctasim-model "
 TEL_TYPE_FEATURE = "tel_type"
 #: Default per-telescope features; ``log10_intensity`` is log10(hillas_intensity / p.e.).
 DEFAULT_FEATURES = (
@@ -260,27 +258,13 @@ class _TelescopeModel:
         """Write header (with the SHA-256 of the model text) + LightGBM model text to ``path``."""
         if self.booster is None:
             raise RuntimeError(f"{type(self).__name__} is not trained")
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = self.booster.model_to_string(num_iteration=-1)
-        self.header["text_sha256"] = hashlib.sha256(text.encode()).hexdigest()
-        path.write_text(MODEL_MAGIC + json.dumps(self.header, sort_keys=True) + "\n" + text)
-        return path
+        return write_model_file(path, self.header, self.booster.model_to_string(num_iteration=-1))
 
     @classmethod
     def load(cls, path: str | Path, features: tuple[str, ...] = DEFAULT_FEATURES):
         """Read a model file, refusing other kinds, major versions or feature lists."""
         path = Path(path)
-        try:
-            first, _, text = path.read_text().partition("\n")
-        except (OSError, UnicodeDecodeError) as err:
-            raise DataFileError(f"{path}: cannot read model file ({err})") from None
-        if not first.startswith(MODEL_MAGIC):
-            raise DataFileError(f"{path}: not a ctasim model file")
-        try:
-            header = json.loads(first[len(MODEL_MAGIC) :])
-        except json.JSONDecodeError as err:
-            raise DataFileError(f"{path}: damaged model header ({err.msg})") from None
+        header, text = read_model_file(path)
         checks = [
             ("kind", header.get("kind"), cls.kind),
             (
@@ -298,13 +282,6 @@ class _TelescopeModel:
         for what, found, expected in checks:
             if found != expected:
                 raise DataFileError(f"{path}: model {what} is {found!r}, expected {expected!r}")
-        # LightGBM aborts the process on some damaged texts instead of raising: check them first
-        # (files before the checksum: that the text reaches LightGBM's last section)
-        digest = header.get("text_sha256")
-        intact = (hashlib.sha256(text.encode()).hexdigest() == digest if digest
-                  else "end of trees" in text and "end of parameters" in text)
-        if not intact:
-            raise DataFileError(f"{path}: LightGBM model text truncated or damaged (checksum mismatch)")
         model = cls(
             features=tuple(header["features"]),
             n_estimators=header["n_estimators"],

@@ -13,7 +13,8 @@ from chain_helpers import dl0_digest, tiny_scenario
 
 from actors.orchestrator import ActorGraph, run_scenario
 from ctasim.datamodel import paths
-from ctasim.io.archive import DL0ArchiveReader, verify_archive
+from ctasim.io.archive import DL0ArchiveReader
+from ctasim.io.verify import verify_file
 
 pytestmark = pytest.mark.e2e
 
@@ -54,9 +55,9 @@ def test_dl0_files_verify_and_report_written(local_run):
     assert len(files) == 2 and not list((run_dir / "dl0").glob("*.tmp"))
     n_events = 0
     for f in files:
-        report = verify_archive(f)
-        assert report["ok"], report["failed"]
-        n_events += report["n_events"]
+        report = verify_file(f)
+        assert report.ok, [str(p) for p in report.problems]
+        n_events += report.events
     assert n_events == summary["accounting"]["stages"]["telescope_events_archived"]["total"]
     on_disk = json.loads((run_dir / "summary.json").read_text())
     assert on_disk["accounting"]["closed"] is True

@@ -12,8 +12,9 @@ from ctasim.datamodel import paths
 from ctasim.datamodel.dl0 import EncodedBlock
 from ctasim.datamodel.simulation import SHOWER_DTYPE, SHOWER_UNITS
 from ctasim.errors import DataFileError
-from ctasim.io.archive import DL0ArchiveReader, DL0ArchiveWriter, temporary_path, verify_archive
+from ctasim.io.archive import DL0ArchiveReader, DL0ArchiveWriter, temporary_path
 from ctasim.io.provenance import make_provenance
+from ctasim.io.verify import verify_file
 
 N_PIX = 1855
 
@@ -68,10 +69,10 @@ def test_round_trip(archive):
         assert r.read_telescope(1, ("event_id",))["event_id"].size == 60
         showers, units = r.read_table(paths.SIMULATION_SHOWER)
         assert showers.size == 60 and units == SHOWER_UNITS
-    report = verify_archive(path)
-    assert report["ok"], report["failed"]
-    assert report["n_blocks"] == 6 and report["n_events"] == 120
-    assert report["payload_bytes"] == sum(b.nbytes for b in blocks)
+    report = verify_file(path)
+    assert report.ok, [str(p) for p in report.problems]
+    assert report.blocks == 6 and report.events == 120
+    assert report.payload_bytes == sum(b.nbytes for b in blocks)
 
 
 def test_exception_inside_writer_leaves_no_file(tmp_path, subarray):
@@ -114,13 +115,14 @@ def test_flipped_payload_byte_is_detected(archive):
         list(r.iter_blocks(1))  # other telescopes still read
         with pytest.raises(DataFileError, match=r"tel_005 block row 0 .*checksum mismatch"):
             list(r.iter_blocks(5))
-    report = verify_archive(path)
-    assert not report["ok"] and len(report["failed"]) == 1 and report["n_blocks"] == 5
+    report = verify_file(path)
+    assert [p.kind for p in report.problems] == ["corrupted"] and report.blocks == 5
+    assert "tel_005 block row 0" in str(report.problems[0])
 
 
 def test_refused_files(tmp_path, archive):
     path, _ = archive
-    with pytest.raises(DataFileError, match="no such archive"):
+    with pytest.raises(DataFileError, match="no such file"):
         DL0ArchiveReader(tmp_path / "missing.h5")
     text = tmp_path / "notes.h5"
     text.write_text("not hdf5")
@@ -131,7 +133,7 @@ def test_refused_files(tmp_path, archive):
     with pytest.raises(DataFileError, match=r"data model 1.0 is incompatible") as err:
         DL0ArchiveReader(path)
     assert "\n" not in str(err.value)
-    assert not verify_archive(path)["ok"]
+    assert [p.kind for p in verify_file(path).problems] == ["mismatch"]
 
 
 def test_writer_refusals(tmp_path, archive, subarray):

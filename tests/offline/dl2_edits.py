@@ -1,5 +1,6 @@
 """Edits of a small run's DL2 files that make its toy populations usable for IRFs: the tables
-rewritten in place (read, changed, written again with their units)."""
+rewritten in place (read, changed, written again with their units, the file's checksums sealed
+again so that it verifies)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from ctasim.io.checksums import seal_tables
 from ctasim.io.tables import read_table, write_table
 from ctasim.offline.dl1 import process_dl1
 from ctasim.offline.dl2 import process_dl2
@@ -23,6 +25,7 @@ def rewrite(path, table: str, change) -> None:
         rows = change(rows)
         del h5[table]
         write_table(h5, table, rows, units)
+        seal_tables(h5)
 
 
 def blur_gammaness(rows):

@@ -115,7 +115,7 @@ def _rename_tmp(path):
 
 @pytest.mark.parametrize(
     "damage, message",
-    [(_flip_payload_byte, "checksum mismatch"), (_truncate, "HDF5"), (_rename_tmp, "incomplete archive")],
+    [(_flip_payload_byte, "checksum mismatch"), (_truncate, "truncated"), (_rename_tmp, "incomplete archive")],
 )
 def test_damaged_dl0_is_refused(run_dir, damage, message):
     archive = run_dir / "dl0" / "synthetic_proton_obs000002.dl0.h5"

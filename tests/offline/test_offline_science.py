@@ -64,6 +64,10 @@ def _point_source(rows):
     return rows
 
 
+#: the files ``ctasim science`` reads (IRF and DL3), without the levels a hand-made summary.json does not account for
+DL3_ONLY = shutil.ignore_patterns("dl0", "dl1", "dl2", "models")
+
+
 @pytest.fixture(scope="module")
 def source_run(tmp_path_factory, dl0_run):
     """A run directory with DL2 of a point source 0.6 deg off the pointing and background."""
@@ -177,7 +181,7 @@ def test_science_from_the_dl3_files_agrees_with_the_in_memory_pass(science, sour
 
 def test_cli_science_adds_a_pass_and_keeps_the_earlier_ones(source_run, tmp_path):
     run_dir = tmp_path / "run"
-    shutil.copytree(source_run, run_dir)
+    shutil.copytree(source_run, run_dir, ignore=DL3_ONLY)
     empty = build_summary({"name": "toy"}, Accounting(), RateMeter(), {}, 0, [], 0.0, "local")
     (run_dir / "summary.json").write_text(json.dumps(empty))
     (run_dir / "provenance.json").write_text(json.dumps({"scenario": {"name": "toy"}}))
@@ -202,7 +206,7 @@ def test_cli_science_refuses_in_one_line(source_run, tmp_path, args, message):
     run_dir = source_run if args else tmp_path
     if args:
         run_dir = tmp_path / "run"
-        shutil.copytree(source_run, run_dir)
+        shutil.copytree(source_run, run_dir, ignore=DL3_ONLY)
         for name in ("summary.json", "provenance.json"):
             (run_dir / name).write_text(json.dumps({"scenario": {}}))
     done = subprocess.run([sys.executable, "-m", "ctasim.cli", "science", str(run_dir), *args], capture_output=True,

@@ -11,7 +11,8 @@ from ctasim.accounting import RateMeter
 from ctasim.datamodel import paths
 from ctasim.datamodel.monitoring import CAMERA_MONITORING_DTYPE, PEDESTAL_COLUMNS, TRIGGER_RATE_COLUMNS
 from ctasim.datamodel.simulation import IMPACT_DTYPE, SHOWER_DTYPE, ShowerTruth
-from ctasim.io.archive import DL0ArchiveReader, verify_archive
+from ctasim.io.archive import DL0ArchiveReader
+from ctasim.io.verify import verify_file
 from ctasim.onsite.archive_writer import RunArchiver, shower_distribution
 from ctasim.onsite.camera_station import PEDESTAL_EVENTS_PER_BLOCK, TriggerReport
 from ctasim.onsite.central_trigger import CentralTrigger
@@ -27,9 +28,9 @@ def test_one_verified_archive_per_stream_and_the_accounting_closes(library_run):
     summary = monitor.summary(files, 1.0, "library")
     assert summary["accounting"]["closed"] is True
     stages = summary["accounting"]["stages"]
-    reports = [verify_archive(f) for f in files]
-    assert all(r["ok"] for r in reports), [r["failed"] for r in reports]
-    assert sum(r["n_events"] for r in reports) == stages["telescope_events_archived"]["total"] > 0
+    reports = [verify_file(f) for f in files]
+    assert all(r.ok for r in reports), [str(p) for r in reports for p in r.problems]
+    assert sum(r.events for r in reports) == stages["telescope_events_archived"]["total"] > 0
     assert stages["telescope_events_archived"]["total"] == stages["telescope_events_read_out"]["total"]
     assert "monitoring_rows_left_out.pedestal" not in stages
     assert monitor.n_blocks == 4 and set(summary["rates"]["stages"]) >= {"technical_data", "dl0_archived"}

@@ -8,12 +8,12 @@ import pytest
 import ctasim
 from ctasim.errors import DataFileError
 from ctasim.instrument.config import load_subarray
+from ctasim.io.model_file import MODEL_MAGIC
 from ctasim.reco.disp import DispRegressor
 from ctasim.reco.dl2 import ModelSet, predict_dl2
 from ctasim.reco.metrics import auc_per_energy_bin, energy_bias_resolution, energy_bins, roc_auc
 from ctasim.reco.models import (
     DEFAULT_FEATURES,
-    MODEL_MAGIC,
     EnergyRegressor,
     ParticleClassifier,
     ResolutionTable,
@@ -177,7 +177,7 @@ def test_damaged_or_foreign_file_refused(tmp_path, trained):
     bad.write_text("tree\nversion=v4\n")
     with pytest.raises(DataFileError, match="not a ctasim model"):
         EnergyRegressor.load(bad)
-    with pytest.raises(DataFileError, match="cannot read"):
+    with pytest.raises(DataFileError, match="no such model file"):
         EnergyRegressor.load(tmp_path / "missing.txt")
     path = trained.energy.save(tmp_path / "energy.txt")
     with pytest.raises(DataFileError, match="features"):
