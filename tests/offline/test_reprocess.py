@@ -13,16 +13,21 @@ from pathlib import Path
 
 import h5py
 import pytest
-from conftest import SCENARIO
 
+from ctasim.accounting import Accounting, AccountingError
 from ctasim.cli import main
 from ctasim.errors import CtasimError
 from ctasim.io.provenance import read_provenance
+from ctasim.io.verify import verify_file, verify_run
 from ctasim.offline import reprocess as reprocess_module
 from ctasim.offline import run_offline
 from ctasim.offline.reprocess import INCOMPLETE, pass_dirs, reprocess
 from ctasim.scenario import OfflineConfig
 
+#: the toy archives' scenario (tests/offline/conftest.py), with DL1 and DL2
+SCENARIO = {"name": "synthetic", "seed": 1,
+            "array": {"layout": "north_alpha", "pointing": {"alt_deg": 70.0, "az_deg": 0.0}},
+            "offline": {"dl1": True, "dl2": True}}
 TIGHT = {"label": "tight", "offline": {"cleaning": {"LSTCam": {"picture_pe": 30.0, "boundary_pe": 15.0},
                                                      "NectarCam": {"picture_pe": 30.0, "boundary_pe": 15.0}}}}
 
@@ -32,8 +37,15 @@ def base_run(tmp_path_factory, dl0_run) -> Path:
     """The toy run with its pass 1 (DL1, DL2, summary.json, provenance.json); read-only: copy it."""
     run_dir = tmp_path_factory.mktemp("reprocess_base")
     shutil.copytree(dl0_run / "dl0", run_dir / "dl0")
-    scenario = SCENARIO | {"seed": 1, "offline": {"dl1": True, "dl2": True}}
+    scenario = SCENARIO
     sections = run_offline(run_dir, OfflineConfig(dl1=True, dl2=True))
+    accounting = Accounting.merged(verify_file(p).accounting for p in sorted((run_dir / "dl0").iterdir()))
+    try:
+        accounting.check()
+        closed = True
+    except AccountingError:
+        closed = False
+    sections["accounting"] = accounting.to_dict() | {"closed": closed}  # as the DL0 files hold it
     (run_dir / "summary.json").write_text(json.dumps({"scenario": scenario, **sections}))
     outputs = [f"dl0/{p.name}" for p in sorted((run_dir / "dl0").iterdir())]
     (run_dir / "provenance.json").write_text(json.dumps({"scenario": scenario, "outputs": outputs}))
@@ -78,6 +90,10 @@ def test_a_new_pass_beside_the_run_leaves_the_run_untouched(run_dir):
     assert surviving[1] < surviving[0] and reconstructed[1] < reconstructed[0], (surviving, reconstructed)
     report = (folder / "report.md").read_text()
     assert "Passes side by side" in report and "pass2 (tight)" in report and "picture_pe" in report
+    assert verify_run(run_dir).ok, [str(p) for p in verify_run(run_dir).problems]
+    gone = next((folder / "dl2").iterdir())
+    gone.unlink()
+    assert [(p.path, p.kind) for p in verify_run(run_dir).problems] == [(gone, "missing")]
 
 
 def test_a_pass_without_changes_reproduces_the_run(run_dir):
