@@ -6,13 +6,13 @@ Root ignores directory permissions, so the place is a read-only mount (skipped w
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import subprocess
 
 import pytest
 import yaml
 from chain_helpers import tiny_scenario
+from toy_run import write_run_json
 
 from ctasim.cli import main
 
@@ -27,9 +27,7 @@ def read_only_run(tmp_path, dl0_run):
     """A copy of the toy run (DL0, summary.json, provenance.json) seen through a read-only bind mount."""
     run_dir = tmp_path / "run"
     shutil.copytree(dl0_run / "dl0", run_dir / "dl0")
-    scenario = {"name": "synthetic", "seed": 1, "offline": {"dl1": True}}
-    (run_dir / "summary.json").write_text(json.dumps({"scenario": scenario}))
-    (run_dir / "provenance.json").write_text(json.dumps({"scenario": scenario}))
+    write_run_json(run_dir, {"name": "synthetic", "seed": 1, "offline": {"dl1": True}})
     view = tmp_path / "view"
     view.mkdir()
     _mount(["--bind", str(run_dir), str(view)])

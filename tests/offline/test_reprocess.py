@@ -13,12 +13,12 @@ from pathlib import Path
 
 import h5py
 import pytest
+from toy_run import write_run_json
 
-from ctasim.accounting import Accounting, AccountingError
 from ctasim.cli import main
 from ctasim.errors import CtasimError
 from ctasim.io.provenance import read_provenance
-from ctasim.io.verify import verify_file, verify_run
+from ctasim.io.verify import verify_run
 from ctasim.offline import reprocess as reprocess_module
 from ctasim.offline import run_offline
 from ctasim.offline.reprocess import INCOMPLETE, pass_dirs, reprocess
@@ -37,18 +37,7 @@ def base_run(tmp_path_factory, dl0_run) -> Path:
     """The toy run with its pass 1 (DL1, DL2, summary.json, provenance.json); read-only: copy it."""
     run_dir = tmp_path_factory.mktemp("reprocess_base")
     shutil.copytree(dl0_run / "dl0", run_dir / "dl0")
-    scenario = SCENARIO
-    sections = run_offline(run_dir, OfflineConfig(dl1=True, dl2=True))
-    accounting = Accounting.merged(verify_file(p).accounting for p in sorted((run_dir / "dl0").iterdir()))
-    try:
-        accounting.check()
-        closed = True
-    except AccountingError:
-        closed = False
-    sections["accounting"] = accounting.to_dict() | {"closed": closed}  # as the DL0 files hold it
-    (run_dir / "summary.json").write_text(json.dumps({"scenario": scenario, **sections}))
-    outputs = [f"dl0/{p.name}" for p in sorted((run_dir / "dl0").iterdir())]
-    (run_dir / "provenance.json").write_text(json.dumps({"scenario": scenario, "outputs": outputs}))
+    write_run_json(run_dir, SCENARIO, run_offline(run_dir, OfflineConfig(dl1=True, dl2=True)))
     return run_dir
 
 
