@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -305,9 +306,30 @@ class InstrumentFaults(_Model):
     telescopes: TelescopeFaults = TelescopeFaults()
 
 
+#: how often Ray restarts a killed camera, reducer or archiver process before the run fails
+MAX_RESTARTS = 3
+KILLABLE_ROLES = ("camera", "reducer", "archiver")
+
+
+class ProcessKill(_Model):
+    """One actor process killed (SIGKILL, by itself) when it reaches the run's block ``block``: the
+    position in the order blocks enter the chain (0-based). ``actor``: which camera or reducer actor
+    (0-based; the archiver is one). A camera or reducer dies before handling the block, the archiver
+    after storing it and before acknowledging it. Once per run: a restarted process or a resumed run
+    does not kill itself again."""
+
+    role: Literal["camera", "reducer", "archiver"]
+    block: int = Field(ge=0, description="the block's position in the run (0-based)")
+    actor: int = Field(0, ge=0)
+
+
 class ProcessFaults(_Model):
-    """Software and system faults injected into the on-site chain (actor processes killed at a chosen
-    block, a slow archiver); empty: none."""
+    """Software and system faults injected into the on-site chain: actor processes killed at a chosen
+    block (restarted by Ray, their blocks resubmitted), an archiver slowed by ``slow_archiver_s``
+    wall seconds per block (back-pressure); empty: none."""
+
+    kill: list[ProcessKill] = []
+    slow_archiver_s: float = Field(0.0, ge=0.0, le=60.0, description="sleep of the archiver per block (s)")
 
 
 class FaultsConfig(_Model):
@@ -357,6 +379,7 @@ class Scenario(_Model):
             except CtasimError as err:
                 raise ValueError(f"alerts.theta_cut_deg {rta.theta_cut_deg} with the target at "
                                  f"{rta.target_offset_deg} deg: {err}") from None
+        self._check_kills()
         for i, p in enumerate(self.particles):
             if p.rate_from_flux:
                 try:
@@ -365,6 +388,32 @@ class Scenario(_Model):
                 except ValueError as err:
                     raise ValueError(f"particles[{i}].rate_from_flux: expected {err}") from None
         return self
+
+    def _check_kills(self) -> None:
+        """Every kill names an existing actor and block, at most MAX_RESTARTS per actor process."""
+        kills = self.faults.process.kill
+        if not kills:
+            return
+        n_blocks = sum(p.n_blocks(self.simulation.block_size) for p in self.populations())
+        n_tels = len(self.array_tel_ids())
+        actors = {"camera": -(-n_tels // self.execution.telescopes_per_actor),
+                  "reducer": self.execution.reducer_actors, "archiver": 1}
+        for i, k in enumerate(kills):
+            if k.actor >= actors[k.role]:
+                raise ValueError(f"faults.process.kill[{i}].actor = {k.actor}: expected below {actors[k.role]} "
+                                 f"(the run's {k.role} actors)")
+            if k.block >= n_blocks:
+                raise ValueError(f"faults.process.kill[{i}].block = {k.block}: expected below {n_blocks} "
+                                 "(the run's blocks)")
+        per_actor = Counter((k.role, k.actor) for k in kills)
+        (role, actor), n = per_actor.most_common(1)[0]
+        if n > MAX_RESTARTS:
+            raise ValueError(f"faults.process.kill: {n} kills of {role} actor {actor}: expected at most "
+                             f"{MAX_RESTARTS} (its restarts)")
+
+    def array_tel_ids(self) -> list[int]:
+        """Telescope ids of the scenario's layout."""
+        return [int(t["tel_id"]) for t in read_yaml(layout_path(self.array.layout))["telescopes"]]
 
     def source_zenith_deg(self, particle: ParticleConfig) -> float:
         """Zenith angle (deg) of a population's source (the view cone's axis): the pointing moved by
