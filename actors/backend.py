@@ -8,8 +8,9 @@ callee, the in-process backend passes values through. So one orchestration code 
 
 Restarts: an actor created ``restartable`` is restarted by Ray (at most ``MAX_RESTARTS`` times)
 when its process dies; ``get`` then raises ``ActorDied`` naming it (for the result of any call that
-depended on it), and ``wait_alive`` waits for the new process. Tasks are not retried by Ray: the
-orchestrator resubmits whole blocks, whose results are deterministic. An embedded Ray is watched by
+depended on it), and ``process_of`` (which waits for the new process) tells a restarted actor by
+its new pid. Tasks are not retried by Ray: the orchestrator resubmits whole blocks, whose results
+are deterministic. An embedded Ray is watched by
 ``ray_reaper``, so a killed driver leaves no Ray process behind.
 """
 
@@ -51,8 +52,11 @@ class LocalBackend:
     def actor_id(self, actor: Any) -> str:
         return str(id(actor))
 
-    def wait_alive(self, actor: Any, timeout_s: float = RESTART_TIMEOUT_S) -> None:
-        pass
+    def processes(self, actors: Sequence[Any]) -> list[str]:
+        return [self.process_of(a) for a in actors]
+
+    def process_of(self, actor: Any, timeout_s: float = RESTART_TIMEOUT_S) -> str:
+        return f"local:{os.getpid()}"
 
     def call(self, actor: Any, method: str, *args: Any, num_returns: int = 1) -> Any:
         return getattr(actor, method)(*args)
@@ -139,14 +143,17 @@ class RayBackend:
     def actor_id(self, actor: Any) -> str:
         return actor._actor_id.hex()
 
-    def wait_alive(self, actor: Any, timeout_s: float = RESTART_TIMEOUT_S) -> None:
-        """Return once the actor answers (restarted); ``ActorDied`` if it is dead for good or does
-        not answer within ``timeout_s``."""
+    def processes(self, actors: Sequence[Any]) -> list[str]:
+        """``node:pid`` of each actor's process (asked of all at once: they start in parallel)."""
+        return self.get([actor.__ray_call__.remote(_process) for actor in actors])
+
+    def process_of(self, actor: Any, timeout_s: float = RESTART_TIMEOUT_S) -> str:
+        """``node:pid`` of the actor's process, waiting for it while Ray restarts it; ``ActorDied``
+        if it is dead for good or does not answer within ``timeout_s``."""
         deadline = time.monotonic() + timeout_s
         while True:
             try:
-                self.ray.get(actor.__ray_call__.remote(_nothing), timeout=max(1.0, deadline - time.monotonic()))
-                return
+                return self.ray.get(actor.__ray_call__.remote(_process), timeout=max(1.0, deadline - time.monotonic()))
             except self.ray.exceptions.ActorDiedError:
                 raise ActorDied(self.actor_id(actor)) from None
             except (self.ray.exceptions.RayActorError, self.ray.exceptions.GetTimeoutError):
@@ -171,8 +178,8 @@ class RayBackend:
             self.reaper = None
 
 
-def _nothing(actor: Any) -> None:
-    return None
+def _process(actor: Any) -> str:
+    return f"{_current_node()}:{os.getpid()}"
 
 
 def _current_node() -> str:

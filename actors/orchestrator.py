@@ -127,9 +127,11 @@ class ActorGraph:
         ArchiveJournal(self.run_dir).write_scenario(sc.to_dict())
         b = make_backend(self.backend_kind, self.address)
         self.backend = b
-        self.names: dict[str, tuple[str, int]] = {}
+        self.names: dict[str, tuple[str, int]] = {}  # actor id -> (role, index)
+        self.processes: dict[tuple[str, int], str] = {}  # restartable actor -> its process (node:pid)
         pointing = (sc.array.pointing.alt_deg, sc.array.pointing.az_deg)
-        subarray = b.put(self.subarray)
+        # kept referenced for the graph's life: Ray restarts an actor with its constructor arguments
+        subarray = self.subarray_ref = b.put(self.subarray)
         self.populations = sc.populations()
         self.population_of = {p.name: p for p in self.populations}
         self.order = self.blocks()
@@ -161,6 +163,8 @@ class ActorGraph:
         if sc.alerts.enabled:
             self.actors["realtime"] = self._create("realtime", 0, str(self.run_dir), subarray, pointing,
                                                    sc.realtime_config())
+        restartable = [name for name in self.names.values() if name[0] in RESTARTABLE]
+        self.processes = dict(zip(restartable, b.processes([self._actor(*name) for name in restartable])))
 
     def _submit(self, stream: str, block_index: int) -> Any:
         """Send one block through the chain; returns the future of the archiver's acknowledgement
@@ -223,6 +227,7 @@ class ActorGraph:
                     continue
                 b.call(a["monitor"], "record", ack)
                 bar.update(1)
+            self._check_processes([])  # a process that died between blocks
             files = b.get(b.call(a["archiver"], "close"))
         except BaseException:
             try:
@@ -269,20 +274,32 @@ class ActorGraph:
             raise error  # a block missing from a camera that never restarted: a flow-control bug
         failed.sort(key=self.position.__getitem__)
         for actor_id in sorted(dead):
-            role, index = self.names.get(actor_id, ("unknown", -1))
-            handle = self._actor(role, index)
-            try:
-                if role not in RESTARTABLE or handle is None:
-                    raise ActorDied(actor_id)
-                b.wait_alive(handle)
-            except ActorDied:
-                raise CtasimError(f"{role} actor {index} died at block {self.position[failed[0]]} and was not "
-                                  f"restarted (at most {MAX_RESTARTS} restarts); `ctasim run --resume "
-                                  f"{self.run_dir}` continues the run") from None
-            self.restarts.append({"role": role, "actor": index, "block": self.position[failed[0]],
-                                  "stream": failed[0][0], "block_index": failed[0][1],
-                                  "resubmitted_blocks": [self.position[k] for k in failed]})
+            role = self.names.get(actor_id, ("unknown", -1))[0]
+            if role not in RESTARTABLE:
+                raise CtasimError(f"the {role} actor died at block {self.position[failed[0]]}; it cannot be "
+                                  f"restarted (its state is the run's): `ctasim run --resume {self.run_dir}` "
+                                  "continues the run")
+        self._check_processes(failed)
         return failed
+
+    def _check_processes(self, failed: list[tuple[str, int]]) -> None:
+        """Record every restartable actor whose process changed (restarted), waiting for those
+        restarting; a failed block may name only one of several that died."""
+        b = self.backend
+        for (role, index), process in self.processes.items():
+            try:
+                now = b.process_of(self._actor(role, index))
+            except ActorDied:
+                raise CtasimError(f"{role} actor {index} died and was not restarted (at most {MAX_RESTARTS} "
+                                  f"restarts); `ctasim run --resume {self.run_dir}` continues the run") from None
+            if now != process:
+                self.processes[role, index] = now
+                first = failed[0] if failed else None
+                self.restarts.append({"role": role, "actor": index,
+                                      "block": self.position[first] if first else None,
+                                      "stream": first[0] if first else None,
+                                      "block_index": first[1] if first else None,
+                                      "resubmitted_blocks": [self.position[k] for k in failed]})
 
     def _actor(self, role: str, index: int) -> Any:
         """The handle of actor ``index`` of ``role`` (None if there is none)."""
