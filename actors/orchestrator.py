@@ -24,6 +24,7 @@ stored acknowledgements and not run again.
 
 from __future__ import annotations
 
+import resource
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -242,6 +243,7 @@ class ActorGraph:
         # in-process, every "actor" shares the driver's process: one figure for all
         memory = b.get([b.call(cam, "memory") for cam in a["camera"]])
         summary["timing"]["camera_actor_memory"] = memory if b.name == "ray" else memory[:1]
+        summary["timing"]["driver_peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         summary["restarts"] = self.restarts_section()
         if self.scenario.faults.process != type(self.scenario.faults.process)():
             summary.setdefault("faults", {})["process"] = self.process_faults_section()
