@@ -245,7 +245,7 @@ class ActorGraph:
         summary["timing"]["camera_actor_memory"] = memory if b.name == "ray" else memory[:1]
         summary["timing"]["driver_peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         summary["restarts"] = self.restarts_section()
-        if self.scenario.faults.process != type(self.scenario.faults.process)():
+        if self.scenario.faults.process.kill or self.scenario.faults.process.slow_archiver_s:
             summary.setdefault("faults", {})["process"] = self.process_faults_section()
         if "realtime" in a:
             summary["alerts"] = alerts_section(b.get(b.call(a["realtime"], "finish")), self.scenario.flares())

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,30 +104,35 @@ class ArchiveJournal:
         path = self.path(stream, block_index)
         with self._open(stream, block_index) as npz:
             meta = self._meta(npz, stream, block_index)
-            blocks = []
-            for i, m in enumerate(meta["blocks"]):
-                block = EncodedBlock(
-                    stream=m["stream"], obs_id=m["obs_id"], tel_id=m["tel_id"], block_index=m["block_index"],
-                    n_events=m["n_events"], codec=m["codec"],
-                    payload={n: npz[f"b{i}_{j}"].tobytes() for j, n in enumerate(m["columns"])},
-                    dtypes=m["dtypes"], shapes={k: tuple(v) for k, v in m["shapes"].items()}, attrs=m["attrs"])
-                if block.checksum() != m["checksum"]:
-                    raise DataFileError(f"{path}: tel_id {block.tel_id}: checksum mismatch, the journal is damaged")
-                blocks.append(block)
-            tables = [(t["path"], npz[f"t{j}"], t["units"]) for j, t in enumerate(meta["tables"])]
+            try:
+                blocks = [self._block(npz, i, m) for i, m in enumerate(meta["blocks"])]
+                tables = [(t["path"], npz[f"t{j}"], t["units"]) for j, t in enumerate(meta["tables"])]
+            except (KeyError, ValueError, OSError, zipfile.BadZipFile) as err:
+                raise DataFileError(f"{path}: damaged journal block ({err})") from None
+        for block, m in zip(blocks, meta["blocks"]):
+            if block.checksum() != m["checksum"]:
+                raise DataFileError(f"{path}: tel_id {block.tel_id}: checksum mismatch, the journal is damaged")
         return JournalEntry(meta["ack"], blocks, tables)
+
+    @staticmethod
+    def _block(npz: Any, i: int, m: dict[str, Any]) -> EncodedBlock:
+        return EncodedBlock(
+            stream=m["stream"], obs_id=m["obs_id"], tel_id=m["tel_id"], block_index=m["block_index"],
+            n_events=m["n_events"], codec=m["codec"],
+            payload={n: npz[f"b{i}_{j}"].tobytes() for j, n in enumerate(m["columns"])},
+            dtypes=m["dtypes"], shapes={k: tuple(v) for k, v in m["shapes"].items()}, attrs=m["attrs"])
 
     def _open(self, stream: str, block_index: int) -> Any:
         path = self.path(stream, block_index)
         try:
             return np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as err:
+        except (OSError, ValueError, zipfile.BadZipFile) as err:
             raise DataFileError(f"{path}: unreadable journal block ({err})") from None
 
     def _meta(self, npz: Any, stream: str, block_index: int) -> dict[str, Any]:
         try:
             return json.loads(npz["meta"].tobytes())
-        except (KeyError, ValueError, OSError) as err:
+        except (KeyError, ValueError, OSError, zipfile.BadZipFile) as err:
             raise DataFileError(f"{self.path(stream, block_index)}: damaged journal block ({err})") from None
 
     def remove_temporaries(self) -> int:
