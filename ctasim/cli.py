@@ -44,6 +44,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
                           progress=not args.quiet, resume=bool(args.resume))
     print(f"run directory: {result.run_dir}")
     print(f"report:        {result.run_dir / 'report.md'}")
+    restarts = result.summary.get("restarts") or {}
+    if restarts.get("count") or restarts.get("resumed_blocks"):
+        which = ", ".join(f"{e['role']} actor {e['actor']} at block {e['block']}" for e in restarts["events"])
+        resumed = f"; resumed after {restarts['resumed_blocks']} archived blocks" if restarts["resumed_blocks"] else ""
+        print(f"restarts:      {restarts['count']}{f' ({which})' if which else ''}{resumed}")
     alerts = result.summary.get("alerts")
     if alerts is not None:
         raised = ", ".join(f"{a['significance']:.1f} sigma at {a['sim_time_s']:.1f} s" for a in alerts["alerts"])

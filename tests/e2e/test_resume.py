@@ -73,6 +73,7 @@ def test_a_killed_driver_leaves_no_ray_and_resumes_to_the_same_archive(tmp_path)
 
     done = ctasim("run", "--resume", str(run_dir), "-q")
     assert done.returncode == 0, done.stderr
+    assert "restarts:      0; resumed after" in done.stdout
     assert dl0_digest(run_dir) == dl0_digest(reference)
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["restarts"]["resumed_blocks"] >= 2 and summary["timing"]["n_blocks"] == 6
