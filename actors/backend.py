@@ -33,11 +33,12 @@ RESTART_TIMEOUT_S = 120.0  # for a restarted actor to answer again
 
 
 class ActorDied(Exception):
-    """The process of the actor ``actor_id`` died while (or before) computing a result."""
+    """The process of the actor ``actor_id`` died while (or before) computing a result;
+    ``init_error``: the last line of the error its constructor raised, if that is why."""
 
-    def __init__(self, actor_id: str) -> None:
-        super().__init__(f"actor {actor_id} died")
-        self.actor_id = actor_id
+    def __init__(self, actor_id: str, init_error: str | None = None) -> None:
+        super().__init__(f"actor {actor_id} died" + (f" in its constructor: {init_error}" if init_error else ""))
+        self.actor_id, self.init_error = actor_id, init_error
 
 
 class LocalBackend:
@@ -134,7 +135,10 @@ class RayBackend:
         try:
             return self.ray.get(futures)
         except self.ray.exceptions.RayActorError as err:
-            raise ActorDied(err.actor_id) from None
+            init_error = None
+            if getattr(err, "actor_init_failed", False):
+                init_error = next((line for line in reversed(err.error_msg.splitlines()) if line.strip()), "")
+            raise ActorDied(err.actor_id, init_error) from None
         except self.ray.exceptions.RayTaskError as err:
             if isinstance(err.cause, (CtasimError, BlockNotBuffered)):
                 raise err.cause from None

@@ -193,8 +193,23 @@ class ActorGraph:
                  for k, p in enumerate(self.scenario.populations()) for i in range(p.n_blocks(size))]
         return [(name, i) for _, _, i, name in sorted(keyed)]
 
-    def run(self, progress: bool = False) -> RunResult:
-        """Drive every block through the chain with bounded blocks in flight, then close the archive."""
+    def run(self, progress: bool = False, keep_journal: bool = False) -> RunResult:
+        """Drive every block through the chain with bounded blocks in flight, then close the archive;
+        the archive journal is removed then, unless ``keep_journal`` (``run_scenario`` removes it once
+        the report is written, so a run killed before can be resumed)."""
+        try:
+            result = self._run(progress)
+        except ActorDied as err:
+            role, index = getattr(self, "names", {}).get(err.actor_id, ("unknown", -1))
+            if err.init_error is not None:
+                raise CtasimError(f"{role} actor {index} failed to start: {err.init_error}") from None
+            raise CtasimError(f"{role} actor {index} died and was not restarted; `ctasim run --resume "
+                              f"{self.run_dir}` continues the run") from None
+        if not keep_journal:
+            ArchiveJournal(self.run_dir).remove()
+        return result
+
+    def _run(self, progress: bool) -> RunResult:
         if not self.actors:
             self.start()
         b, a = self.backend, self.actors
@@ -340,7 +355,7 @@ def run_scenario(scenario: Scenario, run_dir: str | Path | None = None, backend:
     scenario asks for, and write the report; then the archive journal is removed."""
     graph = ActorGraph(scenario, run_dir, backend or scenario.execution.backend, address, resume)
     try:
-        result = graph.run(progress=progress)
+        result = graph.run(progress=progress, keep_journal=True)
     finally:
         graph.shutdown()
     if scenario.offline.dl1 or scenario.offline.dl2:

@@ -9,6 +9,7 @@ from chain_helpers import dl0_digest, small_scenario
 
 from actors.faults import kill_marker
 from actors.orchestrator import ActorGraph, run_scenario
+from actors.reducer import ReducerActor
 from ctasim.errors import CtasimError
 from ctasim.scenario import validate_scenario
 
@@ -83,3 +84,17 @@ def test_kills_need_the_ray_backend_and_an_existing_actor(tmp_path):
     scenario["faults"]["process"]["kill"] = [{"role": "reducer", "block": b} for b in range(4)]
     with pytest.raises(CtasimError, match="4 kills of reducer actor 0: expected at most 3"):
         validate_scenario(scenario)
+
+
+def test_an_actor_that_cannot_start_is_one_line_not_restarted(ray_session, tmp_path):
+    class BrokenReducer(ReducerActor):  # defined here: Ray ships it by value (the workers cannot import tests)
+        def __init__(self, subarray, reduction):
+            raise CtasimError("reduction.codec: this reducer cannot start")
+
+    graph = ActorGraph(validate_scenario(small_scenario(tmp_path / "run")), backend="ray")
+    graph.replace("reducer", BrokenReducer)
+    try:
+        with pytest.raises(CtasimError, match=r"^reducer actor 0 failed to start: .*this reducer cannot start$"):
+            graph.run()
+    finally:
+        graph.shutdown()
