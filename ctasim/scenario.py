@@ -306,9 +306,9 @@ class InstrumentFaults(_Model):
     telescopes: TelescopeFaults = TelescopeFaults()
 
 
-#: how often Ray restarts a killed camera, reducer or archiver process before the run fails
+#: how often Ray restarts a dead actor process (source, camera, central trigger, reducer, archiver)
+#: before the run fails
 MAX_RESTARTS = 3
-KILLABLE_ROLES = ("camera", "reducer", "archiver")
 
 
 class ProcessKill(_Model):
@@ -405,6 +405,8 @@ class Scenario(_Model):
             if k.block >= n_blocks:
                 raise ValueError(f"faults.process.kill[{i}].block = {k.block}: expected below {n_blocks} "
                                  "(the run's blocks)")
+        if len({(k.role, k.actor, k.block) for k in kills}) < len(kills):
+            raise ValueError("faults.process.kill: the same actor killed twice at one block (each kill happens once)")
         per_actor = Counter((k.role, k.actor) for k in kills)
         (role, actor), n = per_actor.most_common(1)[0]
         if n > MAX_RESTARTS:

@@ -81,6 +81,9 @@ def test_kills_need_the_ray_backend_and_an_existing_actor(tmp_path):
     scenario["faults"]["process"]["kill"] = [{"role": "archiver", "block": 6}]
     with pytest.raises(CtasimError, match=r"kill\[0\].block = 6: expected below 6"):
         validate_scenario(scenario)
+    scenario["faults"]["process"]["kill"] = [{"role": "reducer", "block": 1}] * 2
+    with pytest.raises(CtasimError, match="killed twice at one block"):
+        validate_scenario(scenario)
     scenario["faults"]["process"]["kill"] = [{"role": "reducer", "block": b} for b in range(4)]
     with pytest.raises(CtasimError, match="4 kills of reducer actor 0: expected at most 3"):
         validate_scenario(scenario)

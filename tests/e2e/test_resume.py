@@ -1,6 +1,6 @@
 """A SIGKILLed `ctasim run` leaves no Ray process behind, and `ctasim run --resume RUN_DIR` finishes
 it with the archive an uninterrupted run writes (DL0 digest). The driver is a subprocess on an
-embedded Ray; a slow archiver (0.8 s per block) leaves time to kill it mid-run."""
+embedded Ray; a slow archiver (0.5 s per block) leaves time to kill it mid-run."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def test_a_killed_driver_leaves_no_ray_and_resumes_to_the_same_archive(tmp_path)
     run_scenario(validate_scenario(small_scenario(reference)), backend="local")
     run_dir = tmp_path / "killed" / "run"
     scenario = tmp_path / "small.yaml"
-    scenario.write_text(yaml.safe_dump(small_scenario(run_dir, faults={"slow_archiver_s": 0.8})))
+    scenario.write_text(yaml.safe_dump(small_scenario(run_dir, faults={"slow_archiver_s": 0.5})))
     env = os.environ | {"PYTHONPATH": str(REPO)}
     driver = subprocess.Popen([sys.executable, "-m", "ctasim.cli", "run", str(scenario), "-q"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
