@@ -1,7 +1,7 @@
 """Archiver actor: hosts ``ctasim.onsite.archive_writer.RunArchiver`` (one DL0 archive per stream).
 
-Forwards ``append`` / ``close`` / ``abort`` and meters: each block's Ack gets the wall seconds of
-every stage that handled the block.
+Forwards ``append`` / ``archived`` / ``acks`` / ``close`` / ``abort`` and meters: each block's Ack
+gets the wall seconds of every stage that handled the block.
 """
 
 from __future__ import annotations
@@ -34,6 +34,12 @@ class ArchiverActor:
                           archiver=time.perf_counter() - t0)
         ack.archived_unix_s = time.time()
         return ack
+
+    def archived(self) -> list[tuple[str, int]]:
+        return self.archiver.archived()
+
+    def acks(self, blocks: Sequence[tuple[str, int]]) -> list[Ack]:
+        return self.archiver.acks(blocks)
 
     def close(self) -> list[str]:
         return self.archiver.close()

@@ -5,18 +5,40 @@ The orchestrator talks to actors only through a backend: ``create`` an actor, ``
 the first of several futures. Arguments may be futures; Ray resolves top-level ObjectRefs in the
 callee, the in-process backend passes values through. So one orchestration code path serves
 ``--no-ray``, an embedded local Ray and a cluster.
+
+Restarts: an actor created ``restartable`` is restarted by Ray (at most ``MAX_RESTARTS`` times)
+when its process dies; ``get`` then raises ``ActorDied`` naming it (for the result of any call that
+depended on it), and ``process_of`` (which waits for the new process) tells a restarted actor by
+its new pid. Tasks are not retried by Ray: the orchestrator resubmits whole blocks, whose results
+are deterministic. An embedded Ray is watched by
+``ray_reaper``, so a killed driver leaves no Ray process behind.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from ctasim.errors import CtasimError
+from ctasim.onsite.camera_station import BlockNotBuffered
+from ctasim.scenario import MAX_RESTARTS
+
+from . import ray_reaper
 
 CONNECT_TIMEOUT_S = 5.0   # to reach a cluster's --address before handing it to ray.init
+RESTART_TIMEOUT_S = 120.0  # for a restarted actor to answer again
+
+
+class ActorDied(Exception):
+    """The process of the actor ``actor_id`` died while (or before) computing a result;
+    ``init_error``: the last line of the error its constructor raised, if that is why."""
+
+    def __init__(self, actor_id: str, init_error: str | None = None) -> None:
+        super().__init__(f"actor {actor_id} died" + (f" in its constructor: {init_error}" if init_error else ""))
+        self.actor_id, self.init_error = actor_id, init_error
 
 
 class LocalBackend:
@@ -25,8 +47,17 @@ class LocalBackend:
     name = "local"
 
     def create(self, cls: type, *args: Any, spread_index: int | None = None, out_of_order: bool = False,
-               **kwargs: Any) -> Any:
+               restartable: bool = False, **kwargs: Any) -> Any:
         return cls(*args, **kwargs)
+
+    def actor_id(self, actor: Any) -> str:
+        return str(id(actor))
+
+    def processes(self, actors: Sequence[Any]) -> list[str]:
+        return [self.process_of(a) for a in actors]
+
+    def process_of(self, actor: Any, timeout_s: float = RESTART_TIMEOUT_S) -> str:
+        return f"local:{os.getpid()}"
 
     def call(self, actor: Any, method: str, *args: Any, num_returns: int = 1) -> Any:
         return getattr(actor, method)(*args)
@@ -58,6 +89,7 @@ class RayBackend:
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")
         self.ray = ray
         self._owns_ray = not ray.is_initialized()
+        self.reaper = None
         if self._owns_ray:
             if address:
                 check_reachable(address)
@@ -70,13 +102,17 @@ class RayBackend:
                 # the library and actors must be importable in the workers (editable install or cwd)
                 runtime_env=None,
             )
+            if not address:
+                self.reaper = ray_reaper.start_reaper()
 
     def create(self, cls: type, *args: Any, spread_index: int | None = None, out_of_order: bool = False,
-               **kwargs: Any) -> Any:
+               restartable: bool = False, **kwargs: Any) -> Any:
         """Start ``cls`` as an actor; with ``spread_index`` k, pin it to the k-th alive node (mod n);
         ``out_of_order`` lets a call whose arguments are ready run before earlier ones still waiting
-        (a camera simulates the next block while the previous one waits for the trigger decision)."""
-        options: dict[str, Any] = {"num_cpus": 0, "allow_out_of_order_execution": out_of_order}
+        (a camera simulates the next block while the previous one waits for the trigger decision);
+        ``restartable``: Ray restarts a dead process (constructor run again), its calls not retried."""
+        options: dict[str, Any] = {"num_cpus": 0, "allow_out_of_order_execution": out_of_order,
+                                   "max_restarts": MAX_RESTARTS if restartable else 0, "max_task_retries": 0}
         if spread_index is not None:
             from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
@@ -94,13 +130,40 @@ class RayBackend:
 
     def get(self, futures: Any) -> Any:
         """Results; an actor's CtasimError comes back as itself (its one-line message), not
-        wrapped in Ray's multi-line RayTaskError."""
+        wrapped in Ray's multi-line RayTaskError; a dead actor process as ``ActorDied``; a block a
+        restarted camera no longer buffers as ``BlockNotBuffered``."""
         try:
             return self.ray.get(futures)
+        except self.ray.exceptions.RayActorError as err:
+            init_error = None
+            if getattr(err, "actor_init_failed", False):
+                init_error = next((line for line in reversed(err.error_msg.splitlines()) if line.strip()), "")
+            raise ActorDied(err.actor_id, init_error) from None
         except self.ray.exceptions.RayTaskError as err:
-            if isinstance(err.cause, CtasimError):
+            if isinstance(err.cause, (CtasimError, BlockNotBuffered)):
                 raise err.cause from None
             raise
+
+    def actor_id(self, actor: Any) -> str:
+        return actor._actor_id.hex()
+
+    def processes(self, actors: Sequence[Any]) -> list[str]:
+        """``node:pid`` of each actor's process (asked of all at once: they start in parallel)."""
+        return self.get([actor.__ray_call__.remote(_process) for actor in actors])
+
+    def process_of(self, actor: Any, timeout_s: float = RESTART_TIMEOUT_S) -> str:
+        """``node:pid`` of the actor's process, waiting for it while Ray restarts it; ``ActorDied``
+        if it is dead for good or does not answer within ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                return self.ray.get(actor.__ray_call__.remote(_process), timeout=max(1.0, deadline - time.monotonic()))
+            except self.ray.exceptions.ActorDiedError:
+                raise ActorDied(self.actor_id(actor)) from None
+            except (self.ray.exceptions.RayActorError, self.ray.exceptions.GetTimeoutError):
+                if time.monotonic() > deadline:
+                    raise ActorDied(self.actor_id(actor)) from None
+                time.sleep(0.2)
 
     def wait(self, futures: Sequence[Any]) -> tuple[list, list]:
         return self.ray.wait(list(futures), num_returns=1)
@@ -114,6 +177,13 @@ class RayBackend:
     def shutdown(self) -> None:
         if self._owns_ray:
             self.ray.shutdown()
+        if self.reaper is not None:
+            ray_reaper.stop(self.reaper)
+            self.reaper = None
+
+
+def _process(actor: Any) -> str:
+    return f"{_current_node()}:{os.getpid()}"
 
 
 def _current_node() -> str:

@@ -12,10 +12,19 @@ in the chain at once, so memory stays flat however long the run.
 
 The same code drives the in-process backend (``--no-ray``) and Ray (local or a cluster), and
 every role can be replaced by a user class with the same methods (``ActorGraph.replace``).
+
+Restarts: sources, cameras, central trigger, reducers and the archiver are restarted by Ray when
+their process dies. The driver then collects every block in flight, waits for the restarted actor
+and submits the blocks that failed again, from the source on: each block is deterministic in
+(seed, stream, block), and the archiver stores a block once (its journal), so the archive is the
+same as an uninterrupted run's. The summary's ``restarts`` lists them. ``resume=True`` continues an
+interrupted run in its run directory: the blocks in the archive journal are counted from their
+stored acknowledgements and not run again.
 """
 
 from __future__ import annotations
 
+import resource
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -28,17 +37,20 @@ from ctasim.errors import CtasimError
 from ctasim.instrument.config import load_subarray
 from ctasim.offline import merge_sections, run_offline
 from ctasim.offline.pixel_quality import pixel_fault_effect
+from ctasim.onsite.archive_journal import ArchiveJournal
+from ctasim.onsite.camera_station import BlockNotBuffered
 from ctasim.onsite.realtime import alerts_section, load_particle_model
 from ctasim.onsite.telescope_health import telescope_health
 from ctasim.report.run_report import write_run_report
 from ctasim.report.telescope_quality import fault_section, load_healthy_run
-from ctasim.scenario import OfflineConfig, Scenario
+from ctasim.scenario import MAX_RESTARTS, OfflineConfig, Scenario
 from ctasim.sim.telescope_faults import NO_FAULTS
 
 from .archiver import ArchiverActor
-from .backend import make_backend
+from .backend import ActorDied, make_backend
 from .camera import CameraActor
 from .central_trigger import CentralTriggerActor
+from .faults import kill_marker, with_process_faults
 from .monitor import MonitorActor
 from .realtime import RealTimeActor
 from .reducer import ReducerActor
@@ -46,6 +58,8 @@ from .source import SourceActor
 
 HEALTHY_DIR = "healthy"  # the fault-free twin of a run with faults.compare_healthy, inside its run directory
 ROLES = ("source", "camera", "central_trigger", "reducer", "archiver", "monitor", "realtime")
+#: roles whose state is rebuilt by their constructor (or the archive journal): Ray may restart them
+RESTARTABLE = ("source", "camera", "central_trigger", "reducer", "archiver")
 
 
 @dataclass
@@ -63,11 +77,20 @@ class ActorGraph:
     """
 
     def __init__(self, scenario: Scenario, run_dir: str | Path | None = None, backend: str = "ray",
-                 address: str | None = None) -> None:
+                 address: str | None = None, resume: bool = False) -> None:
         self.scenario = scenario
         self.run_dir = scenario.run_dir(run_dir)
         self.backend_kind = backend
         self.address = address
+        self.resume = resume
+        self.restarts: list[dict[str, Any]] = []
+        self.resumed_blocks = 0
+        if scenario.faults.process.kill and backend == "local":
+            raise CtasimError("faults.process.kill needs the Ray backend: in-process (--no-ray) there is no actor "
+                              "process to kill")
+        if resume and scenario.alerts.enabled:
+            raise CtasimError(f"{self.run_dir}: --resume of a run with alerts.enabled is not supported (the "
+                              "real-time analysis needs every block in one pass); run it again with --overwrite")
         self.classes: dict[str, type] = {
             "source": SourceActor, "camera": CameraActor, "central_trigger": CentralTriggerActor,
             "reducer": ReducerActor, "archiver": ArchiverActor, "monitor": MonitorActor,
@@ -91,20 +114,38 @@ class ActorGraph:
         k = self.scenario.execution.telescopes_per_actor
         return [ids[i:i + k] for i in range(0, len(ids), k)]
 
+    def _create(self, role: str, index: int, *args: Any, **kwargs: Any) -> Any:
+        """Actor ``index`` of ``role``, with the scenario's process faults and Ray restarts where they apply."""
+        faults = self.scenario.faults.process
+        cls = self.classes[role]
+        if role in ("camera", "reducer", "archiver"):
+            kills = {self.order[k.block]: k.block for k in faults.kill if k.role == role and k.actor == index}
+            slow = faults.slow_archiver_s if role == "archiver" else 0.0
+            cls = with_process_faults(cls, role, index, self.run_dir, kills, slow)
+        actor = self.backend.create(cls, *args, restartable=role in RESTARTABLE, **kwargs)
+        self.names[self.backend.actor_id(actor)] = (role, index)
+        return actor
+
     def start(self) -> None:
         sc = self.scenario
         if sc.alerts.enabled:
             load_particle_model(sc.realtime_config(), self.subarray)  # a bad models dir fails here, in one line
+        ArchiveJournal(self.run_dir).write_scenario(sc.to_dict())
         b = make_backend(self.backend_kind, self.address)
         self.backend = b
+        self.names: dict[str, tuple[str, int]] = {}  # actor id -> (role, index)
+        self.processes: dict[tuple[str, int], str] = {}  # restartable actor -> its process (node:pid)
         pointing = (sc.array.pointing.alt_deg, sc.array.pointing.az_deg)
-        subarray = b.put(self.subarray)
+        # kept referenced for the graph's life: Ray restarts an actor with its constructor arguments
+        subarray = self.subarray_ref = b.put(self.subarray)
         self.populations = sc.populations()
         self.population_of = {p.name: p for p in self.populations}
-        self.actors["monitor"] = b.create(self.classes["monitor"], sc.to_dict(), self.subarray)
+        self.order = self.blocks()
+        self.position = {key: n for n, key in enumerate(self.order)}
+        self.actors["monitor"] = self._create("monitor", 0, sc.to_dict(), self.subarray)
         self.actors["source"] = {
-            p.name: b.create(self.classes["source"], p, subarray, pointing, sc.seed, sc.simulation.block_size)
-            for p in self.populations
+            p.name: self._create("source", i, p, subarray, pointing, sc.seed, sc.simulation.block_size)
+            for i, p in enumerate(self.populations)
         }
         buffered = sc.execution.max_blocks_in_flight + 1
         # accidental triggers ride on one stream (the night's NSB is counted once)
@@ -113,25 +154,26 @@ class ActorGraph:
         telescope_faults = sc.telescope_fault_set()
         tel = {"telescope_faults": telescope_faults} if telescope_faults != NO_FAULTS else {}
         self.actors["camera"] = [
-            b.create(self.classes["camera"], subarray, group, pointing, sc.seed, buffered, spread_index=i,
-                     out_of_order=True, extinction=sc.atmosphere.extinction_model(), pixel_faults=pixel_faults,
-                     **nsb, **tel)
+            self._create("camera", i, subarray, group, pointing, sc.seed, buffered, spread_index=i,
+                         out_of_order=True, extinction=sc.atmosphere.extinction_model(), pixel_faults=pixel_faults,
+                         **nsb, **tel)
             for i, group in enumerate(self.camera_groups())
         ]
-        self.actors["central_trigger"] = b.create(
-            self.classes["central_trigger"], subarray, sc.trigger.min_telescopes, sc.trigger.window_ns, pointing
+        self.actors["central_trigger"] = self._create(
+            "central_trigger", 0, subarray, sc.trigger.min_telescopes, sc.trigger.window_ns, pointing
         )
         self.actors["reducer"] = [
-            b.create(self.classes["reducer"], subarray, sc.reduction)
-            for _ in range(sc.execution.reducer_actors)
+            self._create("reducer", i, subarray, sc.reduction) for i in range(sc.execution.reducer_actors)
         ]
-        self.actors["archiver"] = b.create(
-            self.classes["archiver"], str(self.run_dir), subarray, sc.to_dict(), sc.seed, self.populations, pointing,
+        self.actors["archiver"] = self._create(
+            "archiver", 0, str(self.run_dir), subarray, sc.to_dict(), sc.seed, self.populations, pointing,
             pixel_faults
         )
         if sc.alerts.enabled:
-            self.actors["realtime"] = b.create(self.classes["realtime"], str(self.run_dir), subarray, pointing,
-                                               sc.realtime_config())
+            self.actors["realtime"] = self._create("realtime", 0, str(self.run_dir), subarray, pointing,
+                                                   sc.realtime_config())
+        restartable = [name for name in self.names.values() if name[0] in RESTARTABLE]
+        self.processes = dict(zip(restartable, b.processes([self._actor(*name) for name in restartable])))
 
     def _submit(self, stream: str, block_index: int) -> Any:
         """Send one block through the chain; returns the future of the archiver's acknowledgement
@@ -153,34 +195,69 @@ class ActorGraph:
 
     def blocks(self) -> list[tuple[str, int]]:
         """All (stream, block index) pairs in the order of their simulated start time (ties: the
-        scenario's population order)."""
-        b, size = self.backend, self.scenario.simulation.block_size
-        counts = [b.get(b.call(self.actors["source"][p.name], "n_blocks")) for p in self.populations]
+        scenario's population order): a block's position here is its ``block`` in ``faults.process``."""
+        size = self.scenario.simulation.block_size
         keyed = [(p.block_start_s(i, size), k, i, p.name)
-                 for k, (p, n) in enumerate(zip(self.populations, counts)) for i in range(n)]
+                 for k, p in enumerate(self.scenario.populations()) for i in range(p.n_blocks(size))]
         return [(name, i) for _, _, i, name in sorted(keyed)]
 
-    def run(self, progress: bool = False) -> RunResult:
-        """Drive every block through the chain with bounded blocks in flight, then close the archive."""
+    def run(self, progress: bool = False, keep_journal: bool = False) -> RunResult:
+        """Drive every block through the chain with bounded blocks in flight, then close the archive;
+        the archive journal is removed then, unless ``keep_journal`` (``run_scenario`` removes it once
+        the report is written, so a run killed before can be resumed)."""
+        try:
+            result = self._run(progress)
+        except ActorDied as err:
+            role, index = getattr(self, "names", {}).get(err.actor_id, ("unknown", -1))
+            if err.init_error is not None:
+                raise CtasimError(f"{role} actor {index} failed to start: {err.init_error}") from None
+            raise CtasimError(f"{role} actor {index} died and was not restarted; `ctasim run --resume "
+                              f"{self.run_dir}` continues the run") from None
+        if not keep_journal:
+            ArchiveJournal(self.run_dir).remove()
+        return result
+
+    def _run(self, progress: bool) -> RunResult:
         if not self.actors:
             self.start()
         b, a = self.backend, self.actors
         t0 = time.perf_counter()
-        todo = deque(self.blocks())
-        in_flight: list[Any] = []
+        todo = deque(self.order)
+        if self.resume:
+            archived = b.get(b.call(a["archiver"], "archived"))
+            for ack in b.get(b.call(a["archiver"], "acks", archived)):
+                b.call(a["monitor"], "record", ack)
+            done = {tuple(k) for k in archived}
+            todo = deque(k for k in self.order if k not in done)
+            self.resumed_blocks = len(done)
+        in_flight: list[tuple[Any, tuple[str, int]]] = []
         limit = self.scenario.execution.max_blocks_in_flight
-        bar = tqdm(total=len(todo), unit="block", disable=not progress, desc=self.scenario.name)
+        bar = self._bar = tqdm(total=len(self.order), initial=self.resumed_blocks, unit="block",
+                               disable=not progress, desc=self.scenario.name)
         try:
             while todo or in_flight:
                 while todo and len(in_flight) < limit:
-                    in_flight.append(self._submit(*todo.popleft()))
-                done, in_flight = b.wait(in_flight)
-                for ack in b.get(done):
-                    b.call(a["monitor"], "record", ack)
-                    bar.update(1)
+                    key = todo.popleft()
+                    in_flight.append((self._submit(*key), key))
+                done_futures, _ = b.wait([f for f, _ in in_flight])
+                entry = next(e for e in in_flight if e[0] is done_futures[0])
+                in_flight.remove(entry)
+                try:
+                    ack = b.get(entry[0])
+                except (ActorDied, BlockNotBuffered) as err:
+                    failed = self._recover(err, entry[1], in_flight)
+                    todo.extendleft(reversed(failed))
+                    in_flight = []
+                    continue
+                b.call(a["monitor"], "record", ack)
+                bar.update(1)
+            self._check_processes([])  # a process that died between blocks
             files = b.get(b.call(a["archiver"], "close"))
         except BaseException:
-            b.get(b.call(a["archiver"], "abort"))  # no partial archive left looking complete
+            try:
+                b.get(b.call(a["archiver"], "abort"))  # no partial archive left looking complete
+            except ActorDied:
+                pass  # a dead archiver completes nothing
             raise
         finally:
             bar.close()
@@ -192,9 +269,86 @@ class ActorGraph:
         seconds = {stream: span["seconds"] for stream, span in summary["rates"]["streams"].items()}
         pointing = (self.scenario.array.pointing.alt_deg, self.scenario.array.pointing.az_deg)
         summary.setdefault("data_quality", {})["telescopes"] = telescope_health(files, seconds, pointing)
+        summary["timing"]["driver_peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        summary["restarts"] = self.restarts_section()
+        if self.scenario.faults.process.kill or self.scenario.faults.process.slow_archiver_s:
+            summary.setdefault("faults", {})["process"] = self.process_faults_section()
         if "realtime" in a:
             summary["alerts"] = alerts_section(b.get(b.call(a["realtime"], "finish")), self.scenario.flares())
         return RunResult(self.run_dir, summary)
+
+    def _recover(self, error: ActorDied | BlockNotBuffered, key: tuple[str, int],
+                 in_flight: list[tuple[Any, tuple[str, int]]]) -> list[tuple[str, int]]:
+        """After an actor process died (or a restarted camera lost a block): collect every block still
+        in flight (acks recorded), wait for the dead actors' restarts, record them; returns the failed
+        blocks in run order."""
+        b = self.backend
+        dead = {error.actor_id} if isinstance(error, ActorDied) else set()
+        failed, lost = [key], isinstance(error, BlockNotBuffered)
+        for future, other in in_flight:
+            try:
+                ack = b.get(future)
+            except ActorDied as err:
+                dead.add(err.actor_id)
+                failed.append(other)
+                continue
+            except BlockNotBuffered:
+                failed.append(other)
+                lost = True
+                continue
+            b.call(self.actors["monitor"], "record", ack)
+            self._bar.update(1)
+        if lost and not (dead or self.restarts):
+            raise error  # a block missing from a camera that never restarted: a flow-control bug
+        failed.sort(key=self.position.__getitem__)
+        for actor_id in sorted(dead):
+            role = self.names.get(actor_id, ("unknown", -1))[0]
+            if role not in RESTARTABLE:
+                raise CtasimError(f"the {role} actor died at block {self.position[failed[0]]}; it cannot be "
+                                  f"restarted (its state is the run's): `ctasim run --resume {self.run_dir}` "
+                                  "continues the run")
+        self._check_processes(failed)
+        return failed
+
+    def _check_processes(self, failed: list[tuple[str, int]]) -> None:
+        """Record every restartable actor whose process changed (restarted), waiting for those
+        restarting; a failed block may name only one of several that died."""
+        b = self.backend
+        for (role, index), process in self.processes.items():
+            try:
+                now = b.process_of(self._actor(role, index))
+            except ActorDied:
+                raise CtasimError(f"{role} actor {index} died and was not restarted (at most {MAX_RESTARTS} "
+                                  f"restarts); `ctasim run --resume {self.run_dir}` continues the run") from None
+            if now != process:
+                self.processes[role, index] = now
+                first = failed[0] if failed else None
+                self.restarts.append({"role": role, "actor": index,
+                                      "block": self.position[first] if first else None,
+                                      "stream": first[0] if first else None,
+                                      "block_index": first[1] if first else None,
+                                      "resubmitted_blocks": [self.position[k] for k in failed]})
+
+    def _actor(self, role: str, index: int) -> Any:
+        """The handle of actor ``index`` of ``role`` (None if there is none)."""
+        actors = self.actors.get(role)
+        if isinstance(actors, dict):
+            actors = list(actors.values())
+        if not isinstance(actors, list):
+            actors = [actors]
+        return actors[index] if 0 <= index < len(actors) else None
+
+    def restarts_section(self) -> dict[str, Any]:
+        """Summary ``restarts``: actor processes that died and were restarted, and a resume."""
+        return {"count": len(self.restarts), "max_restarts": MAX_RESTARTS, "events": self.restarts,
+                "resumed_blocks": self.resumed_blocks}
+
+    def process_faults_section(self) -> dict[str, Any]:
+        """Summary ``faults.process``: the injected kills (and whether each happened) and the slow archiver."""
+        faults = self.scenario.faults.process
+        kills = [k.model_dump() | {"done": kill_marker(self.run_dir, k.role, k.actor, k.block).exists()}
+                 for k in faults.kill]
+        return {"kill": kills, "slow_archiver_s": faults.slow_archiver_s}
 
     def summary(self) -> dict:
         """The monitor's current figures (accounting, rates, reduction, timing)."""
@@ -207,14 +361,15 @@ class ActorGraph:
 
 
 def run_scenario(scenario: Scenario, run_dir: str | Path | None = None, backend: str | None = None,
-                 address: str | None = None, progress: bool = False) -> RunResult:
-    """Run the on-site chain, the offline stages the scenario asks for, and write the report; with
+                 address: str | None = None, progress: bool = False, resume: bool = False) -> RunResult:
+    """Run the on-site chain (or continue an interrupted one: ``resume``), the offline stages the
+    scenario asks for, and write the report; then the archive journal is removed. With
     ``faults.compare_healthy`` also the same scenario without faults in ``<run_dir>/healthy``, whose
     figures the summary sets beside this run's (``data_quality.pixels.effect``, ``data_quality.telescopes.effect``;
     for the telescopes, ``faults.instrument.telescopes.healthy_run`` may name an earlier such run instead)."""
-    graph = ActorGraph(scenario, run_dir, backend or scenario.execution.backend, address)
+    graph = ActorGraph(scenario, run_dir, backend or scenario.execution.backend, address, resume)
     try:
-        result = graph.run(progress=progress)
+        result = graph.run(progress=progress, keep_journal=True)
     finally:
         graph.shutdown()
     if scenario.offline.dl1 or scenario.offline.dl2:
@@ -239,5 +394,6 @@ def run_scenario(scenario: Scenario, run_dir: str | Path | None = None, backend:
         result.summary["data_quality"]["telescopes"] |= fault_section(
             faults, result.summary["data_quality"]["telescopes"], result.run_dir, result.summary, healthy)
     write_run_report(result.run_dir, result.summary, scenario)
+    ArchiveJournal(result.run_dir).remove()
     return result
 

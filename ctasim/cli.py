@@ -28,25 +28,54 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .io.run_dir import prepare_run_dir
     from .scenario import load_scenario
 
-    overrides = {"seed": args.seed} if args.seed is not None else None
-    scenario = load_scenario(args.scenario, overrides)
+    if args.resume:
+        scenario = _resumed_scenario(args)
+        run_dir = args.resume
+    elif args.scenario is None:
+        raise CtasimError("run: give a SCENARIO to run, or --resume RUN_DIR to continue an interrupted run")
+    else:
+        overrides = {"seed": args.seed} if args.seed is not None else None
+        scenario = load_scenario(args.scenario, overrides)
+        run_dir = args.output
     # a cluster's memory is not this machine's: there only the block count is checked
     _check_memory(scenario, None if args.address else psutil.virtual_memory().available, ray=not args.no_ray)
     if args.address:
         check_reachable(args.address)
-    prepare_run_dir(scenario.run_dir(args.output), overwrite=args.overwrite)
+    if not args.resume:
+        prepare_run_dir(scenario.run_dir(run_dir), overwrite=args.overwrite)
     backend = "local" if args.no_ray else "ray"
-    result = run_scenario(
-        scenario, run_dir=args.output, backend=backend, address=args.address, progress=not args.quiet
-    )
+    result = run_scenario(scenario, run_dir=run_dir, backend=backend, address=args.address,
+                          progress=not args.quiet, resume=bool(args.resume))
     print(f"run directory: {result.run_dir}")
     print(f"report:        {result.run_dir / 'report.md'}")
+    restarts = result.summary.get("restarts") or {}
+    if restarts.get("count") or restarts.get("resumed_blocks"):
+        which = ", ".join(f"{e['role']} actor {e['actor']} at block {e['block']}" for e in restarts["events"])
+        resumed = f"; resumed after {restarts['resumed_blocks']} archived blocks" if restarts["resumed_blocks"] else ""
+        print(f"restarts:      {restarts['count']}{f' ({which})' if which else ''}{resumed}")
     alerts = result.summary.get("alerts")
     if alerts is not None:
         raised = ", ".join(f"{a['significance']:.1f} sigma at {a['sim_time_s']:.1f} s" for a in alerts["alerts"])
         where = f" ({raised}) in {result.run_dir / 'alerts'}" if raised else ""
         print(f"alerts:        {alerts['n_alerts']}{where}")
     return 0
+
+
+def _resumed_scenario(args: argparse.Namespace):
+    """The scenario an interrupted run in ``args.resume`` started with (its archive journal)."""
+    from .onsite.archive_journal import SCENARIO_FILE, ArchiveJournal
+    from .scenario import validate_scenario
+
+    given = [name for name, value in (("SCENARIO", args.scenario), ("--output", args.output),
+                                      ("--seed", args.seed), ("--overwrite", args.overwrite or None))
+             if value is not None]
+    if given:
+        raise CtasimError(f"run --resume {args.resume}: continues the run stored there; {', '.join(given)} "
+                          "cannot be given with it")
+    if not Path(args.resume).is_dir():
+        raise CtasimError(f"{args.resume}: no such run directory to resume")
+    journal = ArchiveJournal(args.resume)
+    return validate_scenario(journal.read_scenario(), str(journal.dir / SCENARIO_FILE))
 
 
 def _check_memory(scenario, available_bytes: float | None, ray: bool = True) -> list:
@@ -210,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("run", help="run a scenario end to end and write its report")
-    r.add_argument("scenario", help="scenario YAML file, or the name of a shipped one (quickstart)")
+    r.add_argument("scenario", nargs="?", help="scenario YAML file, or the name of a shipped one (quickstart)")
     r.add_argument("--output", "-o", type=Path, help="run directory (overrides the scenario's output_dir)")
     r.add_argument("--address", help="Ray cluster address (default: start an embedded local Ray)")
     r.add_argument("--no-ray", action="store_true", help="run every actor in this process, without Ray")
@@ -218,6 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     r.add_argument("--overwrite", action="store_true",
                    help="replace an earlier run in the run directory (default: refuse a non-empty one)")
+    r.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                   help="continue an interrupted run in RUN_DIR (its scenario, its archived blocks kept)")
     r.set_defaults(func=_cmd_run)
 
     o = sub.add_parser("process", help="offline stages over an existing run: DL0 -> DL1 (-> DL2)")

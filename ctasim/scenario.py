@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -490,9 +491,30 @@ class InstrumentFaults(_Model):
     telescopes: TelescopeFaults = TelescopeFaults()
 
 
+#: how often Ray restarts a dead actor process (source, camera, central trigger, reducer, archiver)
+#: before the run fails
+MAX_RESTARTS = 3
+
+
+class ProcessKill(_Model):
+    """One actor process killed (SIGKILL, by itself) when it reaches the run's block ``block``: the
+    position in the order blocks enter the chain (0-based). ``actor``: which camera or reducer actor
+    (0-based; the archiver is one). A camera or reducer dies before handling the block, the archiver
+    after storing it and before acknowledging it. Once per run: a restarted process or a resumed run
+    does not kill itself again."""
+
+    role: Literal["camera", "reducer", "archiver"]
+    block: int = Field(ge=0, description="the block's position in the run (0-based)")
+    actor: int = Field(0, ge=0)
+
+
 class ProcessFaults(_Model):
-    """Software and system faults injected into the on-site chain (actor processes killed at a chosen
-    block, a slow archiver); empty: none."""
+    """Software and system faults injected into the on-site chain: actor processes killed at a chosen
+    block (restarted by Ray, their blocks resubmitted), an archiver slowed by ``slow_archiver_s``
+    wall seconds per block (back-pressure); empty: none."""
+
+    kill: list[ProcessKill] = []
+    slow_archiver_s: float = Field(0.0, ge=0.0, le=60.0, description="sleep of the archiver per block (s)")
 
 
 class FaultsConfig(_Model):
@@ -551,6 +573,7 @@ class Scenario(_Model):
                                  "finds pixel faults in DL1)")
             pixel_faults.check_pixels(self.array.layout, self.array.pointing)
         self._check_telescope_faults()
+        self._check_kills()
         for i, p in enumerate(self.particles):
             if p.rate_from_flux:
                 try:
@@ -594,6 +617,33 @@ class Scenario(_Model):
             garbage=frozenset(b.tel_id for b in f.broken if b.mode == "garbage"),
             clock_offset_ns=dict(f.clock_offset_ns), runaway_hz={r.tel_id: r.rate_hz for r in f.runaway_trigger},
             accidental_stream=self.accidental_stream())
+    def _check_kills(self) -> None:
+        """Every kill names an existing actor and block, at most MAX_RESTARTS per actor process."""
+        kills = self.faults.process.kill
+        if not kills:
+            return
+        n_blocks = sum(p.n_blocks(self.simulation.block_size) for p in self.populations())
+        n_tels = len(self.array_tel_ids())
+        actors = {"camera": -(-n_tels // self.execution.telescopes_per_actor),
+                  "reducer": self.execution.reducer_actors, "archiver": 1}
+        for i, k in enumerate(kills):
+            if k.actor >= actors[k.role]:
+                raise ValueError(f"faults.process.kill[{i}].actor = {k.actor}: expected below {actors[k.role]} "
+                                 f"(the run's {k.role} actors)")
+            if k.block >= n_blocks:
+                raise ValueError(f"faults.process.kill[{i}].block = {k.block}: expected below {n_blocks} "
+                                 "(the run's blocks)")
+        if len({(k.role, k.actor, k.block) for k in kills}) < len(kills):
+            raise ValueError("faults.process.kill: the same actor killed twice at one block (each kill happens once)")
+        per_actor = Counter((k.role, k.actor) for k in kills)
+        (role, actor), n = per_actor.most_common(1)[0]
+        if n > MAX_RESTARTS:
+            raise ValueError(f"faults.process.kill: {n} kills of {role} actor {actor}: expected at most "
+                             f"{MAX_RESTARTS} (its restarts)")
+
+    def array_tel_ids(self) -> list[int]:
+        """Telescope ids of the scenario's layout."""
+        return [int(t["tel_id"]) for t in read_yaml(layout_path(self.array.layout))["telescopes"]]
 
     def source_zenith_deg(self, particle: ParticleConfig) -> float:
         """Zenith angle (deg) of a population's source (the view cone's axis): the pointing moved by

@@ -5,11 +5,12 @@ PSS (proportional set size: shared pages, such as Ray's object store mapped into
 counted once in all) of the run's whole process tree (Ray's daemons and workers included),
 sampled every 0.5 s.
 
-    python scripts/bench_onsite.py [--showers 600] [--layout north_alpha] [--per-actor 13]
+    python scripts/bench_onsite.py [--showers 600] [--layout north_alpha] [--per-actor 13] [--slow-archiver S]
 
 Prints array events/s for each backend, the Ray/in-process wall-time ratio (the actor
 overhead; target < 1.15) and the peak memory of a run with twice the showers (target: within
-10 %).
+10 %). ``--slow-archiver S`` adds Ray runs whose archiver sleeps S s per block (scenario
+``faults.process.slow_archiver_s``): back-pressure must keep their memory as flat.
 """
 
 from __future__ import annotations
@@ -34,12 +35,13 @@ result = graph.run()
 graph.shutdown()
 acc = result.summary["accounting"]["stages"]
 print(json.dumps({"wall_s": time.perf_counter() - t0, "chain_s": result.summary["timing"]["wall_seconds"],
+                  "driver_peak_mb": result.summary["timing"]["driver_peak_rss_mib"],
                   "array_events": acc["array_events"]["total"],
                   "telescope_events": acc["telescope_events_archived"]["total"]}))
 """
 
 
-def scenario(n_showers: int, layout: str, backend: str, per_actor: int, out: str) -> dict:
+def scenario(n_showers: int, layout: str, backend: str, per_actor: int, out: str, slow_s: float = 0.0) -> dict:
     half = n_showers // 2
     return {
         "name": "bench_onsite", "seed": 3, "output_dir": out, "array": {"layout": layout},
@@ -51,6 +53,7 @@ def scenario(n_showers: int, layout: str, backend: str, per_actor: int, out: str
         ],
         "simulation": {"block_size": 100},
         "execution": {"backend": backend, "telescopes_per_actor": per_actor, "max_blocks_in_flight": 4},
+        "faults": {"process": {"slow_archiver_s": slow_s}},
     }
 
 
@@ -83,20 +86,26 @@ def main() -> None:
     ap.add_argument("--showers", type=int, default=600, help="showers (half gamma, half proton)")
     ap.add_argument("--layout", default="north_alpha")
     ap.add_argument("--per-actor", type=int, default=13, help="telescopes per camera actor (Ray)")
+    ap.add_argument("--slow-archiver", type=float, default=0.0, help="also Ray with an archiver this slow (s/block)")
     args = ap.parse_args()
+    backends = {"local": ("local", 0.0), "ray": ("ray", 0.0)}
+    if args.slow_archiver:
+        backends["ray+slow"] = ("ray", args.slow_archiver)
     with tempfile.TemporaryDirectory() as tmp:
         # warm the numba cache once so neither backend pays for compilation
         run(scenario(100, args.layout, "local", args.per_actor, f"{tmp}/warm"))
         rows = {}
-        for backend in ("local", "ray"):
+        for name, (backend, slow_s) in backends.items():
             for factor in (1, 2):
-                cfg = scenario(factor * args.showers, args.layout, backend, args.per_actor, f"{tmp}/{backend}{factor}")
-                rows[(backend, factor)] = run(cfg)
-    print(f"{'backend':8s} {'showers':>8s} {'array ev':>9s} {'chain s':>8s} {'array ev/s':>11s} {'peak MB':>8s}")
+                cfg = scenario(factor * args.showers, args.layout, backend, args.per_actor, f"{tmp}/{name}{factor}",
+                               slow_s)
+                rows[(name, factor)] = run(cfg)
+    print(f"{'backend':8s} {'showers':>8s} {'array ev':>9s} {'chain s':>8s} {'array ev/s':>11s} {'peak MB':>8s} "
+          f"{'driver MB':>9s}")
     for (backend, factor), r in rows.items():
         rate = r["array_events"] / r["chain_s"]
         print(f"{backend:8s} {factor * args.showers:8d} {r['array_events']:9d} {r['chain_s']:8.1f} {rate:11.1f} "
-              f"{r['peak_pss_mb']:8.0f}")
+              f"{r['peak_pss_mb']:8.0f} {r['driver_peak_mb']:9.0f}")
     for factor in (1, 2):
         ratio = rows[("ray", factor)]["chain_s"] / rows[("local", factor)]["chain_s"]
         print(f"Ray / in-process wall time, {factor}x showers: {ratio:.2f} (target < 1.15)")
@@ -104,7 +113,7 @@ def main() -> None:
     extra = {b: rows[(b, 2)]["chain_s"] - rows[(b, 1)]["chain_s"] for b in ("local", "ray")}
     print(f"Ray / in-process for the extra {args.showers} showers (steady state): "
           f"{extra['ray'] / extra['local']:.2f} (target < 1.15)")
-    for backend in ("local", "ray"):
+    for backend in backends:
         growth = rows[(backend, 2)]["peak_pss_mb"] / rows[(backend, 1)]["peak_pss_mb"] - 1
         print(f"peak memory growth for a run twice as long, {backend}: {100 * growth:+.1f} % (target within 10 %)")
 

@@ -40,6 +40,38 @@ def tiny_scenario(run_dir: Path, telescopes_per_actor: int = 13, n_showers: int 
     })
 
 
+SMALL_ARRAY = """name: small_array
+site: {name: 'CTAO-North (La Palma)', lon_deg: -17.8920302, lat_deg: 28.7621661, altitude_m: 2177.0,
+       obs_level_m: 2158.0}
+telescopes:
+  - {tel_id: 1, name: L-01, type: LST_LST_LSTCam, pos: [-70.93, -52.07, 43.00]}
+  - {tel_id: 2, name: M-01, type: MST_MST_NectarCam, pos: [0.00, 0.00, 29.00]}
+  - {tel_id: 3, name: M-02, type: MST_MST_NectarCam, pos: [27.07, 198.71, 12.20]}
+"""
+
+
+def small_scenario(run_dir: Path, blocks_per_stream: int = 3, faults: dict | None = None, **execution) -> dict:
+    """Seconds on Ray: 1 LST + 2 MST (two camera actors), gammas and protons in blocks of 50 showers,
+    ``blocks_per_stream`` blocks each; the layout file is written beside ``run_dir``. A mapping, to
+    write as YAML or validate."""
+    layout = Path(run_dir).parent / "small_array.yaml"
+    layout.parent.mkdir(parents=True, exist_ok=True)
+    layout.write_text(SMALL_ARRAY)
+    n = 50 * blocks_per_stream
+    return {
+        "name": "small", "seed": 11, "output_dir": str(run_dir), "array": {"layout": str(layout)},
+        "particles": [
+            {"name": "gamma", "particle": "gamma", "n_showers": n, "energy_min_tev": 0.3, "energy_max_tev": 30.0,
+             "max_scatter_m": 300.0, "rate_hz": 2000.0},
+            {"name": "proton", "particle": "proton", "n_showers": n, "energy_min_tev": 0.5, "energy_max_tev": 50.0,
+             "max_scatter_m": 400.0, "viewcone_deg": 3.0, "rate_hz": 4000.0},
+        ],
+        "simulation": {"block_size": 50},
+        "execution": {"telescopes_per_actor": 2, "max_blocks_in_flight": 3, **execution},
+        "faults": {"process": faults or {}},
+    }
+
+
 def run_library_chain(scenario: Scenario, subarray, telescopes_per_station: int = 5,
                       n_pedestal_events: int = PEDESTAL_EVENTS_PER_BLOCK) -> tuple[list[str], RunMonitor]:
     """Every block of the scenario through the ctasim.onsite components, in this process and in

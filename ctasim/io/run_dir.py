@@ -37,7 +37,7 @@ def prepare_run_dir(path: str | Path, overwrite: bool = False) -> Path:
         occupied = run_dir.is_dir() and any(run_dir.iterdir())
         if occupied and not overwrite:
             raise CtasimError(f"{run_dir}: the run directory is not empty (an earlier run?); give --overwrite "
-                              "to replace that run, or another --output")
+                              "to replace that run, --resume to continue an interrupted one, or another --output")
         if occupied:
             if not any((run_dir / marker).exists() for marker in RUN_MARKERS):
                 raise CtasimError(f"{run_dir}: not empty and not a ctasim run directory (none of "

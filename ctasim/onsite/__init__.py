@@ -5,6 +5,8 @@
 - ``central_trigger``: ``CentralTrigger`` (stereo coincidence, R1 bytes) -> ``Decision``
 - ``reducer``: ``BlockReducer`` (R1 -> DL0 for every reduction variant, truth impacts) -> ``Reduced``
 - ``archive_writer``: ``RunArchiver`` (one DL0 archive per stream with its side tables) -> ``Ack``
+- ``archive_journal``: ``ArchiveJournal`` (each archived block once, by stream and block index: what
+  a restarted archiver or a resumed run continues from)
 - ``technical``: pointing and weather records
 - ``monitor``: ``RunMonitor`` (merges the per-block acknowledgements into the run summary)
 

@@ -1,17 +1,21 @@
 """Run archiver: one DL0 archive per stream (``ctasim.io.archive``) with its side tables.
 
-Per block it writes the DL0 blocks of the archived variant, then the event side tables (shower
+Per block it stores the DL0 blocks of the archived variant, then the event side tables (shower
 truth, stereo and camera triggers, truth impacts: metered as ``dl0_archived``) and the technical
 data (pointing, weather, per-telescope trigger rates and pedestals, per-pixel pedestal std:
-``technical_data``); ``close`` adds the shower distribution of each stream's population (and, when
-pixel faults were injected, their truth per telescope: ``/simulation/service/pixel_faults``) and
-completes the files. Every
-read-out event is counted as archived, so the accounting closes; a pedestal row without pedestal
-events is left out and counted (``monitoring_rows_left_out.pedestal``), never written as NaN.
+``technical_data``) in the archive journal (``archive_journal``), once per (stream, block index): a
+block received again (a restarted archiver, a resubmitted or resumed block) is not stored again and
+gets its first acknowledgement back. ``close`` merges the journal in block order into one file per
+stream, adds the shower distribution of each stream's population (and, when pixel faults were
+injected, their truth per telescope: ``/simulation/service/pixel_faults``) and completes the files;
+the journal stays until the run is complete (``ArchiveJournal.remove``). Every read-out event is
+counted as archived, so the accounting closes; a pedestal row without pedestal events is left out
+and counted (``monitoring_rows_left_out.pedestal``), never written as NaN.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +58,7 @@ from ..io.provenance import make_provenance
 from ..sim.pixel_faults import PixelFaultModel
 from ..sim.source import Population
 from ..spectra import PowerLaw
+from .archive_journal import ArchiveJournal, JournalEntry
 from .central_trigger import Decision
 from .reducer import Reduced
 from .technical import pointing_record, weather_record
@@ -90,41 +95,40 @@ def shower_distribution(population: Population) -> np.ndarray:
 class RunArchiver:
     """One DL0 archive per stream under ``run_dir/dl0``, named after the scenario, stream and obs_id;
     ``pointing`` (alt, az) deg of the array; ``pixel_faults`` the injected pixel faults (their truth is
-    archived); ``close()`` completes them all, ``abort()`` removes them."""
+    archived); ``close()`` completes them all, ``abort()`` removes a file being completed (the journal
+    stays, for ``ctasim run --resume``)."""
 
     def __init__(self, run_dir: str | Path, subarray: SubarrayDescription, scenario: Mapping[str, Any], seed: int,
                  populations: Sequence[Population], pointing: tuple[float, float],
                  pixel_faults: PixelFaultModel | None = None) -> None:
         self.dir = Path(run_dir) / "dl0"
         self.dir.mkdir(parents=True, exist_ok=True)
+        self.journal = ArchiveJournal(run_dir)
+        self.journal.remove_temporaries()  # what a killed archiver was writing
         self.subarray = subarray
         self.scenario, self.seed = scenario, int(seed)
         self.populations = {p.name: p for p in populations}
         self.pointing = (float(pointing[0]), float(pointing[1]))
-        self.writers: dict[str, DL0ArchiveWriter] = {}
+        self.writer: DL0ArchiveWriter | None = None
         self.pixel_faults = pixel_faults or PixelFaultModel()
         self.tel_types = dict(zip(subarray.tel_ids.tolist(), subarray.size_classes().tolist()))
 
-    def _writer(self, stream: str) -> DL0ArchiveWriter:
-        if stream not in self.writers:
-            pop = self.populations[stream]
-            name = f"{self.scenario['name']}_{stream}_obs{pop.obs_id:06d}.dl0.h5"
-            prov = make_provenance(self.scenario["name"], self.scenario, self.seed,
-                                   extra={"stream": stream, "obs_id": pop.obs_id})
-            self.writers[stream] = DL0ArchiveWriter(self.dir / name, self.subarray, prov, overwrite=True)
-        return self.writers[stream]
+    def path(self, stream: str) -> Path:
+        """The final DL0 file of a stream."""
+        return self.dir / f"{self.scenario['name']}_{stream}_obs{self.populations[stream].obs_id:06d}.dl0.h5"
 
     def append(self, stream: str, block_index: int, truth: ShowerTruth, decision: Decision, reduced: Reduced) -> Ack:
-        """Archive one block: DL0 blocks, event side tables, technical data; counts and bytes in the Ack."""
-        w = self._writer(stream)
+        """Archive one block (DL0 blocks, event side tables, technical data) unless it is archived
+        already; its counts and bytes in the Ack (the first one, for a block received again)."""
+        if self.journal.has(stream, block_index):
+            return Ack(**self.journal.read_ack(stream, block_index))
         obs_id = self.populations[stream].obs_id
         acc = decision.accounting
         rates = decision.rates.merge(reduced.rates)
         for block in reduced.blocks:
-            nbytes = w.append(block)
             tel_type = self.tel_types[block.tel_id]
             acc.add(TELESCOPE_EVENTS_ARCHIVED, block.n_events, stream, tel_type)
-            rates.add(STAGE_DL0_ARCHIVED, nbytes, block.n_events, tel_type, block.tel_id, stream)
+            rates.add(STAGE_DL0_ARCHIVED, block.nbytes, block.n_events, tel_type, block.tel_id, stream)
         acc.add(ARRAY_EVENTS_ARCHIVED, decision.result.n_events, stream)
         for tel_id, n in reduced.n_events_reduced.items():
             acc.add(TELESCOPE_EVENTS_REDUCED, n, stream, self.tel_types[tel_id])
@@ -135,13 +139,24 @@ class RunArchiver:
         ]
         for tel_id, rows in reduced.impact.items():
             event_tables.append((paths.tel_table_path(paths.SIMULATION_IMPACT, tel_id), rows, IMPACT_UNITS))
-        for path, rows, units in event_tables:
-            if rows.size:
-                rates.add(STAGE_DL0_ARCHIVED, w.append_table(path, rows, units), stream=stream)
-        for path, rows, units in self._technical(stream, block_index, truth, reduced.monitoring, acc,
-                                                 reduced.pixel_pedestal):
-            rates.add(STAGE_TECHNICAL, w.append_table(path, rows, units), stream=stream)
-        return Ack(stream, block_index, acc.to_dict(), rates.to_dict(), reduced.waveform_pixels)
+        event_tables = [t for t in event_tables if t[1].size]
+        for _, rows, _ in event_tables:
+            rates.add(STAGE_DL0_ARCHIVED, rows.nbytes, stream=stream)
+        technical = self._technical(stream, block_index, truth, reduced.monitoring, acc, reduced.pixel_pedestal)
+        for _, rows, _ in technical:
+            rates.add(STAGE_TECHNICAL, rows.nbytes, stream=stream)
+        ack = Ack(stream, block_index, acc.to_dict(), rates.to_dict(), reduced.waveform_pixels)
+        entry = JournalEntry(dataclasses.asdict(ack), list(reduced.blocks), event_tables + technical)
+        self.journal.write(stream, block_index, entry)
+        return ack
+
+    def archived(self) -> list[tuple[str, int]]:
+        """(stream, block index) of every block archived so far (in the journal), by stream and block."""
+        return [(s, i) for s in self.populations for i in self.journal.block_indices(s)]
+
+    def acks(self, blocks: Sequence[tuple[str, int]]) -> list[Ack]:
+        """The acknowledgements of archived blocks (a resumed run's monitor counts them again)."""
+        return [Ack(**self.journal.read_ack(s, i)) for s, i in blocks]
 
     def _technical(self, stream: str, block_index: int, truth: ShowerTruth, monitoring: np.ndarray, acc: Accounting,
                    pixel_pedestal: Mapping[int, np.ndarray]) -> list[tuple[str, np.ndarray, dict[str, str]]]:
@@ -162,22 +177,35 @@ class RunArchiver:
         return out
 
     def close(self) -> list[str]:
-        """Complete every archive (shower distribution table, checksum, atomic rename); returns the files."""
+        """Merge the journal, stream by stream in block order, into the final files (shower
+        distribution table, checksum, atomic rename); returns them."""
         files = []
-        for stream, w in self.writers.items():
-            w.append_table(paths.SIMULATION_SHOWER_DISTRIBUTION, shower_distribution(self.populations[stream]),
-                           DISTRIBUTION_UNITS)
+        for stream, population in self.populations.items():
+            indices = self.journal.block_indices(stream)
+            if not indices:
+                continue
+            prov = make_provenance(self.scenario["name"], self.scenario, self.seed,
+                                   extra={"stream": stream, "obs_id": population.obs_id})
+            self.writer = DL0ArchiveWriter(self.path(stream), self.subarray, prov, overwrite=True)
+            for block_index in indices:
+                entry = self.journal.read(stream, block_index)
+                for block in entry.blocks:
+                    self.writer.append(block)
+                for path, rows, units in entry.tables:
+                    self.writer.append_table(path, rows, units)
+            self.writer.append_table(paths.SIMULATION_SHOWER_DISTRIBUTION, shower_distribution(population),
+                                     DISTRIBUTION_UNITS)
             if not self.pixel_faults.empty:
                 for tel_id in self.subarray.tel_ids.tolist():
                     truth = self.pixel_faults.truth(tel_id, self.subarray.tel(tel_id), self.seed)
-                    w.append_table(paths.tel_table_path(paths.SIMULATION_PIXEL_FAULTS, tel_id), truth,
-                                   PIXEL_FAULT_UNITS)
-            files.append(str(w.close()))
-        self.writers = {}
+                    self.writer.append_table(paths.tel_table_path(paths.SIMULATION_PIXEL_FAULTS, tel_id), truth,
+                                             PIXEL_FAULT_UNITS)
+            files.append(str(self.writer.close()))
+            self.writer = None
         return files
 
     def abort(self) -> None:
-        """Remove every archive still open (a failed run leaves nothing looking complete)."""
-        for w in self.writers.values():
-            w.abort()
-        self.writers = {}
+        """Remove the file being completed, if any (a failed run leaves nothing looking complete)."""
+        if self.writer is not None:
+            self.writer.abort()
+            self.writer = None

@@ -65,6 +65,10 @@ class FlowControlError(RuntimeError):
     """A block arrived while the R1 buffer was full, or a readout asked for a block not buffered."""
 
 
+class BlockNotBuffered(FlowControlError):
+    """A readout asked for a block the buffer does not hold (e.g. a camera process restarted since)."""
+
+
 @dataclass
 class TriggerReport:
     """Trigger times of all telescopes of one camera station for one block."""
@@ -115,9 +119,10 @@ class CameraStation:
 
     def simulate(self, block: ShowerBlock) -> TriggerReport:
         """Simulate the block and its pedestal events, buffer the triggered events, return their
-        trigger times."""
+        trigger times. A block already buffered is replaced (simulation is deterministic)."""
         key = (block.stream, block.block_index)
-        if len(self.buffer) >= self.max_buffered_blocks:
+        # a block simulated again (resubmitted after another actor's restart) replaces its first copy
+        if key not in self.buffer and len(self.buffer) >= self.max_buffered_blocks:
             raise FlowControlError(f"camera buffer full ({len(self.buffer)} blocks): flow control violated at {key}")
         simulated = self.sim.simulate(block)
         faults = self.telescope_faults
@@ -236,7 +241,7 @@ class CameraStation:
         tel_id); drop and count the others."""
         key = (stream, block_index)
         if key not in self.buffer:
-            raise FlowControlError(f"readout of block {key}, which is not in the camera buffer")
+            raise BlockNotBuffered(f"readout of block {key}, which is not in the camera buffer")
         events, rows = self.buffer.pop(key)
         pixel_pedestal = self.pixel_pedestal.pop(key, {})
         acc, showers = self.accidentals.pop(key, ({}, None))

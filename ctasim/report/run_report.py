@@ -369,6 +369,24 @@ def timing_section(summary: Mapping[str, Any]) -> list[Block]:
     return [Heading("Timing"), Table(["quantity", "value"], rows)]
 
 
+def restarts_section(summary: Mapping[str, Any]) -> list[Block]:
+    """Actor processes that died and were restarted (their blocks resubmitted), and a resumed run."""
+    r = summary["restarts"]
+    lines = [f"{r['count']} actor restart(s) (at most {r['max_restarts']} per actor process)"]
+    if r.get("resumed_blocks"):
+        lines.append(f"resumed run: {r['resumed_blocks']} block(s) taken from the archive journal of the "
+                     "interrupted run, the others run now")
+    kills = (summary.get("faults") or {}).get("process", {}).get("kill", [])
+    lines += [f"injected: {k['role']} actor {k['actor']} killed at block {k['block']} "
+              f"({'done' if k['done'] else 'not reached'})" for k in kills]
+    blocks: list[Block] = [Heading("Restarts"), Bullets(lines)]
+    if r["events"]:
+        rows = [[e["role"], str(e["actor"]), str(e["block"]), f"{e['stream']} #{e['block_index']}",
+                 ", ".join(map(str, e["resubmitted_blocks"]))] for e in r["events"]]
+        blocks.append(Table(["role", "actor", "first failed block", "stream block", "blocks resubmitted"], rows))
+    return blocks
+
+
 def dl1_section(summary: Mapping[str, Any]) -> list[Block]:
     d = summary["dl1"]
     rows = [
@@ -740,6 +758,7 @@ SECTIONS: dict[str, Section] = {
     "rates": rates_section,
     "reduction": reduction_section,
     "timing": timing_section,
+    "restarts": restarts_section,
     "dl1": dl1_section,
     "data_quality": data_quality_section,
     "dl2": dl2_section,

@@ -97,12 +97,29 @@ def empty_block(north):
     return truth, decision, reduced
 
 
-def test_abort_leaves_no_file(tmp_path, north, empty_block):
+def test_an_aborted_run_leaves_no_archive_file_and_keeps_its_journal(tmp_path, north, empty_block):
     pop = Population("gamma", "gamma")
     archiver = RunArchiver(tmp_path, north, {"name": "aborted"}, 1, [pop], POINTING)
     ack = archiver.append("gamma", 0, *empty_block)
     assert ack.accounting["stages"]["showers_simulated"]["total"] == 3 and ack.timing == {}
-    assert list((tmp_path / "dl0").iterdir())  # the temporary file
     archiver.abort()
-    assert not list((tmp_path / "dl0").iterdir())
-    assert archiver.close() == []
+    assert not list((tmp_path / "dl0").glob("*.h5*"))
+    assert archiver.archived() == [("gamma", 0)]  # kept for `ctasim run --resume`
+
+
+def test_a_block_received_again_is_archived_once(tmp_path, north, empty_block):
+    """A restarted archiver (a new instance on the same run) gets block 0 again: the first ack comes
+    back, nothing is stored twice, and a half-written journal file of the dead one is removed."""
+    pop = Population("gamma", "gamma")
+    first = RunArchiver(tmp_path, north, {"name": "again"}, 1, [pop], POINTING)
+    ack = first.append("gamma", 0, *empty_block)
+    stale = first.journal.path("gamma", 1).with_suffix(".npz.tmp")
+    stale.write_bytes(b"half")
+    again = RunArchiver(tmp_path, north, {"name": "again"}, 1, [pop], POINTING)
+    assert not stale.exists()
+    assert again.append("gamma", 0, *empty_block) == ack
+    assert again.acks(again.archived()) == [ack]
+    (path,) = again.close()
+    with DL0ArchiveReader(path) as reader:
+        showers, _ = reader.read_table(paths.SIMULATION_SHOWER)
+    assert showers.size == 3
