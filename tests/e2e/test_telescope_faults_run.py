@@ -13,7 +13,7 @@ import pytest
 from chain_helpers import tiny_scenario
 
 from actors.orchestrator import run_scenario
-from ctasim.io.archive import verify_archive
+from ctasim.io.verify import verify_file
 from ctasim.scenario import validate_scenario
 
 pytestmark = pytest.mark.e2e
@@ -40,7 +40,9 @@ def _run(run_dir, telescopes, offline=None, compare_healthy=False):
     summary = json.loads((run_dir / "summary.json").read_text())
     acc = summary["accounting"]
     assert acc["closed"] is True, acc["error"]
-    archived = sum(verify_archive(f)["n_events"] for f in sorted((run_dir / "dl0").glob("*.h5")))
+    checks = [verify_file(f) for f in sorted((run_dir / "dl0").glob("*.h5"))]
+    assert all(c.ok for c in checks), [str(p) for c in checks for p in c.problems]
+    archived = sum(c.events for c in checks)
     assert archived == acc["stages"]["telescope_events_archived"]["total"] > 0
     dq = summary["data_quality"]["telescopes"]
     assert dq["all_flagged"] is True
