@@ -450,7 +450,7 @@ def pixel_quality_blocks(d: Mapping[str, Any]) -> list[Block]:
     if listing:
         blocks.append(Bullets(listing))
     effect = d.get("effect")
-    if effect:
+    if effect and d.get("injected_any"):  # a twin made for the telescope faults alone: their section says it
         healthy, ratio = effect.get("healthy") or {}, effect.get("ratio") or {}
         faulty = effect["faulty"]
         erows = [[k, fmt(faulty.get(k)), fmt(healthy.get(k)), fmt(ratio.get(k))]
