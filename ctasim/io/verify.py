@@ -229,7 +229,8 @@ def verify_run(run_dir: str | Path) -> Verification:
     run_dir = Path(run_dir)
     result = Verification(run_dir)
     if not run_dir.is_dir():
-        result.problems.append(Problem(run_dir, "missing", "no such run directory"))
+        what = "a file, not a run directory" if run_dir.exists() else "no such run directory"
+        result.problems.append(Problem(run_dir, "missing", what))
         return result
     run_problems: list[Problem] = []
     summary, provenance = (_read_object(run_dir / name, run_problems) for name in ("summary.json", "provenance.json"))
