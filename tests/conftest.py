@@ -17,3 +17,12 @@ def reference_data() -> Path:
     if not REFERENCE_DATA.is_dir():
         pytest.skip("../shared/reference-data not available")
     return REFERENCE_DATA
+
+
+@pytest.fixture(scope="module")
+def ray_session():
+    """An embedded Ray on 2 CPUs for one test module."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    yield ray
+    ray.shutdown()

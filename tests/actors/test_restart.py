@@ -24,14 +24,6 @@ def reference(tmp_path_factory):
     return dl0_digest(run_dir), result.summary
 
 
-@pytest.fixture(scope="module")
-def ray_session():
-    ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
-    yield ray
-    ray.shutdown()
-
-
 def archived_events(summary: dict) -> int:
     return summary["accounting"]["stages"]["telescope_events_archived"]["total"]
 

@@ -26,14 +26,6 @@ def local_run(tmp_path_factory):
     return run_dir, result.summary
 
 
-@pytest.fixture(scope="module")
-def ray_session():
-    ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
-    yield ray
-    ray.shutdown()
-
-
 def test_accounting_closes_exactly(local_run):
     _, summary = local_run
     acc = summary["accounting"]

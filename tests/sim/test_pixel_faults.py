@@ -6,14 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import yaml
+from scenario_helpers import refusal
 from sim_helpers import POINTING
 
 from ctasim.datamodel.monitoring import PIXEL_STATUS_DEAD, PIXEL_STATUS_NOISY, pixel_pedestal_dtype
 from ctasim.dl0.pixel_status import DEAD_STD_FRACTION, NOISY_STD_FACTOR, classify, pixel_status
-from ctasim.errors import ConfigError
 from ctasim.image import clean_images, default_cleaning
 from ctasim.paths import SCENARIO_DIR
-from ctasim.scenario import Pointing, StarConfig, load_scenario
+from ctasim.scenario import Pointing, StarConfig
 from ctasim.sim.camera_sim import TelescopeSimulator
 from ctasim.sim.electronics import pedestal_variance_pe2
 from ctasim.sim.pixel_faults import STAR_PHOTONS_PER_M2_NS_MAG0, PixelFaultModel, Star
@@ -177,13 +177,7 @@ def _bad(tmp_path, pixels, **offline):
     data["offline"].update(offline)
     if offline:
         data["irf"] = {"enabled": False}
-    path = tmp_path / "s.yaml"
-    path.write_text(yaml.safe_dump(data))
-    with pytest.raises(ConfigError) as err:
-        load_scenario(path)
-    msg = str(err.value)
-    assert "\n" not in msg and str(path) in msg
-    return msg
+    return refusal(tmp_path, data)
 
 
 @pytest.mark.parametrize("pixels, message", [
