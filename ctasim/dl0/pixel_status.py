@@ -21,6 +21,7 @@ plane expects where they are (a strong gradient otherwise flags the dark side of
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from ..datamodel.monitoring import PIXEL_STATUS_DEAD, PIXEL_STATUS_NOISY, pixel_status_dtype
 from ..instrument.telescope import TelescopeDescription
@@ -28,6 +29,38 @@ from ..instrument.telescope import TelescopeDescription
 DEAD_STD_FRACTION = 0.5
 NOISY_STD_FACTOR = 1.5
 HIGH_GAIN = 0
+
+
+@njit(cache=True)
+def _pixel_moments(samples):
+    """Per pixel: the mean and the sum of squared deviations of ``samples`` [events, pixels, samples]."""
+    n_ev, n_pix, n_s = samples.shape
+    mean = np.zeros(n_pix)
+    ss = np.zeros(n_pix)
+    for p in range(n_pix):
+        total = 0.0
+        for e in range(n_ev):
+            for k in range(n_s):
+                total += samples[e, p, k]
+        m = total / (n_ev * n_s)
+        dev = 0.0
+        for e in range(n_ev):
+            for k in range(n_s):
+                d = samples[e, p, k] - m
+                dev += d * d
+        mean[p], ss[p] = m, dev
+    return mean, ss
+
+
+def pedestal_statistics(samples: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """(mean, std, std per pixel as float32) in ADC of pedestal samples [events, pixels, samples] (one gain
+    channel), in one numba pass per pixel (numpy's two float64 copies of a block's pedestal traces took
+    30 % of a night slice's camera simulation)."""
+    mean, ss = _pixel_moments(samples)
+    n = samples.shape[0] * samples.shape[2]
+    overall = mean.mean()
+    total_ss = ss.sum() + n * ((mean - overall) ** 2).sum()   # within + between pixels
+    return float(overall), float(np.sqrt(total_ss / (n * mean.size))), np.sqrt(ss / n).astype(np.float32)
 
 
 def pooled_pixel_std(rows: np.ndarray) -> tuple[int, np.ndarray]:
