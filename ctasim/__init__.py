@@ -5,6 +5,6 @@ the Ray layer lives in the sibling package ``actors``. The data model every stag
 ``ctasim.datamodel``.
 """
 
-__version__ = "0.3.2"
+__version__ = "0.4.0"
 
 __all__ = ["__version__"]
