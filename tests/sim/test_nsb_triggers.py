@@ -9,6 +9,7 @@ from ctasim.accounting import TRIGGER_BALANCES
 from ctasim.array_trigger import array_trigger
 from ctasim.datamodel.ids import is_nsb_event, nsb_event_ids
 from ctasim.datamodel.trigger import NSB_ONLY_EVENT, READ_OUT
+from ctasim.onsite import camera_station
 from ctasim.onsite.camera_station import CameraStation
 from ctasim.onsite.central_trigger import CentralTrigger
 from ctasim.rng import block_rng
@@ -70,21 +71,26 @@ def _block(north, n_showers=50):
     return ShowerSource(pop, north, *POINTING, 11, n_showers).block(0)
 
 
-def _station(north, rate_hz=None, nsb_stream="faint"):
-    st = CameraStation(north, north.tel_ids.tolist(), POINTING, 11, 4, n_pedestal_events=0, nsb_stream=nsb_stream)
-    if rate_hz is not None:  # skip the measurement: a fixed rate for every camera type
-        for t in st.tel_ids:
-            st._accidental[north.tel(t).camera_name] = AccidentalRate(float(rate_hz), 0, 0.0, 1.0, 0, 0.0, 0, 0.0)
-    return st
+def _station(north, nsb_stream="faint"):
+    return CameraStation(north, north.tel_ids.tolist(), POINTING, 11, 4, n_pedestal_events=0, nsb_stream=nsb_stream)
 
 
-def test_accidentals_are_injected_at_the_rate(north):
+@pytest.fixture
+def fixed_rate(monkeypatch):
+    """Skip the measurement: 2e5 Hz for every camera (and a cache of this test's own)."""
+    monkeypatch.setattr(camera_station, "_HEALTHY_ACCIDENTALS", {})
+    monkeypatch.setattr(CameraStation, "_measure_accidentals",
+                        lambda *_: AccidentalRate(2e5, 0, 0.0, 1.0, 0, 0.0, 0, 0.0))
+    return 2e5
+
+
+def test_accidentals_are_injected_at_the_rate(north, fixed_rate):
     block = _block(north)
-    st = _station(north, rate_hz=2e5)
+    st = _station(north)
     report = st.simulate(block)
     nsb = is_nsb_event(report.event_id)
     span = block.t_stop - block.t_start
-    expected = 2e5 * span * len(st.tel_ids)
+    expected = fixed_rate * span * len(st.tel_ids)
     assert abs(nsb.sum() - expected) < 4 * np.sqrt(expected)
     t = report.trigger_time[nsb]
     assert np.all((t >= block.t_start) & (t <= block.t_stop))
@@ -132,9 +138,9 @@ def test_accidental_joins_a_single_telescope_shower():
     assert not r.nsb_trigger.any()
 
 
-def test_readout_of_an_accidental_in_a_shower_event(north):
+def test_readout_of_an_accidental_in_a_shower_event(north, fixed_rate):
     block = _block(north)
-    st = _station(north, rate_hz=2e5)
+    st = _station(north)
     report = st.simulate(block)
     trig = CentralTrigger(north, 2, 100.0, POINTING)
     d = trig.decide(block.stream, 0, block.truth(), report)
