@@ -94,6 +94,7 @@ COLUMN_DTYPE = np.dtype(
 )
 COLUMN_UNITS = {"offset": "byte", "nbytes": "byte"}
 PAYLOAD_CHUNK_BYTES = 1 << 20
+READ_BATCH_BYTES = 8 << 20  # payload bytes ``iter_blocks`` reads at once
 
 
 def _tel_group(tel_id: int) -> str:
@@ -308,6 +309,20 @@ class DL0ArchiveWriter:
         self.tmp_path.unlink(missing_ok=True)
 
 
+def read_batches(nbytes: np.ndarray, batch_bytes: int) -> list[tuple[int, int]]:
+    """Consecutive (start, stop) rows whose ``nbytes`` add up to at most ``batch_bytes`` (at least
+    one row each), covering every row in order."""
+    batches, start, total = [], 0, 0
+    for row, n in enumerate(nbytes.tolist()):
+        if row > start and total + n > batch_bytes:
+            batches.append((start, row))
+            start, total = row, 0
+        total += n
+    if start < len(nbytes):
+        batches.append((start, len(nbytes)))
+    return batches
+
+
 def _combine(checksums: Mapping[int, list[bytes]]) -> str:
     h = hashlib.sha256()
     for tel_id in sorted(checksums):
@@ -398,50 +413,56 @@ class DL0ArchiveReader:
     def read_block(self, tel_id: int, row: int, verify: bool = True) -> EncodedBlock:
         """Block ``row`` of a telescope's index (reading only its index and column rows); with
         ``verify`` its checksum is checked."""
-        group = _tel_group(tel_id)
-        index = self._read(f"{group}/blocks", row)
-        columns = self._read(f"{group}/columns", slice(int(index["column_start"]), int(index["column_stop"])))
-        return self._block(tel_id, index, columns, row, verify)
+        return next(self._blocks(tel_id, row, row + 1, verify))
 
-    def _block(
-        self, tel_id: int, index: np.void, cols: np.ndarray, row: int, verify: bool
-    ) -> EncodedBlock:
-        """The block of index row ``index`` whose column rows are ``cols``."""
+    def _blocks(self, tel_id: int, start: int, stop: int, verify: bool) -> Iterator[EncodedBlock]:
+        """The blocks of index rows ``start:stop`` of a telescope, their index, column, payload and
+        attribute rows each read in one piece."""
         group = _tel_group(tel_id)
-        start, stop = int(index["offset"]), int(index["offset"] + index["nbytes"])
-        raw = self._read(f"{group}/payload", slice(start, stop)).tobytes()
-        names = [c["name"].decode() for c in cols]
-        block = EncodedBlock(
-            stream=index["stream"].decode(),
-            obs_id=int(index["obs_id"]),
-            tel_id=int(tel_id),
-            block_index=int(index["block_index"]),
-            n_events=int(index["n_events"]),
-            codec=index["codec"].decode(),
-            payload={
-                n: raw[c["offset"] - start : c["offset"] - start + c["nbytes"]]
-                for n, c in zip(names, cols)
-            },
-            dtypes={n: c["dtype"].decode() for n, c in zip(names, cols)},
-            shapes={n: tuple(int(s) for s in c["shape"][: c["ndim"]]) for n, c in zip(names, cols)},
-            attrs=json.loads(self._read(f"{group}/block_attrs", row)),
-        )
-        if verify and block.checksum() != index["checksum"].decode():
-            raise DataFileError(
-                f"{self.path}: {paths.tel_table_name(tel_id)} block row {row} (stream {block.stream}, "
-                f"block_index {block.block_index}): checksum mismatch, the payload is damaged", kind="corrupted"
+        index = self._read(f"{group}/blocks", slice(start, stop))
+        if index.size == 0:
+            return
+        first_column = int(index["column_start"][0])
+        cols = self._read(f"{group}/columns", slice(first_column, int(index["column_stop"][-1])))
+        base = int(index["offset"].min())
+        raw = self._read(f"{group}/payload", slice(base, int((index["offset"] + index["nbytes"]).max()))).tobytes()
+        attrs = self._read(f"{group}/block_attrs", slice(start, stop))
+        for k, row in enumerate(range(start, stop)):
+            entry = index[k]
+            block_cols = cols[int(entry["column_start"]) - first_column : int(entry["column_stop"]) - first_column]
+            names = [c["name"].decode() for c in block_cols]
+            offsets = [(int(c["offset"]) - base, int(c["offset"] + c["nbytes"]) - base) for c in block_cols]
+            block = EncodedBlock(
+                stream=entry["stream"].decode(),
+                obs_id=int(entry["obs_id"]),
+                tel_id=int(tel_id),
+                block_index=int(entry["block_index"]),
+                n_events=int(entry["n_events"]),
+                codec=entry["codec"].decode(),
+                payload={n: raw[a:b] for n, (a, b) in zip(names, offsets)},
+                dtypes={n: c["dtype"].decode() for n, c in zip(names, block_cols)},
+                shapes={n: tuple(int(s) for s in c["shape"][: c["ndim"]]) for n, c in zip(names, block_cols)},
+                attrs=json.loads(attrs[k]),
             )
-        return block
+            if verify and block.checksum() != entry["checksum"].decode():
+                raise DataFileError(
+                    f"{self.path}: {paths.tel_table_name(tel_id)} block row {row} (stream {block.stream}, "
+                    f"block_index {block.block_index}): checksum mismatch, the payload is damaged", kind="corrupted"
+                )
+            yield block
 
-    def iter_blocks(self, tel_id: int | None = None, verify: bool = True) -> Iterator[EncodedBlock]:
-        """Blocks of one telescope (or of all, ascending tel_id) in write order, checksum-verified."""
+    def iter_blocks(self, tel_id: int | None = None, verify: bool = True,
+                    rows: range | None = None) -> Iterator[EncodedBlock]:
+        """Blocks of one telescope (or of all, ascending tel_id) in write order, checksum-verified;
+        ``rows``: only those rows of the one telescope's index (a step-1 range). Consecutive blocks
+        are read together, up to ``READ_BATCH_BYTES`` of payload at once."""
+        if rows is not None and (tel_id is None or rows.step != 1):
+            raise ValueError("iter_blocks: rows need one tel_id and a range of step 1")
         for tel in [tel_id] if tel_id is not None else self.tel_ids:
-            group = _tel_group(tel)
-            index = self._read(f"{group}/blocks")
-            columns = self._read(f"{group}/columns")
-            for row in range(index.size):
-                cols = columns[index[row]["column_start"] : index[row]["column_stop"]]
-                yield self._block(tel, index[row], cols, row, verify)
+            nbytes = self._read(f"{_tel_group(tel)}/blocks")["nbytes"]
+            span = range(nbytes.size) if rows is None else range(nbytes.size)[rows.start : rows.stop]
+            for start, stop in read_batches(nbytes[span.start : span.stop], READ_BATCH_BYTES):
+                yield from self._blocks(tel, span.start + start, span.start + stop, verify)
 
     def read_telescope(
         self, tel_id: int, columns: tuple[str, ...] | None = None

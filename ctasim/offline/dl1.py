@@ -2,8 +2,11 @@
 
 ``process_dl1(run_dir)`` reads every DL0 archive ``run_dir/dl0/<stem>.dl0.h5`` (written by the
 archiver) once, verifying every block checksum while decoding, and writes
-``run_dir/dl1/<stem>.dl1.h5`` block by block and telescope by telescope (never the whole run in
-memory). The DL1 files are written as ``<name>.tmp`` and published together once every archive
+``run_dir/dl1/<stem>.dl1.h5`` telescope by telescope in archive order. The work is cut into
+independent units of whole blocks (``ctasim.offline.dl1_units``) run by an executor
+(``ctasim.offline.executor``: in this process by default, Ray tasks with ``actors.offline_executor``);
+the driver writes their results in a fixed order with a bounded number of units in flight (never
+the whole run in memory), so the files are the same whatever the executor. The DL1 files are written as ``<name>.tmp`` and published together once every archive
 has been processed: a damaged or incomplete archive raises a one-line ``DataFileError`` and
 leaves no new DL1 file. Paths are in ``ctasim.datamodel.paths``:
 
@@ -36,20 +39,20 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
 import numpy as np
 
 from ..datamodel import paths
-from ..datamodel.dl1 import IMAGE_UNITS, PARAMETER_UNITS, image_dtype, parameter_rows
+from ..datamodel.dl1 import IMAGE_UNITS, PARAMETER_UNITS
 from ..datamodel.ids import TELESCOPE_EVENT_COLUMNS
 from ..datamodel.monitoring import PIXEL_STATUS_UNITS
 from ..dl0.pixel_status import pixel_status
-from ..dl0.reduction import calibrate_dl0
 from ..errors import DataFileError
-from ..image import process_images
 from ..image.cleaning import DEFAULT_CLEANING, CleaningConfig
 from ..io.archive import DL0ArchiveReader
 from ..io.atomic import TMP_SUFFIX, published_together
@@ -58,6 +61,8 @@ from ..io.ctapipe_tables import write_dl1_index
 from ..io.instrument import write_instrument
 from ..io.provenance import make_provenance, write_provenance
 from ..io.table_buffer import TableBuffer
+from .dl1_units import UNIT_EVENTS, Dl1Unit, Dl1UnitResult, dl1_unit, plan_units
+from .executor import Executor, InProcessExecutor, units_in_flight
 from .files import DL1_SUFFIX, copy_tables, data_files, stem
 
 KEEP_IMAGES_BELOW = 20_000  # telescope events per archive: images are kept by default below this
@@ -71,16 +76,9 @@ COPIED_TABLES = (
 )
 
 
-def _image_rows(obs_id: int, tel_id: int, event_id, image, peak_time, mask) -> np.ndarray:
-    rows = np.empty(event_id.size, image_dtype(image.shape[1]))
-    rows["obs_id"], rows["event_id"], rows["tel_id"] = obs_id, event_id, tel_id
-    rows["image"], rows["peak_time"], rows["image_mask"] = image, peak_time, mask
-    return rows
-
-
 def run_pixel_status(archives: list[Path]) -> dict[int, np.ndarray]:
     """The ``pixel_status_dtype`` row of every telescope with per-pixel pedestal rows in the run's
-    archives (all archives pooled); leftover ``.tmp`` archives are skipped (``dl1_file`` refuses them)."""
+    archives (all archives pooled); leftover ``.tmp`` archives are skipped (``plan_file`` refuses them)."""
     rows: dict[int, list[np.ndarray]] = {}
     subarray = None
     for archive in archives:
@@ -95,25 +93,42 @@ def run_pixel_status(archives: list[Path]) -> dict[int, np.ndarray]:
     return {t: pixel_status(t, subarray.tel(t), np.concatenate(r)) for t, r in rows.items()}
 
 
-def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_number: int,
-             status: dict[int, np.ndarray] | None = None,
-             cleaning: Mapping[str, CleaningConfig] | None = None) -> dict:
-    """Turn one DL0 archive into one DL1 file written at ``tmp_path``, reading the archive once
-    (block checksums verified while decoding, the index against the file checksum first);
-    ``status``: pixel_status rows by tel_id (written, their unusable pixels masked in cleaning); each
-    camera cleaned with ``cleaning[camera name]`` (default: ``DEFAULT_CLEANING``); returns its counts and
-    timings."""
-    status = status or {}
+@dataclass(frozen=True)
+class FilePlan:
+    """One DL0 archive's DL1 file to write: whether it keeps images, its cleaning, the pixel status
+    rows written (by tel_id) and its work units in file order."""
+
+    archive: Path
+    keep_images: bool
+    cleaning: Mapping[str, CleaningConfig]
+    status: Mapping[int, np.ndarray]
+    units: list[Dl1Unit]
+
+
+def plan_file(archive: Path, keep_images: bool | None, status: Mapping[int, np.ndarray],
+              cleaning: Mapping[str, CleaningConfig] | None, unit_events: int = UNIT_EVENTS) -> FilePlan:
+    """The plan of one archive, reading its block index only (checked against the file checksum): a
+    leftover ``.tmp``, an incomplete or damaged archive raises a one-line DataFileError."""
     cleaning = DEFAULT_CLEANING if cleaning is None else cleaning
-    t0 = time.perf_counter()
     if archive.name.endswith(TMP_SUFFIX):
         raise DataFileError(f"{archive}: incomplete archive (temporary file of an interrupted writer)")
+    with DL0ArchiveReader(archive) as reader:
+        reader.check_index()
+        keep = reader.n_events < KEEP_IMAGES_BELOW if keep_images is None else keep_images
+        units = plan_units(reader, keep, cleaning, status, unit_events)
+    return FilePlan(archive, bool(keep), cleaning, status, units)
+
+
+def write_dl1_file(plan: FilePlan, tmp_path: Path, pass_number: int, results: Iterator[Dl1UnitResult]) -> dict:
+    """Write the DL1 file of ``plan`` at ``tmp_path`` from the results of its units, taken from
+    ``results`` in the plan's order (exactly ``len(plan.units)`` of them: the iterator may go on with
+    the next file's); returns its counts and timings."""
+    t0 = time.perf_counter()
+    archive, keep = plan.archive, plan.keep_images
     n_images = n_kept = n_cleaned = 0
     seconds_images = 0.0
     with DL0ArchiveReader(archive) as reader, h5py.File(tmp_path, "w") as h5:
-        reader.check_index()
         subarray, prov_in = reader.subarray, reader.provenance
-        keep = reader.n_events < KEEP_IMAGES_BELOW if keep_images is None else keep_images
         prov = make_provenance(
             prov_in.get("scenario_name", ""),
             prov_in.get("scenario", {}),
@@ -131,36 +146,26 @@ def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_numbe
                         "bytes": archive.stat().st_size,
                     }
                 ],
-                "images_kept": bool(keep),
-                "cleaning": {name: dataclasses.asdict(c) for name, c in sorted(cleaning.items())},
+                "images_kept": keep,
+                "cleaning": {name: dataclasses.asdict(c) for name, c in sorted(plan.cleaning.items())},
             },
         )
         write_provenance(h5, prov)
         write_instrument(h5, subarray)
         out = TableBuffer(h5)
-        for tel_id, row in sorted(status.items()):
+        for tel_id, row in sorted(plan.status.items()):
             out.add(paths.tel_table_path(paths.DL1_MONITORING_PIXEL_STATUS, tel_id), row, PIXEL_STATUS_UNITS)
         tel_events = []  # (obs_id, event_id, tel_id) of every parameter row, for ctapipe's index
-        for tel_id in reader.tel_ids:
-            tel = subarray.tel(tel_id)
-            par_path = paths.tel_table_path(paths.DL1_PARAMETERS, tel_id)
-            img_path = paths.tel_table_path(paths.DL1_IMAGES, tel_id)
-            unusable = status[tel_id]["unusable"][0] if tel_id in status else None
-            for block in reader.iter_blocks(tel_id, verify=True):
-                columns = block.decode()
-                t1 = time.perf_counter()
-                image, peak_time = calibrate_dl0(columns, tel)
-                masks, params = process_images(image, peak_time, tel, cleaning[tel.camera_name], unusable=unusable)
-                seconds_images += time.perf_counter() - t1
-                event_id = columns["event_id"]
-                rows = parameter_rows(block.obs_id, tel_id, event_id, params)
-                out.add(par_path, rows, PARAMETER_UNITS)
-                tel_events.append(rows[["obs_id", "event_id", "tel_id"]].astype(TELESCOPE_EVENT_COLUMNS))  # a copy
-                if keep:
-                    out.add(img_path, _image_rows(block.obs_id, tel_id, event_id, image, peak_time, masks), IMAGE_UNITS)
-                    n_kept += event_id.size
-                n_images += event_id.size
-                n_cleaned += int(np.count_nonzero(params["morphology_n_pixels"] > 0))
+        for unit, result in zip(plan.units, results):
+            rows = result.parameters
+            out.add(paths.tel_table_path(paths.DL1_PARAMETERS, unit.tel_id), rows, PARAMETER_UNITS)
+            tel_events.append(rows[["obs_id", "event_id", "tel_id"]].astype(TELESCOPE_EVENT_COLUMNS))  # a copy
+            if keep:
+                out.add(paths.tel_table_path(paths.DL1_IMAGES, unit.tel_id), result.images, IMAGE_UNITS)
+                n_kept += result.images.size
+            n_images += rows.size
+            n_cleaned += result.n_cleaned
+            seconds_images += result.image_processing_s
         out.flush()
         with h5py.File(archive, "r") as src:
             n_array_events = copy_tables(src, h5, (paths.DL0_SUBARRAY_TRIGGER,),
@@ -181,26 +186,37 @@ def dl1_file(archive: Path, tmp_path: Path, keep_images: bool | None, pass_numbe
 def process_dl1(
     run_dir: str | Path, keep_images: bool | None = None, pass_number: int = 1,
     cleaning: Mapping[str, CleaningConfig] | None = None, dl0_run: str | Path | None = None,
+    executor: Executor | None = None, unit_events: int = UNIT_EVENTS,
 ) -> tuple[list[Path], dict]:
     """DL0 -> DL1 for every archive of a run directory (see the module docstring): the archives of
     ``dl0_run/dl0`` (default ``run_dir``; a reprocessing pass reads its run's), the DL1 files into
     ``run_dir/dl1``, each camera cleaned with ``cleaning[camera name]`` (default: its default cleaning).
+
+    The work units (``ctasim.offline.dl1_units``: about ``unit_events`` telescope events of one
+    telescope each) of all archives run on ``executor`` (default: in this process), at most
+    ``units_in_flight`` ahead of the file being written; the files are the same for any executor
+    and unit size.
 
     A damaged or incomplete archive (also a leftover ``.tmp``) raises a one-line DataFileError
     and no DL1 file of this pass is published. ``keep_images`` None keeps images of archives
     below ``KEEP_IMAGES_BELOW`` telescope events. Returns (DL1 files, stats) with stats
     ``files, array_events, telescope_events, images_stored, wall_s, image_processing_s,
     images_per_s`` (telescope images through calibration + cleaning + parameters per wall
-    second of the whole stage, I/O included) and ``per_file`` (the same per file name).
+    second of the whole stage, I/O included), ``executor``, ``workers``, ``units`` and ``per_file``
+    (the same per file name).
     """
     t0 = time.perf_counter()
+    executor = executor or InProcessExecutor()
     archives = data_files(run_dir if dl0_run is None else dl0_run, "dl0")
     files = [Path(run_dir) / "dl1" / (stem(a) + DL1_SUFFIX) for a in archives]
     per_file = {}
     status = run_pixel_status(archives)
-    with published_together(files) as tmps:
-        for archive, out, tmp in zip(archives, files, tmps):
-            per_file[out.name] = dl1_file(archive, tmp, keep_images, pass_number, status, cleaning)
+    plans = [plan_file(archive, keep_images, status, cleaning, unit_events) for archive in archives]
+    units = [unit for plan in plans for unit in plan.units]
+    with published_together(files) as tmps, \
+            closing(executor.map_ordered(dl1_unit, units, units_in_flight(executor))) as results:
+        for plan, out, tmp in zip(plans, files, tmps):
+            per_file[out.name] = write_dl1_file(plan, tmp, pass_number, results)
     totals = {
         k: sum(f[k] for f in per_file.values())
         for k in ("array_events", "telescope_events", "images_surviving_cleaning", "images_stored",
@@ -213,6 +229,9 @@ def process_dl1(
         **totals,
         "wall_s": wall,
         "images_per_s": totals["telescope_events"] / wall if wall > 0 else None,
+        "executor": executor.name,
+        "workers": int(executor.workers),
+        "units": len(units),
         "per_file": per_file,
     }
     return files, stats
