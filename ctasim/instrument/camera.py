@@ -34,7 +34,8 @@ class CameraGeometry:
     cam_rotation_deg: float = 0.0
     neighbors_indptr: np.ndarray = field(repr=False, default=None)
     neighbors_indices: np.ndarray = field(repr=False, default=None)
-    lookup: PixelLookup = field(repr=False, default=None)
+    #: the position -> pixel lookup, built on first use when not given (``lookup``)
+    pixel_lookup: PixelLookup | None = field(repr=False, default=None)
 
     @property
     def n_pixels(self) -> int:
@@ -44,6 +45,15 @@ class CameraGeometry:
     def radius(self) -> float:
         """Distance of the outermost pixel centre from the camera centre (m)."""
         return float(np.hypot(self.pix_x, self.pix_y).max())
+
+    @property
+    def lookup(self) -> PixelLookup:
+        """The position -> pixel lookup (cells of 1/``LOOKUP_CELLS_PER_PITCH`` pitch), built on first
+        use: ~0.1 s per camera, which readers of files that never call ``pixel_at`` do not pay."""
+        if self.pixel_lookup is None:
+            xy = np.column_stack([self.pix_x, self.pix_y])
+            object.__setattr__(self, "pixel_lookup", _build_lookup(xy, self.pitch, self.pix_type))
+        return self.pixel_lookup
 
     def neighbor_counts(self) -> np.ndarray:
         return np.diff(self.neighbors_indptr)
@@ -180,5 +190,4 @@ def build_camera_geometry(
         cam_rotation_deg=float(cam_rotation_deg),
         neighbors_indptr=indptr,
         neighbors_indices=indices,
-        lookup=_build_lookup(xy, pitch, pix_type),
     )

@@ -413,13 +413,16 @@ class DL0ArchiveReader:
     def read_block(self, tel_id: int, row: int, verify: bool = True) -> EncodedBlock:
         """Block ``row`` of a telescope's index (reading only its index and column rows); with
         ``verify`` its checksum is checked."""
-        return next(self._blocks(tel_id, row, row + 1, verify))
+        index = self._read(f"{_tel_group(tel_id)}/blocks", slice(row, row + 1))
+        if index.size == 0:
+            raise IndexError(f"{self.path}: {paths.tel_table_name(tel_id)} has no block row {row}")
+        return next(self._blocks(tel_id, row, index, verify))
 
-    def _blocks(self, tel_id: int, start: int, stop: int, verify: bool) -> Iterator[EncodedBlock]:
-        """The blocks of index rows ``start:stop`` of a telescope, their index, column, payload and
-        attribute rows each read in one piece."""
+    def _blocks(self, tel_id: int, start: int, index: np.ndarray, verify: bool) -> Iterator[EncodedBlock]:
+        """The blocks of the telescope's index rows ``index`` (rows ``start``, ``start + 1``, ...), their
+        column, payload and attribute rows each read in one piece."""
         group = _tel_group(tel_id)
-        index = self._read(f"{group}/blocks", slice(start, stop))
+        stop = start + index.size
         if index.size == 0:
             return
         first_column = int(index["column_start"][0])
@@ -459,10 +462,10 @@ class DL0ArchiveReader:
         if rows is not None and (tel_id is None or rows.step != 1):
             raise ValueError("iter_blocks: rows need one tel_id and a range of step 1")
         for tel in [tel_id] if tel_id is not None else self.tel_ids:
-            nbytes = self._read(f"{_tel_group(tel)}/blocks")["nbytes"]
-            span = range(nbytes.size) if rows is None else range(nbytes.size)[rows.start : rows.stop]
-            for start, stop in read_batches(nbytes[span.start : span.stop], READ_BATCH_BYTES):
-                yield from self._blocks(tel, span.start + start, span.start + stop, verify)
+            index = self._read(f"{_tel_group(tel)}/blocks")
+            span = range(index.size) if rows is None else range(index.size)[rows.start : rows.stop]
+            for start, stop in read_batches(index["nbytes"][span.start : span.stop], READ_BATCH_BYTES):
+                yield from self._blocks(tel, span.start + start, index[span.start + start : span.start + stop], verify)
 
     def read_telescope(
         self, tel_id: int, columns: tuple[str, ...] | None = None

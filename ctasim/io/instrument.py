@@ -36,7 +36,7 @@ import numpy as np
 
 from ..datamodel import paths
 from ..errors import DataFileError
-from ..instrument.camera import CameraGeometry, _build_lookup
+from ..instrument.camera import CameraGeometry
 from ..instrument.subarray import Site, SubarrayDescription
 from ..instrument.telescope import (
     PULSE_SAMPLE_WIDTH_NS,
@@ -282,7 +282,6 @@ def read_instrument(h5: h5py.Group) -> InstrumentTables:
 
 def _camera_description(name: str, cam: CameraTables) -> CameraDescription:
     g, ga, ra = cam.geometry, cam.geometry_attrs, cam.readout_attrs
-    xy = np.column_stack([g["pix_x"], g["pix_y"]])
     geometry = CameraGeometry(
         name=name,
         pix_x=np.ascontiguousarray(g["pix_x"]),
@@ -294,7 +293,6 @@ def _camera_description(name: str, cam: CameraTables) -> CameraDescription:
         cam_rotation_deg=float(ga["CAM_ROT"]),
         neighbors_indptr=cam.neighbors_indptr,
         neighbors_indices=cam.neighbors_indices,
-        lookup=_build_lookup(xy, float(ga["pitch"]), str(ga["PIX_TYPE"])),
     )
     readout = CameraReadout(
         name=name,

@@ -6,9 +6,10 @@ archiver) once, verifying every block checksum while decoding, and writes
 independent units of whole blocks (``ctasim.offline.dl1_units``) run by an executor
 (``ctasim.offline.executor``: in this process by default, Ray tasks with ``actors.offline_executor``);
 the driver writes their results in a fixed order with a bounded number of units in flight (never
-the whole run in memory), so the files are the same whatever the executor. The DL1 files are written as ``<name>.tmp`` and published together once every archive
-has been processed: a damaged or incomplete archive raises a one-line ``DataFileError`` and
-leaves no new DL1 file. Paths are in ``ctasim.datamodel.paths``:
+the whole run in memory), so the files are the same whatever the executor. The DL1 files are
+written as ``<name>.tmp`` and published together once every archive has been processed: a damaged
+or incomplete archive raises a one-line ``DataFileError`` and leaves no new DL1 file. Paths are in
+``ctasim.datamodel.paths``:
 
 - ``/configuration/instrument/...``: the archive's subarray;
 - ``/dl1/event/subarray/trigger``: the stereo trigger table (copy of the DL0 one);
@@ -54,6 +55,7 @@ from ..datamodel.monitoring import PIXEL_STATUS_UNITS
 from ..dl0.pixel_status import pixel_status
 from ..errors import DataFileError
 from ..image.cleaning import DEFAULT_CLEANING, CleaningConfig
+from ..instrument.subarray import SubarrayDescription
 from ..io.archive import DL0ArchiveReader
 from ..io.atomic import TMP_SUFFIX, published_together
 from ..io.checksums import seal_tables, stored_digest
@@ -95,10 +97,11 @@ def run_pixel_status(archives: list[Path]) -> dict[int, np.ndarray]:
 
 @dataclass(frozen=True)
 class FilePlan:
-    """One DL0 archive's DL1 file to write: whether it keeps images, its cleaning, the pixel status
-    rows written (by tel_id) and its work units in file order."""
+    """One DL0 archive's DL1 file to write: its subarray, whether it keeps images, its cleaning, the
+    pixel status rows written (by tel_id) and its work units in file order."""
 
     archive: Path
+    subarray: SubarrayDescription
     keep_images: bool
     cleaning: Mapping[str, CleaningConfig]
     status: Mapping[int, np.ndarray]
@@ -115,8 +118,9 @@ def plan_file(archive: Path, keep_images: bool | None, status: Mapping[int, np.n
     with DL0ArchiveReader(archive) as reader:
         reader.check_index()
         keep = reader.n_events < KEEP_IMAGES_BELOW if keep_images is None else keep_images
-        units = plan_units(reader, keep, cleaning, status, unit_events)
-    return FilePlan(archive, bool(keep), cleaning, status, units)
+        subarray = reader.subarray
+        units = plan_units(reader, subarray, keep, cleaning, status, unit_events)
+    return FilePlan(archive, subarray, bool(keep), cleaning, status, units)
 
 
 def write_dl1_file(plan: FilePlan, tmp_path: Path, pass_number: int, results: Iterator[Dl1UnitResult]) -> dict:
@@ -128,7 +132,7 @@ def write_dl1_file(plan: FilePlan, tmp_path: Path, pass_number: int, results: It
     n_images = n_kept = n_cleaned = 0
     seconds_images = 0.0
     with DL0ArchiveReader(archive) as reader, h5py.File(tmp_path, "w") as h5:
-        subarray, prov_in = reader.subarray, reader.provenance
+        subarray, prov_in = plan.subarray, reader.provenance
         prov = make_provenance(
             prov_in.get("scenario_name", ""),
             prov_in.get("scenario", {}),

@@ -20,6 +20,7 @@ from ..datamodel.dl1 import DL1_PARAMETERS_DTYPE, image_dtype, parameter_rows
 from ..dl0.reduction import calibrate_dl0
 from ..image import process_images
 from ..image.cleaning import CleaningConfig
+from ..instrument.subarray import SubarrayDescription
 from ..instrument.telescope import TelescopeDescription
 from ..io.archive import DL0ArchiveReader
 
@@ -29,9 +30,9 @@ UNIT_EVENTS = 2_000  # telescope events per work unit (whole blocks): ~0.3 s of 
 @dataclass(frozen=True)
 class Dl1Unit:
     """Block rows ``start:stop`` of telescope ``tel_id`` in the DL0 ``archive``, with what processing
-    them needs: the telescope (given, not read: building a camera's pixel lookup from the file costs
-    ~0.2 s), its cleaning, its unusable pixels (bool per pixel, masked in cleaning; None: all usable)
-    and whether to return the images."""
+    them needs: the telescope (given, not read again from the file: ~0.07 s a subarray), its cleaning,
+    its unusable pixels (bool per pixel, masked in cleaning; None: all usable) and whether to return
+    the images."""
 
     archive: str
     tel_id: int
@@ -55,11 +56,12 @@ class Dl1UnitResult:
     image_processing_s: float
 
 
-def plan_units(reader: DL0ArchiveReader, keep_images: bool, cleaning: Mapping[str, CleaningConfig],
-               status: Mapping[int, np.ndarray], unit_events: int = UNIT_EVENTS) -> list[Dl1Unit]:
-    """The units of one open archive, telescope by telescope (ascending), rows in order: each unit
-    whole blocks of about ``unit_events`` telescope events (reads the block index only)."""
-    subarray, units = reader.subarray, []
+def plan_units(reader: DL0ArchiveReader, subarray: SubarrayDescription, keep_images: bool,
+               cleaning: Mapping[str, CleaningConfig], status: Mapping[int, np.ndarray],
+               unit_events: int = UNIT_EVENTS) -> list[Dl1Unit]:
+    """The units of one open archive (of ``subarray``), telescope by telescope (ascending), rows in
+    order: each unit whole blocks of about ``unit_events`` telescope events (reads the block index only)."""
+    units = []
     for tel_id in reader.tel_ids:
         tel = subarray.tel(tel_id)
         unusable = status[tel_id]["unusable"][0] if tel_id in status else None

@@ -1,0 +1,122 @@
+"""End-to-end offline DL1 speed: ``process_dl1`` in-process vs on Ray, on the archives of a run.
+
+Make the input once (about 3 minutes on 2 cores), then time it::
+
+    ctasim run scenarios/quickstart.yaml --no-ray -o /work/runs/qs_bench
+    python scripts/bench_offline.py /work/runs/qs_bench [--cpus 2] [--unit-events 2000]
+        [--keep-images | --no-keep-images] [--profile] [--skip-ray]
+
+Each pass reads ``RUN/dl0`` and writes its DL1 files into a fresh temporary directory (the run is
+not touched), I/O, checksums and file publication included. Prints telescope images per wall
+second for the in-process executor (one core) and for Ray tasks on an embedded Ray of ``--cpus``
+CPUs (workers started inside the timed pass), per core and the ratio Ray / in-process, and checks
+that both wrote the same tables (``/ctasim/table_checksums`` of every file). ``--profile`` runs the
+in-process pass under cProfile and prints the time of each part (HDF5 reads, decode + checksum,
+calibration, cleaning, parameters, writing). Target: >= 5,000 images/s per core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # per-core figures
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # actors/ beside ctasim/
+
+import h5py
+import numpy as np
+
+from ctasim.offline.dl1 import process_dl1
+from ctasim.offline.dl1_units import UNIT_EVENTS
+
+#: (part, functions whose cumulative time it is) for --profile: module path fragment, function name
+PARTS = (
+    ("HDF5 reads of DL0 blocks", "ctasim/io/archive.py", "_read"),
+    ("block decode (codecs)", "ctasim/datamodel/codecs.py", "decode"),
+    ("block checksum", "ctasim/datamodel/dl0.py", "checksum"),
+    ("calibration (calibrate_dl0)", "ctasim/dl0/reduction.py", "calibrate_dl0"),
+    ("cleaning (clean_images)", "ctasim/image/cleaning.py", "clean_images"),
+    ("parameters (image_parameters)", "ctasim/image/parameters.py", "image_parameters"),
+    ("DL1 table writes (append_table)", "ctasim/io/tables.py", "append_table"),
+    ("table checksums (seal_tables)", "ctasim/io/checksums.py", "seal_tables"),
+    ("side tables (copy_tables)", "ctasim/offline/files.py", "copy_tables"),
+    ("pixel status (run_pixel_status)", "ctasim/offline/dl1.py", "run_pixel_status"),
+    ("ctapipe index (write_dl1_index)", "ctasim/io/ctapipe_tables.py", "write_dl1_index"),
+)
+
+
+def one_pass(run: Path, executor, keep_images: bool | None, unit_events: int) -> tuple[dict, dict[str, bytes]]:
+    """One timed ``process_dl1`` into a temporary directory: (stats, table checksums per file name)."""
+    with tempfile.TemporaryDirectory(prefix="bench_offline_", dir=run.parent) as out:
+        _, stats = process_dl1(out, keep_images=keep_images, dl0_run=run, executor=executor, unit_events=unit_events)
+        digests = {}
+        for path in stats["files"]:
+            with h5py.File(path, "r") as h5:
+                digests[Path(path).name] = h5["/ctasim/table_checksums"][()].tobytes()
+    return stats, digests
+
+
+def print_profile(profile: cProfile.Profile, wall: float) -> None:
+    """Cumulative seconds of each part of ``PARTS`` and the top functions by own time."""
+    stats = pstats.Stats(profile)
+    print(f"\nprofile of the in-process pass ({wall:.1f} s wall):")
+    for part, module, name in PARTS:
+        cum = sum(v[3] for (file, _, func), v in stats.stats.items() if func == name and file.endswith(module))
+        print(f"  {part:34s} {cum:7.2f} s  {100 * cum / wall:5.1f} %")
+    stats.sort_stats("tottime").print_stats(12)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", type=Path, help="run directory with dl0/ (e.g. made by `ctasim run ... --no-ray`)")
+    parser.add_argument("--cpus", type=int, default=2, help="CPUs of the embedded Ray")
+    parser.add_argument("--unit-events", type=int, default=UNIT_EVENTS, help="telescope events per work unit")
+    parser.add_argument("--keep-images", action=argparse.BooleanOptionalAction, default=None,
+                        help="store images (default: as process_dl1, kept below KEEP_IMAGES_BELOW)")
+    parser.add_argument("--profile", action="store_true", help="cProfile the in-process pass")
+    parser.add_argument("--skip-ray", action="store_true", help="in-process only")
+    args = parser.parse_args(argv)
+
+    from ctasim.offline.executor import InProcessExecutor
+
+    profile = cProfile.Profile() if args.profile else None
+    t0 = time.perf_counter()
+    if profile:
+        profile.enable()
+    local, local_digests = one_pass(args.run, InProcessExecutor(), args.keep_images, args.unit_events)
+    if profile:
+        profile.disable()
+        print_profile(profile, time.perf_counter() - t0)
+    rows = [("in-process", 1, local)]
+    if not args.skip_ray:
+        from actors.backend import RayBackend
+        from actors.offline_executor import RayExecutor
+
+        backend = RayBackend(num_cpus=args.cpus)
+        try:
+            remote, remote_digests = one_pass(args.run, RayExecutor(backend), args.keep_images, args.unit_events)
+        finally:
+            backend.shutdown()
+        rows.append(("ray", args.cpus, remote))
+        same = remote_digests == local_digests
+    print(f"\n{local['telescope_events']} telescope images, {local['units']} units of ~{args.unit_events} events, "
+          f"images stored: {local['images_stored']}")
+    print(f"{'executor':10s} {'cpus':>4s} {'wall s':>8s} {'images/s':>9s} {'per core':>9s} {'image proc. s':>13s}")
+    for name, cpus, stats in rows:
+        print(f"{name:10s} {cpus:4d} {stats['wall_s']:8.2f} {stats['images_per_s']:9.0f} "
+              f"{stats['images_per_s'] / cpus:9.0f} {stats['image_processing_s']:13.2f}")
+    if not args.skip_ray:
+        print(f"ratio ray / in-process: {rows[1][2]['images_per_s'] / local['images_per_s']:.2f}x; "
+              f"identical tables: {same}")
+    print(f"load average during the run: {np.round(os.getloadavg(), 1).tolist()} on {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()
