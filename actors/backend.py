@@ -74,6 +74,9 @@ class LocalBackend:
     def node_of(self, actor: Any) -> str:
         return "local"
 
+    def kill(self, actor: Any) -> None:
+        pass
+
     def shutdown(self) -> None:
         pass
 
@@ -173,6 +176,10 @@ class RayBackend:
 
     def node_of(self, actor: Any) -> str:
         return self.ray.get(actor.__ray_call__.remote(lambda self: _current_node()))
+
+    def kill(self, actor: Any) -> None:
+        """End the actor's process for good (no restart); Ray itself stays up."""
+        self.ray.kill(actor, no_restart=True)
 
     def shutdown(self) -> None:
         if self._owns_ray:

@@ -52,6 +52,7 @@ from .camera import CameraActor
 from .central_trigger import CentralTriggerActor
 from .faults import kill_marker, with_process_faults
 from .monitor import MonitorActor
+from .offline_executor import offline_executor
 from .realtime import RealTimeActor
 from .reducer import ReducerActor
 from .source import SourceActor
@@ -354,6 +355,14 @@ class ActorGraph:
         """The monitor's current figures (accounting, rates, reduction, timing)."""
         return self.backend.get(self.backend.call(self.actors["monitor"], "summary", [], 0.0, self.backend_kind))
 
+    def stop_actors(self) -> None:
+        """End every actor of the chain, keeping the backend (its Ray session) for the offline stages."""
+        for actors in self.actors.values():
+            handles = actors.values() if isinstance(actors, dict) else actors if isinstance(actors, list) else [actors]
+            for handle in handles:
+                self.backend.kill(handle)
+        self.actors = {}
+
     def shutdown(self) -> None:
         if self.backend is not None:
             self.backend.shutdown()
@@ -363,17 +372,21 @@ class ActorGraph:
 def run_scenario(scenario: Scenario, run_dir: str | Path | None = None, backend: str | None = None,
                  address: str | None = None, progress: bool = False, resume: bool = False) -> RunResult:
     """Run the on-site chain (or continue an interrupted one: ``resume``), the offline stages the
-    scenario asks for, and write the report; then the archive journal is removed. With
+    scenario asks for, and write the report; then the archive journal is removed. Offline DL1 runs on
+    the chain's backend (``actors.offline_executor``: Ray tasks on the same Ray session once the chain's
+    actors are gone, or in this process for ``local``); DL2 and the IRFs in this process. With
     ``faults.compare_healthy`` also the same scenario without faults in ``<run_dir>/healthy``, whose
     figures the summary sets beside this run's (``data_quality.pixels.effect``, ``data_quality.telescopes.effect``;
     for the telescopes, ``faults.instrument.telescopes.healthy_run`` may name an earlier such run instead)."""
     graph = ActorGraph(scenario, run_dir, backend or scenario.execution.backend, address, resume)
     try:
         result = graph.run(progress=progress, keep_journal=True)
+        if scenario.offline.dl1 or scenario.offline.dl2:
+            graph.stop_actors()  # their memory back; Ray stays up for the offline units
+            merge_sections(result.summary, run_offline(result.run_dir, scenario.offline,
+                                                       executor=offline_executor(graph.backend)))
     finally:
         graph.shutdown()
-    if scenario.offline.dl1 or scenario.offline.dl2:
-        merge_sections(result.summary, run_offline(result.run_dir, scenario.offline))
     healthy = None
     if scenario.faults.compare_healthy:
         twin = run_scenario(scenario.without_faults(), result.run_dir / HEALTHY_DIR, backend, address, progress)

@@ -105,6 +105,10 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_process(args: argparse.Namespace) -> int:
+    from actors.backend import check_reachable, make_backend
+    from actors.offline_executor import offline_executor
+
+    from .io.atomic import ensure_writable
     from .io.run_dir import load_run
     from .io.verify import require_intact
 
@@ -119,7 +123,14 @@ def _cmd_process(args: argparse.Namespace) -> int:
     summary, provenance = load_run(run_dir)
     cleaning = ((provenance.get("scenario") or summary["scenario"]).get("offline") or {}).get("cleaning", {})
     config = OfflineConfig(dl1=True, dl2=args.dl2, models=args.models, keep_images=args.keep_images, cleaning=cleaning)
-    merge_sections(summary, run_offline(run_dir, config))
+    ensure_writable(Path(run_dir) / "dl1")  # before starting Ray for nothing
+    if args.address:
+        check_reachable(args.address)
+    backend = make_backend("local" if args.no_ray else "ray", args.address)  # DL1's work units run on it
+    try:
+        merge_sections(summary, run_offline(run_dir, config, executor=offline_executor(backend)))
+    finally:
+        backend.shutdown()
     write_run_report(run_dir, summary, provenance.get("scenario", summary["scenario"]))
     print(f"updated {run_dir / 'summary.json'} and {run_dir / 'report.md'}")
     return 0
@@ -257,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--models", help="directory of trained models (default: train on half of this run)")
     o.add_argument("--keep-images", action=argparse.BooleanOptionalAction, default=None,
                    help="store DL1 images (default: only for small runs)")
+    o.add_argument("--address", help="Ray cluster address for the DL1 work units (default: an embedded local Ray)")
+    o.add_argument("--no-ray", action="store_true", help="run the DL1 work units in this process, without Ray")
     o.set_defaults(func=_cmd_process)
 
     i = sub.add_parser("irf", help="IRFs, sensitivity and DL3 of an existing run's DL2 (a new pass)")

@@ -59,6 +59,16 @@ def publish(tmp: str | Path, path: str | Path) -> Path:
     return Path(path)
 
 
+def ensure_writable(folder: str | Path) -> Path:
+    """Create ``folder`` if needed; one-line CtasimError if files cannot be written there (an
+    unwritable parent raises the OSError of ``mkdir``)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    if not os.access(folder, os.W_OK):
+        raise CtasimError(f"{folder}: cannot write there (read-only or not permitted); nothing published")
+    return folder
+
+
 @contextmanager
 def published_together(paths: Sequence[str | Path]) -> Iterator[list[Path]]:
     """The temporary paths of files that appear together: all are published when the block
@@ -66,9 +76,7 @@ def published_together(paths: Sequence[str | Path]) -> Iterator[list[Path]]:
     finals = [Path(p) for p in paths]
     tmps = [temporary_path(p) for p in finals]
     for p in finals:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        if not os.access(p.parent, os.W_OK):
-            raise CtasimError(f"{p.parent}: cannot write there (read-only or not permitted); nothing published")
+        ensure_writable(p.parent)
     try:
         yield tmps
         for tmp, final in zip(tmps, finals):

@@ -16,6 +16,7 @@ from ..errors import CtasimError, DataFileError
 from ..io.provenance import read_provenance
 from .dl1 import process_dl1
 from .dl2 import process_dl2
+from .executor import Executor
 from .irf import irf_stage, process_irf
 from .performance import performance, plot_performance
 from .pixel_quality import pixel_quality
@@ -50,7 +51,7 @@ def merge_sections(summary: dict, sections: dict) -> dict:
 
 
 def run_offline(run_dir: str | Path, config, irf=None, dl0_run: str | Path | None = None,
-                pass_number: int | None = None) -> dict:
+                pass_number: int | None = None, executor: Executor | None = None) -> dict:
     """Run the offline stages ``config`` (``ctasim.scenario.OfflineConfig``: dl1, dl2, models,
     keep_images, train_fraction, cleaning) asks for on ``run_dir``; DL2 runs DL1 first when the run has
     no DL1 files yet. DL1 reads the archives of ``dl0_run/dl0`` (default ``run_dir``; a reprocessing
@@ -59,7 +60,8 @@ def run_offline(run_dir: str | Path, config, irf=None, dl0_run: str | Path | Non
     and with ``spectral_fit`` the DL4 science of that pass (``ctasim.offline.science``, also kept as
     ``science/science_pass<K>.json``; ``{"error": reason}`` when it cannot fit). ``pass_number`` numbers
     every stage's outputs (default: ``next_pass_number`` for DL1 and DL2, the next IRF pass of
-    ``run_dir/irf`` for the IRFs).
+    ``run_dir/irf`` for the IRFs). ``executor`` runs DL1's work units (``ctasim.offline.executor``;
+    default: in this process).
 
     Returns ``{"dl1": stats}``, ``{"dl2": stats | {"performance": ..., "plots": [...]}}``, with either
     ``{"data_quality": {"pixels": ...}}`` (``ctasim.offline.pixel_quality``), and/or
@@ -71,7 +73,7 @@ def run_offline(run_dir: str | Path, config, irf=None, dl0_run: str | Path | Non
     has_dl1 = any((run_dir / "dl1").glob("*.dl1.h5"))
     if config.dl1 or (config.dl2 and not has_dl1):
         _, sections["dl1"] = process_dl1(run_dir, keep_images=config.keep_images, pass_number=pass_number,
-                                         cleaning=config.cleaning_configs(), dl0_run=dl0_run)
+                                         cleaning=config.cleaning_configs(), dl0_run=dl0_run, executor=executor)
     if config.dl2:
         _, stats = process_dl2(run_dir, config.models, config.train_fraction, pass_number=pass_number)
         perf = performance(run_dir)
