@@ -16,7 +16,7 @@ consistently with other values.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import h5py
 import numpy as np
@@ -53,10 +53,30 @@ def update_with_dataset(digest, name: str, ds: h5py.Dataset) -> None:
     digest.update(f"{name}|{ds.dtype.str}|".encode())
     for part in _slices(ds):
         digest.update(_bytes(np.asarray(part)))
+    _update_with_attrs(digest, ds)
+
+
+def _update_with_attrs(digest, ds: h5py.Dataset) -> None:
     for key in sorted(ds.attrs):
         value = np.asarray(ds.attrs[key])
         digest.update(f"{key}|{value.dtype.str}|".encode())
         digest.update(_bytes(value))
+
+
+class WrittenDigest:
+    """``dataset_sha256`` of a 1-d table computed from the rows as they are appended (in the table's
+    dtype), so sealing the file need not read them back; ``finish`` adds the attributes."""
+
+    def __init__(self, ds: h5py.Dataset) -> None:
+        self._digest = hashlib.sha256(f"{ds.name}|{ds.dtype.str}|".encode())
+
+    def update(self, rows: np.ndarray) -> None:
+        self._digest.update(_bytes(np.asarray(rows)))
+
+    def finish(self, ds: h5py.Dataset) -> str:
+        digest = self._digest.copy()
+        _update_with_attrs(digest, ds)
+        return digest.hexdigest()
 
 
 def dataset_sha256(ds: h5py.Dataset) -> str:
@@ -83,13 +103,16 @@ def covered_datasets(h5: h5py.File) -> list[str]:
     return sorted(found)
 
 
-def seal_tables(h5: h5py.File) -> str:
-    """Write the checksum of every covered dataset and the file's content digest; returns the digest."""
+def seal_tables(h5: h5py.File, written: Mapping[str, WrittenDigest] | None = None) -> str:
+    """Write the checksum of every covered dataset and the file's content digest; returns the digest.
+    ``written``: the digests of tables by path, kept while every row of them was written (not read back)."""
     names = covered_datasets(h5)
     too_long = [n for n in names if len(n.encode()) > PATH_BYTES]
     if too_long:
         raise ValueError(f"{too_long[0]}: dataset path longer than {PATH_BYTES} bytes, no checksum row fits it")
-    rows = np.array([(n, dataset_sha256(h5[n])) for n in names], CHECKSUM_DTYPE)
+    written = written or {}
+    rows = np.array([(n, written[n].finish(h5[n]) if n in written else dataset_sha256(h5[n])) for n in names],
+                    CHECKSUM_DTYPE)
     write_table(h5, TABLE_CHECKSUMS, rows, overwrite=True)
     digest = hashlib.sha256(rows.tobytes()).hexdigest()
     h5.attrs[ATTR_TABLES_DIGEST] = digest

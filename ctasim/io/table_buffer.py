@@ -3,7 +3,9 @@
 Blocks can hold a handful of events; appending each to a chunked, compressed table would
 recompress its last chunk every time. A ``TableBuffer`` keeps the rows of every table path and
 writes each table in one ``append_table`` call once ``flush_bytes`` are pending in all (and at
-``flush()``), so memory stays bounded and the file sees few, large writes.
+``flush()``), so memory stays bounded and the file sees few, large writes. With ``digests``, it
+also keeps the checksum of every table it created, fed as rows are written (``seal_tables``
+then need not read them back).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Mapping
 import h5py
 import numpy as np
 
+from .checksums import WrittenDigest
 from .tables import append_table
 
 FLUSH_BYTES = 16 << 20
@@ -21,8 +24,10 @@ FLUSH_BYTES = 16 << 20
 class TableBuffer:
     """Pending rows per table path of ``h5``; every path keeps the dtype and units it started with."""
 
-    def __init__(self, h5: h5py.Group, flush_bytes: int = FLUSH_BYTES) -> None:
-        self.h5, self.flush_bytes = h5, flush_bytes
+    def __init__(self, h5: h5py.Group, flush_bytes: int = FLUSH_BYTES, digests: bool = False) -> None:
+        self.h5, self.flush_bytes, self._keep_digests = h5, flush_bytes, digests
+        #: ``WrittenDigest`` by dataset name of each table this buffer created and alone wrote
+        self.digests: dict[str, WrittenDigest] = {}
         self._rows: dict[str, list[np.ndarray]] = {}
         self._units: dict[str, Mapping[str, str] | None] = {}
         self._pending_bytes = 0
@@ -44,6 +49,12 @@ class TableBuffer:
         """Write every pending row (one append per table)."""
         for path, rows in self._rows.items():
             if rows:
-                append_table(self.h5, path, np.concatenate(rows), self._units[path])
+                created = path not in self.h5
+                data = np.concatenate(rows)
+                ds = append_table(self.h5, path, data, self._units[path])
+                if self._keep_digests and created:
+                    self.digests[ds.name] = WrittenDigest(ds)
+                if ds.name in self.digests:
+                    self.digests[ds.name].update(data.astype(ds.dtype, copy=False))
         self._rows = {path: [] for path in self._rows}
         self._pending_bytes = 0

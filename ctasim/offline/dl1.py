@@ -156,7 +156,7 @@ def write_dl1_file(plan: FilePlan, tmp_path: Path, pass_number: int, results: It
         )
         write_provenance(h5, prov)
         write_instrument(h5, subarray)
-        out = TableBuffer(h5)
+        out = TableBuffer(h5, digests=True)  # the checksums of its tables without reading them back
         for tel_id, row in sorted(plan.status.items()):
             out.add(paths.tel_table_path(paths.DL1_MONITORING_PIXEL_STATUS, tel_id), row, PIXEL_STATUS_UNITS)
         tel_events = []  # (obs_id, event_id, tel_id) of every parameter row, for ctapipe's index
@@ -176,7 +176,7 @@ def write_dl1_file(plan: FilePlan, tmp_path: Path, pass_number: int, results: It
                                          {paths.DL0_SUBARRAY_TRIGGER: paths.DL1_SUBARRAY_TRIGGER})
             copy_tables(src, h5, COPIED_TABLES)
         write_dl1_index(h5, tel_events)  # ctapipe's telescope-event index and triggered showers
-        seal_tables(h5)
+        seal_tables(h5, out.digests)
     return {
         "array_events": n_array_events,
         "telescope_events": n_images,
