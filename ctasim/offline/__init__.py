@@ -4,26 +4,37 @@ Each stage reads the previous level's files from ``run_dir`` and can run any num
 ("passes"); outputs are replaced atomically. ``run_offline`` runs what a scenario's ``offline``
 section (and its ``irf`` section) asks and returns the summary.json sections ``dl1``, ``dl2``, ``irf``
 and ``science`` (the DL4 spectral fit of the IRF pass, ``ctasim.offline.science``).
+
+The stages' modules are imported when first used (``__getattr__``, and inside ``run_offline``): a
+process that runs DL1 work units (``ctasim.offline.dl1_units``, e.g. a Ray worker) does not import
+the DL2 models, IRFs and science (LightGBM, scikit-learn, gammapy's dependencies: ~3 s).
 """
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import h5py
 
 from ..errors import CtasimError, DataFileError
 from ..io.provenance import read_provenance
-from .dl1 import process_dl1
-from .dl2 import process_dl2
-from .executor import Executor
-from .irf import irf_stage, process_irf
-from .performance import performance, plot_performance
-from .pixel_quality import pixel_quality
-from .science import science_section, write_science_pass
+
+if TYPE_CHECKING:
+    from .executor import Executor
 
 __all__ = ["merge_sections", "next_pass_number", "performance", "plot_performance", "process_dl1", "process_dl2",
            "process_irf", "run_offline"]
+#: the public names of the stage modules, imported on first access
+_LAZY = {"performance": ".performance", "plot_performance": ".performance", "process_dl1": ".dl1",
+         "process_dl2": ".dl2", "process_irf": ".irf"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name], __name__), name)
 
 
 def next_pass_number(run_dir: str | Path) -> int:
@@ -67,6 +78,13 @@ def run_offline(run_dir: str | Path, config, irf=None, dl0_run: str | Path | Non
     ``{"data_quality": {"pixels": ...}}`` (``ctasim.offline.pixel_quality``), and/or
     ``{"irf": ..., "science": ...}`` (JSON-friendly), plots in ``run_dir/plots``.
     """
+    from .dl1 import process_dl1
+    from .dl2 import process_dl2
+    from .irf import irf_stage
+    from .performance import performance, plot_performance
+    from .pixel_quality import pixel_quality
+    from .science import science_section, write_science_pass
+
     run_dir = Path(run_dir)
     given_pass, pass_number = pass_number, pass_number or next_pass_number(run_dir)
     sections: dict = {}
