@@ -47,7 +47,7 @@ class LocalBackend:
     name = "local"
 
     def create(self, cls: type, *args: Any, spread_index: int | None = None, out_of_order: bool = False,
-               restartable: bool = False, **kwargs: Any) -> Any:
+               restartable: bool = False, on_driver_node: bool = False, **kwargs: Any) -> Any:
         return cls(*args, **kwargs)
 
     def actor_id(self, actor: Any) -> str:
@@ -97,7 +97,7 @@ class RayBackend:
             if address:
                 check_reachable(address)
             ray.init(
-                address=address,
+                address=address or "local",  # embedded: a new Ray, never a `ray start` one found on the machine
                 num_cpus=None if address else num_cpus,
                 include_dashboard=False,
                 logging_level="ERROR",
@@ -109,20 +109,25 @@ class RayBackend:
                 self.reaper = ray_reaper.start_reaper()
 
     def create(self, cls: type, *args: Any, spread_index: int | None = None, out_of_order: bool = False,
-               restartable: bool = False, **kwargs: Any) -> Any:
+               restartable: bool = False, on_driver_node: bool = False, **kwargs: Any) -> Any:
         """Start ``cls`` as an actor; with ``spread_index`` k, pin it to the k-th alive node (mod n);
+        ``on_driver_node``: pin it to this process's node (the actors that write the run directory,
+        so that it is whole on the driver's disk without a shared filesystem);
         ``out_of_order`` lets a call whose arguments are ready run before earlier ones still waiting
         (a camera simulates the next block while the previous one waits for the trigger decision);
         ``restartable``: Ray restarts a dead process (constructor run again), its calls not retried."""
         options: dict[str, Any] = {"num_cpus": 0, "allow_out_of_order_execution": out_of_order,
                                    "max_restarts": MAX_RESTARTS if restartable else 0, "max_task_retries": 0}
-        if spread_index is not None:
+        node = None
+        if on_driver_node:
+            node = _current_node()
+        elif spread_index is not None:
+            nodes = sorted(n["NodeID"] for n in self.ray.nodes() if n["Alive"])
+            node = nodes[spread_index % len(nodes)]
+        if node is not None:
             from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-            nodes = sorted(n["NodeID"] for n in self.ray.nodes() if n["Alive"])
-            options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(
-                nodes[spread_index % len(nodes)], soft=False
-            )
+            options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(node, soft=False)
         return self.ray.remote(cls).options(**options).remote(*args, **kwargs)
 
     def call(self, actor: Any, method: str, *args: Any, num_returns: int = 1) -> Any:

@@ -168,11 +168,11 @@ class ActorGraph:
         ]
         self.actors["archiver"] = self._create(
             "archiver", 0, str(self.run_dir), subarray, sc.to_dict(), sc.seed, self.populations, pointing,
-            pixel_faults
+            pixel_faults, on_driver_node=True
         )
         if sc.alerts.enabled:
             self.actors["realtime"] = self._create("realtime", 0, str(self.run_dir), subarray, pointing,
-                                                   sc.realtime_config())
+                                                   sc.realtime_config(), on_driver_node=True)
         restartable = [name for name in self.names.values() if name[0] in RESTARTABLE]
         self.processes = dict(zip(restartable, b.processes([self._actor(*name) for name in restartable])))
 

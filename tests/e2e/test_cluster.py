@@ -1,4 +1,5 @@
-"""The on-site chain on a fake two-node Ray cluster, cameras on both nodes, gives the same DL0."""
+"""The on-site chain on a fake two-node Ray cluster, cameras on both nodes, gives the same DL0; the
+archiver (which writes the run directory) runs on the driver's node."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ def cluster():
 
 
 def test_two_node_cluster_equals_in_process(cluster, tmp_path):
+    import ray
+
     local = tmp_path / "local"
     run_scenario(tiny_scenario(local), backend="local")
     out = tmp_path / "cluster"
@@ -32,7 +35,10 @@ def test_two_node_cluster_equals_in_process(cluster, tmp_path):
     try:
         graph.run()
         nodes = {graph.backend.node_of(cam) for cam in graph.actors["camera"]}
+        archiver_node = graph.backend.node_of(graph.actors["archiver"])
+        driver_node = ray.get_runtime_context().get_node_id()
     finally:
         graph.shutdown()
     assert len(nodes) == 2, "camera actors should run on both nodes"
+    assert archiver_node == driver_node
     assert dl0_digest(out) == dl0_digest(local)
