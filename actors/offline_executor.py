@@ -22,13 +22,16 @@ CPUS_PER_UNIT = 1.0
 
 
 class RayExecutor:
-    """Units as Ray tasks of ``CPUS_PER_UNIT``; ``workers``: the cluster's CPUs (at least 1)."""
+    """Units as Ray tasks of ``CPUS_PER_UNIT``; ``workers``: the cluster's CPUs (at least 1);
+    ``shares_files`` only when the cluster is this one node (a task may run on any node, and a
+    filesystem shared between nodes is not assumed)."""
 
     name = "ray"
 
     def __init__(self, backend: RayBackend) -> None:
         self.backend, self.ray = backend, backend.ray
         self.workers = max(1, int(self.ray.cluster_resources().get("CPU", 1) // CPUS_PER_UNIT))
+        self.shares_files = len([n for n in self.ray.nodes() if n["Alive"]]) == 1
 
     def map_ordered(self, fn: Callable[[Any], Any], args: Iterable[Any], max_in_flight: int) -> Iterator[Any]:
         task = self.ray.remote(fn).options(num_cpus=CPUS_PER_UNIT, max_retries=0)

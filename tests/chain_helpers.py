@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import h5py
 import numpy as np
 
 from ctasim.datamodel import paths
 from ctasim.io.archive import DL0ArchiveReader
+from ctasim.io.checksums import stored_digest
 from ctasim.onsite.archive_writer import RunArchiver
 from ctasim.onsite.camera_station import PEDESTAL_EVENTS_PER_BLOCK, CameraStation
 from ctasim.onsite.central_trigger import CentralTrigger
@@ -97,6 +99,16 @@ def run_library_chain(scenario: Scenario, subarray, telescopes_per_station: int 
             reduced = reducer.reduce(pop.name, i, *readouts)
             monitor.record(archiver.append(pop.name, i, truth, decision, reduced))
     return archiver.close(), monitor
+
+
+def offline_digests(run_dir: Path) -> dict[str, str]:
+    """The content digest (``ctasim_tables_sha256``: every table, not the provenance) of every DL1 and
+    DL2 file of a run."""
+    out = {}
+    for path in sorted([*(Path(run_dir) / "dl1").glob("*.h5"), *(Path(run_dir) / "dl2").glob("*.h5")]):
+        with h5py.File(path, "r") as h5:
+            out[f"{path.parent.name}/{path.name}"] = stored_digest(h5)
+    return out
 
 
 def dl0_digest(run_dir: Path) -> dict[str, str]:

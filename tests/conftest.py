@@ -18,7 +18,7 @@ REFERENCE_DATA = SHARED / "reference-data"
 
 
 #: modules that start Ray (in the test process or in a `ctasim run` subprocess)
-RAY_MODULES = {"test_restart.py", "test_cluster.py", "test_onsite_chain.py", "test_resume.py"}
+RAY_MODULES = {"test_restart.py", "test_cluster.py", "test_onsite_chain.py", "test_resume.py", "test_dl1_backend.py"}
 
 
 def xdist_group(path: Path) -> str:

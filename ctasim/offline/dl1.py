@@ -63,7 +63,7 @@ from ..io.ctapipe_tables import write_dl1_index
 from ..io.instrument import write_instrument
 from ..io.provenance import make_provenance, write_provenance
 from ..io.table_buffer import TableBuffer
-from .dl1_units import UNIT_EVENTS, Dl1Unit, Dl1UnitResult, dl1_unit, plan_units
+from .dl1_units import UNIT_EVENTS, Dl1Unit, Dl1UnitResult, dl1_unit, plan_units, with_blocks
 from .executor import Executor, InProcessExecutor, units_in_flight
 from .files import DL1_SUFFIX, copy_tables, data_files, stem
 
@@ -217,8 +217,9 @@ def process_dl1(
     status = run_pixel_status(archives)
     plans = [plan_file(archive, keep_images, status, cleaning, unit_events) for archive in archives]
     units = [unit for plan in plans for unit in plan.units]
+    args = units if executor.shares_files else map(with_blocks, units)  # read lazily, as units are submitted
     with published_together(files) as tmps, \
-            closing(executor.map_ordered(dl1_unit, units, units_in_flight(executor))) as results:
+            closing(executor.map_ordered(dl1_unit, args, units_in_flight(executor))) as results:
         for plan, out, tmp in zip(plans, files, tmps):
             per_file[out.name] = write_dl1_file(plan, tmp, pass_number, results)
     totals = {

@@ -9,13 +9,15 @@ the same however the archive is cut: the DL1 file does not depend on the unit si
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..datamodel.dl0 import EncodedBlock
 from ..datamodel.dl1 import DL1_PARAMETERS_DTYPE, image_dtype, parameter_rows
 from ..dl0.reduction import calibrate_dl0
 from ..image import process_images
@@ -32,7 +34,8 @@ class Dl1Unit:
     """Block rows ``start:stop`` of telescope ``tel_id`` in the DL0 ``archive``, with what processing
     them needs: the telescope (given, not read again from the file: ~0.07 s a subarray), its cleaning,
     its unusable pixels (bool per pixel, masked in cleaning; None: all usable) and whether to return
-    the images."""
+    the images. ``blocks``: those rows' encoded blocks already read (``with_blocks``: for a worker
+    that cannot read the driver's files); None: the unit reads them from ``archive``."""
 
     archive: str
     tel_id: int
@@ -42,6 +45,7 @@ class Dl1Unit:
     cleaning: CleaningConfig
     keep_images: bool
     unusable: np.ndarray | None = None
+    blocks: tuple[EncodedBlock, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -85,22 +89,33 @@ def _row_ranges(n_events: np.ndarray, unit_events: int) -> list[tuple[int, int]]
     return ranges
 
 
-def dl1_unit(unit: Dl1Unit) -> Dl1UnitResult:
-    """Decode (block checksums verified), calibrate, clean and parametrise the unit's blocks; a damaged
-    block raises the archive's one-line DataFileError."""
-    params, images, n_cleaned, seconds = [], [], 0, 0.0
+def _read_blocks(unit: Dl1Unit) -> Iterator[EncodedBlock]:
+    """The unit's blocks from its archive, checksums verified (a damaged one: one-line DataFileError)."""
     with DL0ArchiveReader(Path(unit.archive)) as reader:
-        for block in reader.iter_blocks(unit.tel_id, verify=True, rows=range(unit.start, unit.stop)):
-            columns = block.decode()
-            t0 = time.perf_counter()
-            image, peak_time = calibrate_dl0(columns, unit.tel)
-            masks, values = process_images(image, peak_time, unit.tel, unit.cleaning, unusable=unit.unusable)
-            seconds += time.perf_counter() - t0
-            event_id = columns["event_id"]
-            params.append(parameter_rows(block.obs_id, unit.tel_id, event_id, values))
-            n_cleaned += int(np.count_nonzero(values["morphology_n_pixels"] > 0))
-            if unit.keep_images:
-                images.append(image_rows(block.obs_id, unit.tel_id, event_id, image, peak_time, masks))
+        yield from reader.iter_blocks(unit.tel_id, verify=True, rows=range(unit.start, unit.stop))
+
+
+def with_blocks(unit: Dl1Unit) -> Dl1Unit:
+    """``unit`` carrying its encoded blocks, read here (checksums verified), so that a process without
+    access to this machine's files (a worker on another node, no shared filesystem) can compute it."""
+    return dataclasses.replace(unit, blocks=tuple(_read_blocks(unit)))
+
+
+def dl1_unit(unit: Dl1Unit) -> Dl1UnitResult:
+    """Decode, calibrate, clean and parametrise the unit's blocks (``unit.blocks``, else read from its
+    archive with checksums verified: a damaged block raises the archive's one-line DataFileError)."""
+    params, images, n_cleaned, seconds = [], [], 0, 0.0
+    for block in _read_blocks(unit) if unit.blocks is None else unit.blocks:
+        columns = block.decode()
+        t0 = time.perf_counter()
+        image, peak_time = calibrate_dl0(columns, unit.tel)
+        masks, values = process_images(image, peak_time, unit.tel, unit.cleaning, unusable=unit.unusable)
+        seconds += time.perf_counter() - t0
+        event_id = columns["event_id"]
+        params.append(parameter_rows(block.obs_id, unit.tel_id, event_id, values))
+        n_cleaned += int(np.count_nonzero(values["morphology_n_pixels"] > 0))
+        if unit.keep_images:
+            images.append(image_rows(block.obs_id, unit.tel_id, event_id, image, peak_time, masks))
     n_pixels = unit.tel.camera.geometry.n_pixels
     return Dl1UnitResult(
         parameters=np.concatenate(params) if params else np.empty(0, DL1_PARAMETERS_DTYPE),

@@ -17,10 +17,13 @@ R = TypeVar("R")
 
 
 class Executor(Protocol):
-    """Runs ``fn`` over ``args``; ``workers``: units it computes at once (sizes ``max_in_flight``)."""
+    """Runs ``fn`` over ``args``; ``workers``: units it computes at once (sizes ``max_in_flight``);
+    ``shares_files``: whether every process it runs units in reads this machine's files (else the
+    units must carry their input data)."""
 
     name: str
     workers: int
+    shares_files: bool
 
     def map_ordered(self, fn: Callable[[A], R], args: Iterable[A], max_in_flight: int) -> Iterator[R]:
         """``fn(a)`` for every ``a`` of ``args``, yielded in the order of ``args``; at most
@@ -34,6 +37,7 @@ class InProcessExecutor:
 
     name = "in-process"
     workers = 1
+    shares_files = True
 
     def map_ordered(self, fn: Callable[[A], R], args: Iterable[A], max_in_flight: int = 1) -> Iterator[R]:
         return (fn(a) for a in args)

@@ -64,18 +64,20 @@ def _contents(files: list[Path]) -> dict[str, dict[str, object]]:
 
 class ReadAheadExecutor:
     """Computes up to ``max_in_flight`` units ahead of the consumer (as a pool would), in this process,
-    and records the most it ever held pending."""
+    and records the most it ever held pending and whether the units came with their blocks."""
 
     name, workers = "read-ahead", 3
 
-    def __init__(self) -> None:
-        self.most_pending, self.limits = 0, []
+    def __init__(self, shares_files: bool = True) -> None:
+        self.most_pending, self.limits, self.shares_files, self.carried = 0, [], shares_files, set()
 
     def map_ordered(self, fn, args, max_in_flight):
         self.limits.append(max_in_flight)
         pending, args = [], iter(args)
         while True:
-            pending += [fn(a) for _, a in zip(range(max_in_flight - len(pending)), args)]
+            units = [a for _, a in zip(range(max_in_flight - len(pending)), args)]
+            self.carried |= {a.blocks is not None for a in units}
+            pending += [fn(a) for a in units]
             self.most_pending = max(self.most_pending, len(pending))
             if not pending:
                 return
@@ -101,12 +103,14 @@ def test_ray_tasks_write_the_same_dl1_as_in_process(ray_run, ray_executor, tmp_p
     assert _contents(ray_files) == expected
 
 
-def test_units_in_flight_are_bounded_and_files_do_not_depend_on_the_unit_size(dl0_run, tmp_path):
+@pytest.mark.parametrize("shares_files", [True, False])
+def test_units_in_flight_are_bounded_and_files_do_not_depend_on_the_unit_size(dl0_run, tmp_path, shares_files):
     local_files, _ = process_dl1(_fresh(dl0_run, tmp_path / "local"))
-    executor = ReadAheadExecutor()
+    executor = ReadAheadExecutor(shares_files)
     files, stats = process_dl1(_fresh(dl0_run, tmp_path / "ahead"), executor=executor, unit_events=40)
     assert executor.limits == [6]  # two units per worker, for the whole run (both files)
     assert executor.most_pending == 6 and stats["units"] > 6
+    assert executor.carried == {not shares_files}  # without shared files, the driver reads the blocks
     assert _contents(files) == _contents(local_files)
 
 
