@@ -288,7 +288,9 @@ class IrfConfig(_Model):
     observations of the simulated source. ``gammaness_efficiency`` None optimises the gammaness cut
     per energy bin over ``gammaness_efficiencies`` (gamma efficiencies), among the cuts that leave at
     least ``min_background_events`` simulated background events in the FoV ring (the loosest where
-    none does; 0 as pyirf); a value fixes it. ``spectral_fit``: also the DL4 on/off fit of the DL3
+    none does; 0 as pyirf), each bin's choice smoothed over ``cut_smoothing_bins`` neighbouring bins
+    on each side (``ctasim.irf.cuts.optimise_gammaness_cut``; 0: each bin on its own); a value fixes
+    it. ``spectral_fit``: also the DL4 on/off fit of the DL3
     observations (``ctasim.offline.science``)."""
 
     enabled: bool = False
@@ -298,6 +300,7 @@ class IrfConfig(_Model):
     gammaness_efficiencies: list[float] = Field(default_factory=lambda: GAMMA_EFFICIENCIES.tolist(), min_length=1)
     gammaness_efficiency: float | None = Field(None, gt=0.0, le=1.0)
     min_background_events: int = Field(5, ge=0, le=10_000)
+    cut_smoothing_bins: int = Field(1, ge=0, le=5)
     theta_containment: float = Field(68.0, gt=0.0, lt=100.0, description="% of gammas in the theta cut")
     source_spectrum: Spectrum = Spectrum(type="crab_log_parabola")
     spectral_fit: bool = True

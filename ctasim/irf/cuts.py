@@ -114,7 +114,7 @@ def optimise_gammaness_cut(signal: QTable, background: QTable, reco_energy_bins:
                            efficiencies: np.ndarray = GAMMA_EFFICIENCIES, alpha: float = ALPHA,
                            fov_offset_min: u.Quantity = 0 * u.deg, fov_offset_max: u.Quantity = FOV_OFFSET_MAX,
                            min_events: int = MIN_EVENTS, min_background_events: int = 0,
-                           **criteria: float) -> tuple[QTable, QTable]:
+                           smoothing_bins: int = 0, **criteria: float) -> tuple[QTable, QTable]:
     """The gammaness cut with the best differential sensitivity in each reconstructed energy bin.
 
     For every gamma ``efficiency`` the cut per bin comes from ``signal`` (weighted gammas, no cut
@@ -123,8 +123,13 @@ def optimise_gammaness_cut(signal: QTable, background: QTable, reco_energy_bins:
     (``criteria``: ``sensitivity.relative_sensitivity``'s keywords). With ``min_background_events``
     only cuts that leave at least that many simulated background events in the FoV ring compete (the
     loosest cut where none does), so that the choice does not follow the fluctuations of a few
-    heavily weighted events (0: pyirf's choice). Returns the cut table (with ``efficiency``; invalid
-    where no efficiency gave a sensitivity) and the sensitivity with it."""
+    heavily weighted events (0: pyirf's choice). With ``smoothing_bins`` = s > 0 a bin keeps the
+    efficiency whose relative sensitivity, each bin's curve divided by its best, has the lowest
+    geometric mean over the bin and its s neighbours on each side (among the efficiencies valid in the
+    bin itself): the efficiency then follows the trend of the neighbouring bins rather than a few
+    background events' fluctuation in one bin, in the manner of the smoothed cut optimisations of
+    Eventdisplay (0: each bin on its own, as pyirf). Returns the cut table (with ``efficiency``;
+    invalid where no efficiency gave a sensitivity) and the sensitivity with it."""
     require_columns(signal, ("gammaness", "reco_energy", "theta", "weight"), "gammaness optimisation signal")
     require_columns(background, ("gammaness", "reco_energy", "reco_source_fov_offset", "weight"),
                     "gammaness optimisation background")
@@ -149,7 +154,7 @@ def optimise_gammaness_cut(signal: QTable, background: QTable, reco_energy_bins:
     loosest = efficiencies == efficiencies.max()
     relative = np.where(enough | (~enough.any(axis=1, keepdims=True) & loosest), relative, np.nan)
     found = np.isfinite(relative).any(axis=1)
-    best = np.argmin(np.where(np.isfinite(relative), relative, np.inf), axis=1)
+    best = np.argmin(_smoothed_log_relative(relative, smoothing_bins), axis=1)
     rows = np.arange(edges.size - 1)
     best_cut = _cut_table(edges, scan["n_events"])
     best_cut["cut"] = np.where(found, scan["cut"][rows, best], np.inf)
@@ -161,6 +166,25 @@ def optimise_gammaness_cut(signal: QTable, background: QTable, reco_energy_bins:
                                            alpha=alpha, fov_offset_min=fov_offset_min,
                                            fov_offset_max=fov_offset_max, **criteria)
     return best_cut, sensitivity
+
+
+def _smoothed_log_relative(relative: np.ndarray, smoothing_bins: int) -> np.ndarray:
+    """(n_bins, n_efficiencies) figure to minimise per bin: log of ``relative`` over its bin's best,
+    averaged over the bin and ``smoothing_bins`` neighbours each side (NaN entries skipped); +inf
+    where the bin's own ``relative`` is not finite."""
+    if smoothing_bins < 0:
+        raise CtasimError(f"gammaness optimisation: smoothing_bins {smoothing_bins}: expected at least 0")
+    finite = np.isfinite(relative) & (relative > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        best = np.min(np.where(finite, relative, np.inf), axis=1, keepdims=True)
+        log_rel = np.where(finite, np.log(relative / best), 0.0)
+    total, count = np.zeros_like(log_rel), np.zeros_like(log_rel)
+    n_bins = relative.shape[0]
+    for shift in range(-smoothing_bins, smoothing_bins + 1):
+        lo, hi = max(0, -shift), min(n_bins, n_bins - shift)  # bins k whose neighbour k + shift exists
+        total[lo:hi] += log_rel[lo + shift : hi + shift]
+        count[lo:hi] += finite[lo + shift : hi + shift]
+    return np.where(finite, total / np.maximum(count, 1), np.inf)
 
 
 def _cut_table(edges: u.Quantity, counts: np.ndarray) -> QTable:

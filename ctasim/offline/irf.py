@@ -159,7 +159,8 @@ def _select(config, gammas: QTable, background: QTable, edges: u.Quantity) -> tu
         theta = cuts.theta_cut(gammas, edges, config.theta_containment)
         gh, _ = cuts.optimise_gammaness_cut(signal_50h, background_50h, edges, theta,
                                             np.asarray(config.gammaness_efficiencies),
-                                            min_background_events=config.min_background_events)
+                                            min_background_events=config.min_background_events,
+                                            smoothing_bins=config.cut_smoothing_bins)
     else:
         gh = cuts.gammaness_cut(gammas, edges, config.gammaness_efficiency)
         theta = cuts.theta_cut(gammas[_passing(gammas, gh, "gammaness", operator.ge)], edges,

@@ -66,10 +66,8 @@ def scan(toy):
     return signal, toy["proton"][3], bins, cuts.theta_cut(signal, bins), np.array([0.3, 0.6, 0.9])
 
 
-def test_optimised_cut_is_the_best_of_the_scanned_efficiencies(scan):
-    signal, background, bins, theta, efficiencies = scan
-    best, sensitivity = cuts.optimise_gammaness_cut(signal, background, bins, theta, efficiencies)
-    assert best["valid"].all()
+def _scanned_sensitivity(signal, background, bins, theta, efficiencies) -> np.ndarray:
+    """Relative sensitivity (efficiency, bin) of each fixed-efficiency gammaness cut."""
     in_theta = cuts.evaluate_cut(signal["theta"], signal["reco_energy"], theta, operator.le)
     scanned = []
     for efficiency in efficiencies:
@@ -78,7 +76,14 @@ def test_optimised_cut_is_the_best_of_the_scanned_efficiencies(scan):
         b_pass = cuts.evaluate_cut(background["gammaness"], background["reco_energy"], gh, operator.ge)
         table = differential_sensitivity(signal[s_pass], background[b_pass], bins, theta)
         scanned.append(table["relative_sensitivity"])
-    scanned = np.array(scanned)
+    return np.array(scanned)
+
+
+def test_optimised_cut_is_the_best_of_the_scanned_efficiencies(scan):
+    signal, background, bins, theta, efficiencies = scan
+    best, sensitivity = cuts.optimise_gammaness_cut(signal, background, bins, theta, efficiencies)
+    assert best["valid"].all()
+    scanned = _scanned_sensitivity(signal, background, bins, theta, efficiencies)
     assert np.asarray(sensitivity["relative_sensitivity"]) == pytest.approx(scanned.min(axis=0), rel=1e-9)
     assert best["efficiency"].tolist() == efficiencies[scanned.argmin(axis=0)].tolist()
 
@@ -108,3 +113,18 @@ def test_optimisation_needs_background_events_behind_the_cut(scan):
     for b in range(5):   # where the free choice had enough events behind it, the guard keeps it
         if raw[b, list(efficiencies).index(free["efficiency"][b])] >= need:
             assert guarded["efficiency"][b] == free["efficiency"][b]
+
+
+def test_smoothed_optimisation_follows_the_neighbouring_bins(scan):
+    signal, background, bins, theta, _ = scan
+    efficiencies = np.round(np.arange(0.3, 0.95, 0.1), 2)
+    scanned = _scanned_sensitivity(signal, background, bins, theta, efficiencies).T   # (bin, efficiency)
+    log_rel = np.log(scanned / scanned.min(axis=1, keepdims=True))
+    expected = [efficiencies[log_rel[max(0, b - 1) : b + 2].mean(axis=0).argmin()] for b in range(5)]
+    smoothed, _ = cuts.optimise_gammaness_cut(signal, background, bins, theta, efficiencies, smoothing_bins=1)
+    free, _ = cuts.optimise_gammaness_cut(signal, background, bins, theta, efficiencies)
+    assert smoothed["efficiency"].tolist() == expected
+    assert free["efficiency"].tolist() == efficiencies[log_rel.argmin(axis=1)].tolist()
+    assert smoothed["efficiency"].tolist() != free["efficiency"].tolist()   # the smoothing changed a choice
+    with pytest.raises(CtasimError, match="smoothing_bins"):
+        cuts.optimise_gammaness_cut(signal, background, bins, theta, efficiencies, smoothing_bins=-1)
