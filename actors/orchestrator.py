@@ -372,12 +372,13 @@ class ActorGraph:
 def run_scenario(scenario: Scenario, run_dir: str | Path | None = None, backend: str | None = None,
                  address: str | None = None, progress: bool = False, resume: bool = False) -> RunResult:
     """Run the on-site chain (or continue an interrupted one: ``resume``), the offline stages the
-    scenario asks for, and write the report; then the archive journal is removed. Offline DL1 runs on
-    the chain's backend (``actors.offline_executor``: Ray tasks on the same Ray session once the chain's
-    actors are gone, or in this process for ``local``); DL2 and the IRFs in this process. With
-    ``faults.compare_healthy`` also the same scenario without faults in ``<run_dir>/healthy``, whose
-    figures the summary sets beside this run's (``data_quality.pixels.effect``, ``data_quality.telescopes.effect``;
-    for the telescopes, ``faults.instrument.telescopes.healthy_run`` may name an earlier such run instead)."""
+    scenario asks for, and write the report; then the archive journal is removed. Offline DL1 and
+    DL2's three model trainings run on the chain's backend (``actors.offline_executor``: Ray tasks on
+    the same Ray session once the chain's actors are gone, or in this process for ``local``); the rest
+    of DL2 and the IRFs in this process. With ``faults.compare_healthy`` also the same scenario without
+    faults in ``<run_dir>/healthy``, whose figures the summary sets beside this run's
+    (``data_quality.pixels.effect``, ``data_quality.telescopes.effect``; for the telescopes,
+    ``faults.instrument.telescopes.healthy_run`` may name an earlier such run instead)."""
     graph = ActorGraph(scenario, run_dir, backend or scenario.execution.backend, address, resume)
     try:
         result = graph.run(progress=progress, keep_journal=True)

@@ -71,8 +71,8 @@ def run_offline(run_dir: str | Path, config, irf=None, dl0_run: str | Path | Non
     and with ``spectral_fit`` the DL4 science of that pass (``ctasim.offline.science``, also kept as
     ``science/science_pass<K>.json``; ``{"error": reason}`` when it cannot fit). ``pass_number`` numbers
     every stage's outputs (default: ``next_pass_number`` for DL1 and DL2, the next IRF pass of
-    ``run_dir/irf`` for the IRFs). ``executor`` runs DL1's work units (``ctasim.offline.executor``;
-    default: in this process).
+    ``run_dir/irf`` for the IRFs). ``executor`` runs DL1's work units and DL2's model trainings
+    (``ctasim.offline.executor``; default: in this process).
 
     Returns ``{"dl1": stats}``, ``{"dl2": stats | {"performance": ..., "plots": [...]}}``, with either
     ``{"data_quality": {"pixels": ...}}`` (``ctasim.offline.pixel_quality``), and/or
@@ -93,7 +93,8 @@ def run_offline(run_dir: str | Path, config, irf=None, dl0_run: str | Path | Non
         _, sections["dl1"] = process_dl1(run_dir, keep_images=config.keep_images, pass_number=pass_number,
                                          cleaning=config.cleaning_configs(), dl0_run=dl0_run, executor=executor)
     if config.dl2:
-        _, stats = process_dl2(run_dir, config.models, config.train_fraction, pass_number=pass_number)
+        _, stats = process_dl2(run_dir, config.models, config.train_fraction, pass_number=pass_number,
+                               executor=executor)
         perf = performance(run_dir)
         plots = plot_performance(perf, run_dir / "plots")
         sections["dl2"] = stats | {"performance": perf, "plots": [str(p) for p in plots]}

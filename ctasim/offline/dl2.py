@@ -27,6 +27,8 @@ tables copied from DL1 (for efficiencies and IRFs), and the same predictions in 
 from __future__ import annotations
 
 import time
+from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
@@ -49,9 +51,10 @@ from ..io.provenance import (
 from ..io.tables import append_table, read_table, write_table
 from ..reco.disp import DispRegressor
 from ..reco.dl2 import ModelSet, predict_dl2, split_per_telescope
-from ..reco.models import EnergyRegressor, ParticleClassifier, telescope_features
+from ..reco.models import EnergyRegressor, ParticleClassifier, TelescopeFeatures, telescope_features
 from ..reco.stereo import reconstruct_stereo
 from .dl1 import COPIED_TABLES
+from .executor import Executor, InProcessExecutor
 from .files import DL2_SUFFIX, copy_tables, data_files, stem
 
 MODEL_FILES = {"energy": "energy.model", "gammaness": "gammaness.model", "disp": "disp.model"}
@@ -128,8 +131,32 @@ def load_models(model_dir: str | Path, tel_types: set[str]) -> ModelSet:
     return ModelSet(energy=loaded["energy"], particle=loaded["gammaness"], disp=loaded["disp"])
 
 
-def train_models(features, truth: np.ndarray, train_rows: np.ndarray, description: str) -> ModelSet:
-    """Energy and disp models on the training gammas, classifier on the training gammas and protons."""
+#: the models of a pass: ModelSet field, class and training sample ("gamma" or "gamma+proton")
+MODEL_JOBS = (("energy", EnergyRegressor, "gamma"), ("particle", ParticleClassifier, "gamma+proton"),
+              ("disp", DispRegressor, "gamma"))
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    """One model to train: its class, the telescope features and shower truth, the rows to train on."""
+
+    cls: type
+    features: TelescopeFeatures
+    truth: np.ndarray
+    rows: np.ndarray
+    description: str
+
+
+def fit_model(job: TrainingJob):
+    """The model of ``job``, trained (deterministic: one thread, fixed seed)."""
+    return job.cls().fit(job.features, job.truth, job.description, rows=job.rows)
+
+
+def train_models(features: TelescopeFeatures, truth: np.ndarray, train_rows: np.ndarray, description: str,
+                 executor: Executor | None = None) -> ModelSet:
+    """Energy and disp models on the training gammas, classifier on the training gammas and protons;
+    the three trained at once on ``executor`` (default: one after the other in this process), the
+    same models either way."""
     primary = truth["true_shower_primary_id"][match_events(features.obs_id, features.event_id, truth)]
     gamma, proton = primary == PRIMARY_IDS["gamma"], primary == PRIMARY_IDS["proton"]
     if not (train_rows & gamma & features.selected).any() or not (train_rows & proton & features.selected).any():
@@ -137,12 +164,13 @@ def train_models(features, truth: np.ndarray, train_rows: np.ndarray, descriptio
             "cannot train models: the run needs reconstructed gamma and proton events in its training "
             "sample (simulate both, or give trained models)"
         )
-    return ModelSet(
-        energy=EnergyRegressor().fit(features, truth, f"gammas; {description}", rows=train_rows & gamma),
-        particle=ParticleClassifier().fit(features, truth, f"gammas vs protons; {description}",
-                                          rows=train_rows & (gamma | proton)),
-        disp=DispRegressor().fit(features, truth, f"gammas; {description}", rows=train_rows & gamma),
-    )
+    samples = {"gamma": (train_rows & gamma, "gammas"), "gamma+proton": (train_rows & (gamma | proton),
+                                                                         "gammas vs protons")}
+    jobs = [TrainingJob(cls, features, truth, samples[sample][0], f"{samples[sample][1]}; {description}")
+            for _, cls, sample in MODEL_JOBS]
+    executor = executor or InProcessExecutor()
+    with closing(executor.map_ordered(fit_model, jobs, len(jobs))) as trained:
+        return ModelSet(**{field: model for (field, _, _), model in zip(MODEL_JOBS, trained)})
 
 
 def save_models(model_dir: Path, models: ModelSet, prov: dict) -> list[Path]:
@@ -171,9 +199,11 @@ def _write_dl2(path: Path, dl1_path: Path, subarray, prov: dict, events: np.ndar
 
 
 def process_dl2(
-    run_dir: str | Path, models: str | Path | None = None, train_fraction: float = 0.5, pass_number: int = 1
+    run_dir: str | Path, models: str | Path | None = None, train_fraction: float = 0.5, pass_number: int = 1,
+    executor: Executor | None = None,
 ) -> tuple[list[Path], dict]:
-    """DL1 -> DL2 for every DL1 file of a run directory (see the module docstring).
+    """DL1 -> DL2 for every DL1 file of a run directory (see the module docstring); the models, when
+    trained, are trained at once on ``executor`` (default: in this process; the same models).
 
     Returns (DL2 files, stats) with stats ``files, models (dir), trained (bool), train_fraction,
     array_events, valid_events, train_events, test_events, wall_s, stereo_s, models_s,
@@ -199,7 +229,7 @@ def process_dl2(
     if models is None:
         is_train_event = train_split(stereo.obs_id, stereo.event_id, train_fraction)
         description = f"run {run_dir.name}, events with train_split(obs_id, event_id, {train_fraction})"
-        model_set = train_models(features, truth, is_train_event[stereo.event_index], description)
+        model_set = train_models(features, truth, is_train_event[stereo.event_index], description, executor)
         model_dir = run_dir / "models"
         save_models(model_dir, model_set, prov | {"stage": "models", "train_fraction": train_fraction})
     else:

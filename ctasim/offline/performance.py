@@ -121,7 +121,8 @@ def performance(run_dir: str | Path) -> dict:
     area = np.pi * float(radius.max()) ** 2 if radius.size else np.nan
 
     results = {
-        **angular_resolution(ev["true_energy"][g], ev["reco_alt"][g], ev["reco_az"][g], ev["true_alt"][g], ev["true_az"][g], bins),
+        **angular_resolution(ev["true_energy"][g], ev["reco_alt"][g], ev["reco_az"][g], ev["true_alt"][g],
+                             ev["true_az"][g], bins),
         **energy_bias_resolution(ev["true_energy"][g], ev["reco_energy"][g], bins),
     }
     curves = {
