@@ -55,7 +55,8 @@ def display_event(run_dir: str | Path, event_id: int | None = None, tel_id: int 
     path, tid, cols, image, row, subarray = _find_event(run_dir, event_id, tel_id)
     ev = int(cols["event_id"][row])
     tel = subarray.tel(tid)
-    output = Path(output) if output else run_dir / "plots" / f"event_{ev}_tel_{tid:03d}{'_waveform' if waveform else ''}.png"
+    suffix = "_waveform" if waveform else ""
+    output = Path(output) if output else run_dir / "plots" / f"event_{ev}_tel_{tid:03d}{suffix}.png"
     title = f"{path.name}: event {ev}, tel {tid} ({tel.type_name}), {image.sum():.0f} p.e."
     if not waveform:
         mask = cols["pixel_mask"][row] if "pixel_mask" in cols else None

@@ -48,7 +48,8 @@ def write_layout(name: str, table: Table, site: str, select: dict, out: Path) ->
     ]
     if any(c is not None for c in select.values()):
         lines.append("# Alpha membership is not public: the telescopes of each size closest to the centre.")
-    lines += [f"name: {name}", "site:"] + [f"  {k}: {v!r}" if isinstance(v, str) else f"  {k}: {v}" for k, v in s.items()]
+    lines += [f"name: {name}", "site:"]
+    lines += [f"  {k}: {v!r}" if isinstance(v, str) else f"  {k}: {v}" for k, v in s.items()]
     lines.append("telescopes:")
     for tel_id, i in enumerate(rows, start=1):
         t = table[i]

@@ -51,7 +51,8 @@ def test_dl2_rows_match_array_events(dl2_run):
             assert (valid["multiplicity"] >= 2).all()
             for name in h1[paths.DL1_PARAMETERS]:
                 tel = h2[f"{paths.DL2_TELESCOPE}/{name}"][()]
-                np.testing.assert_array_equal(tel["event_id"], np.sort(h1[f"{paths.DL1_PARAMETERS}/{name}"]["event_id"]))
+                dl1_ids = h1[f"{paths.DL1_PARAMETERS}/{name}"]["event_id"]
+                np.testing.assert_array_equal(tel["event_id"], np.sort(dl1_ids))
             # train/test flag is the deterministic hash split
             np.testing.assert_array_equal(events["is_train"], train_split(events["obs_id"], events["event_id"], 0.5))
             assert paths.SIMULATION_SHOWER in h2 and paths.DL1_SUBARRAY_TRIGGER in h2

@@ -38,7 +38,8 @@ def run(bin_dir: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_wheel_is_used_not_the_source_tree(installed, tmp_path):
-    out = subprocess.run([str(installed / "python"), "-c", "import ctasim, actors; print(ctasim.__file__, actors.__file__)"],
+    code = "import ctasim, actors; print(ctasim.__file__, actors.__file__)"
+    out = subprocess.run([str(installed / "python"), "-c", code],
                          cwd=tmp_path, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
     assert str(REPO) not in out.stdout

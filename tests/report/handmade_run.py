@@ -29,7 +29,8 @@ REDUCED = {  # variant -> step -> bytes of LST, MST
         "pixel_selection": (3_000_000, 2_000_000),
         "compression": (1_200_000, 600_000),
     },
-    "raw": dict.fromkeys(("r1", "window_cut", "gain_selection", "integration", "pixel_selection"), (R1["LST"] + ID_BYTES["LST"], R1["MST"] + ID_BYTES["MST"]))
+    "raw": dict.fromkeys(("r1", "window_cut", "gain_selection", "integration", "pixel_selection"),
+                         (R1["LST"] + ID_BYTES["LST"], R1["MST"] + ID_BYTES["MST"]))
     | {"compression": (5_000_000, 4_000_000)},
 }
 RATE_HZ = 1000.0  # configured array trigger rate for the extrapolation

@@ -101,7 +101,8 @@ def test_proton_images_are_wider_and_separable(north, lst_gammas, lst_protons):
         score = np.zeros(t["size"].size)
         for i in range(bins.size - 1):
             ref = (np.digitize(g["size"], bins) - 1 == i) & sel["g"]
-            score += (b == i) * (t["width"] / np.median(g["width"][ref]) + 0.5 * t["length"] / np.median(g["length"][ref]))
+            shape = t["width"] / np.median(g["width"][ref]) + 0.5 * t["length"] / np.median(g["length"][ref])
+            score += (b == i) * shape
         scores[k] = score[sel[k]]
     gb = np.digitize(g["size"][sel["g"]], bins)
     pb = np.digitize(p["size"][sel["p"]], bins)
