@@ -374,8 +374,8 @@ def cores_blocks(cores: Mapping[str, Any] | None) -> list[Block]:
     if not cores or not cores["stages"]:
         return []
     rate, n = cores["array_trigger_rate_hz"], cores["array_events"]
-    rows = [[stage, fmt(c / rate * 1e3), fmt(c, ".0f")] for stage, c in cores["stages"].items()]
-    rows.append(["**total**", fmt(cores["total"] / rate * 1e3), f"**{fmt(cores['total'], '.0f')}**"])
+    rows = [[stage, fmt(c / rate * 1e3, ",.1f"), fmt(c, ",.0f")] for stage, c in cores["stages"].items()]
+    rows.append(["**total**", fmt(cores["total"] / rate * 1e3, ",.1f"), f"**{fmt(cores['total'], ',.0f')}**"])
     return [
         Para(f"Cores to keep up with a {fmt(rate / 1e3, 'g')} kHz array trigger in real time, extrapolated "
              f"from this run's {n} array events (stage seconds per array event x rate; wall seconds, so an "
