@@ -20,11 +20,12 @@ markdown table (stdout, and ``--output``):
 - ``bench_dl1.py --json``: ctasim vs ctapipe on the same images (R1 -> charge, image parameters, stereo).
 
 Beside each figure its target (issue 11's table and acceptance) and met / not met. ``--quick``
-uses small sizes (a few minutes, to check the script works: the figures are dominated by start-up
-costs); the default sizes are the issue's (``bench_onsite.py --showers 10000`` etc., ~20 min or
-more on 2 cores). ``--json FILE`` writes the sub-results and the rows; ``--results FILE`` reads
-such a file back and prints its table again. Per-core figures: in-process runs use one core, Ray
-runs the CPUs of the machine (``os.cpu_count()``). MB are 10^6 bytes.
+uses small sizes (5.5 min on 2 cores shared with a load of 12-16, most of it bench_onsite.py's
+five runs; to check the script works: its figures are dominated by start-up costs); the default
+sizes are the issue's (``bench_onsite.py --showers 10000`` etc., ~20 min or more on 2 cores).
+``--json FILE`` writes the sub-results and the rows; ``--results FILE`` reads such a file back and
+prints its table again. Per-core figures: in-process runs use one core, Ray runs the CPUs of the
+machine (``os.cpu_count()``). MB are 10^6 bytes.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ SIZES: dict[str, dict[str, Any]] = {
     },
     "quick": {
         "sim": ["--blocks", "2", "--block-size", "100"],
-        "showers": 200,
+        "showers": 200,  # fewer leave DL2 without gammas and protons to train on
         "offline": ["--passes", "2"],
         "irf": ["--n-events", "1000", "--repeats", "1"],
         "dl1": ["--n-images", "50", "--n-events", "20", "--n-stereo", "2000", "--n-stereo-ctapipe", "50",
@@ -327,7 +328,7 @@ def irf_rows(irf: dict) -> list[Row]:
 def ctapipe_rows(rows: list[dict]) -> list[Row]:
     return [Row("ctasim vs ctapipe", f"{r['section']}: {r['step']}", r["ratio"], "x",
                 Target(">=", r["target"], "x") if r["target"] else None, "bench_dl1.py",
-                f"{r['ctasim_us']:.3g} vs {r['reference_us']:.3g} µs") for r in rows]
+                f"{number(r['ctasim_us'])} vs {number(r['reference_us'])} µs") for r in rows]
 
 
 def assemble(results: dict[str, Any]) -> list[Row]:
