@@ -6,14 +6,17 @@ rows side by side. Add a section by writing such a function and appending it to 
 
     python scripts/bench_dl1.py [--sections image calibration stereo] [--n-images 500]
         [--n-events 100] [--n-stereo 20000] [--n-stereo-ctapipe 200] [--repeat 10]
-        [--repeat-reference 3] [--cpu 0]
+        [--repeat-reference 3] [--cpu 0] [--json]
 
 Targets (ctapipe / ctasim): image parameters >= 100x, calibration >= 10x, stereo >= 100x.
+``--json`` prints the rows as one JSON list (``Row``'s fields and ``ratio``) instead of the table.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import time
 from collections.abc import Callable
@@ -76,9 +79,8 @@ def bench_image(args: argparse.Namespace) -> list[Row]:
     from ctapipe.image import tailcuts_clean as ctapipe_tailcuts
     from traitlets.config import Config
 
-    from ctasim.ctapipe_compat import to_ctapipe_subarray
+    from ctasim.ctapipe_compat import ctapipe_toy_images, to_ctapipe_subarray
     from ctasim.image import default_cleaning, image_parameters, process_images, tailcuts_clean
-    from ctasim.ctapipe_compat import ctapipe_toy_images
 
     tel = load_telescope_types()["LST_LST_LSTCam"]
     geom, f = tel.camera.geometry, tel.optics.effective_focal_length
@@ -245,11 +247,15 @@ def main(argv: list[str] | None = None) -> list[Row]:
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cpu", type=int, default=None, help="pin this process to one CPU")
+    parser.add_argument("--json", action="store_true", help="print the rows as one JSON list")
     args = parser.parse_args(argv)
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
     rows = [row for name in args.sections for row in SECTIONS[name](args)]
-    print_rows(rows)
+    if args.json:
+        print(json.dumps([dataclasses.asdict(r) | {"ratio": r.ratio} for r in rows], indent=2))
+    else:
+        print_rows(rows)
     return rows
 
 

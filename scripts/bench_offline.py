@@ -4,7 +4,7 @@ Make the input once (about 3 minutes on 2 cores), then time it::
 
     ctasim run scenarios/quickstart.yaml --no-ray -o /work/runs/qs_bench
     python scripts/bench_offline.py /work/runs/qs_bench [--cpus 2] [--unit-events 2000]
-        [--keep-images | --no-keep-images] [--profile] [--skip-ray] [--passes 2]
+        [--keep-images | --no-keep-images] [--profile] [--skip-ray] [--passes 2] [--json]
 
 Each pass reads ``RUN/dl0`` and writes its DL1 files into a fresh temporary directory (the run is
 not touched), I/O, checksums and file publication included. Prints telescope images per wall
@@ -14,12 +14,14 @@ one-time costs: Ray starts its workers, a process loads its numba caches and imp
 checks that both wrote the same tables (``/ctasim/table_checksums`` of every file). ``--profile``
 runs the last in-process pass under cProfile and prints the time of each part (HDF5 reads, decode +
 checksum, calibration, cleaning, parameters, writing). Target: >= 5,000 images/s per core.
+``--json`` prints the same figures as one JSON object (``results``' keys) instead of the table.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import os
 import pstats
 import sys
@@ -87,11 +89,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-ray", action="store_true", help="in-process only")
     parser.add_argument("--passes", type=int, default=2,
                         help="passes per executor in one process / Ray session (the first: cold)")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args(argv)
 
     from ctasim.offline.executor import InProcessExecutor
 
-    rows = []
+    rows, same = [], None
     for n in range(args.passes):  # the first pays the process's one-time costs (numba cache loads, astropy import)
         profile = cProfile.Profile() if args.profile and n == args.passes - 1 else None
         t0 = time.perf_counter()
@@ -115,17 +118,47 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             backend.shutdown()
         same = remote_digests == local_digests
-    local = rows[0][2]
-    print(f"\n{local['telescope_events']} telescope images, {local['units']} units of ~{args.unit_events} events, "
-          f"images stored: {local['images_stored']}")
-    print(f"{'executor':15s} {'cpus':>4s} {'wall s':>8s} {'images/s':>9s} {'per core':>9s} {'image proc. s':>13s}")
-    for name, cpus, stats in rows:
-        print(f"{name:15s} {cpus:4d} {stats['wall_s']:8.2f} {stats['images_per_s']:9.0f} "
-              f"{stats['images_per_s'] / cpus:9.0f} {stats['image_processing_s']:13.2f}")
-    if not args.skip_ray:
-        print(f"ratio ray / in-process: {rows[-1][2]['images_per_s'] / rows[args.passes - 1][2]['images_per_s']:.2f}x "
-              f"(last passes); identical tables: {same}")
-    print(f"load average during the run: {np.round(os.getloadavg(), 1).tolist()} on {os.cpu_count()} cores")
+    dl0_bytes = sum(f.stat().st_size for f in (args.run / "dl0").glob("*.h5"))
+    result = results(rows, args.passes, same, dl0_bytes)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print_results(result, args.unit_events)
+
+
+def results(rows: list[tuple[str, int, dict]], passes: int, identical: bool | None, dl0_bytes: int) -> dict:
+    """The figures of the passes: images, units, DL0 archive bytes read per pass, and per pass
+    (``executor``, ``cpus``, ``wall_s``, ``images_per_s``, ``images_per_s_per_core``, ``mb_per_s_per_core``
+    of DL0 read, ``image_processing_s``), the ratio Ray / in-process of the last passes (None with
+    ``--skip-ray``), whether both wrote the same tables (None with ``--skip-ray``), the load average."""
+    first = rows[0][2]
+    passes_out = [{"executor": name, "cpus": cpus, "wall_s": st["wall_s"], "images_per_s": st["images_per_s"],
+                   "images_per_s_per_core": st["images_per_s"] / cpus,
+                   "mb_per_s_per_core": dl0_bytes / 1e6 / st["wall_s"] / cpus,
+                   "image_processing_s": st["image_processing_s"]}
+                  for name, cpus, st in rows]
+    ratio = None
+    if len(rows) > passes:
+        ratio = rows[-1][2]["images_per_s"] / rows[passes - 1][2]["images_per_s"]
+    return {"telescope_events": first["telescope_events"], "units": first["units"], "dl0_bytes": dl0_bytes,
+            "images_stored": first["images_stored"], "passes": passes_out, "ratio_ray_over_in_process": ratio,
+            "identical_tables": identical, "load_average": np.round(os.getloadavg(), 1).tolist(),
+            "cpu_count": os.cpu_count()}
+
+
+def print_results(r: dict, unit_events: int) -> None:
+    """``results`` as a table."""
+    print(f"\n{r['telescope_events']} telescope images, {r['units']} units of ~{unit_events} events, "
+          f"images stored: {r['images_stored']}")
+    print(f"{'executor':15s} {'cpus':>4s} {'wall s':>8s} {'images/s':>9s} {'per core':>9s} {'MB/s/core':>9s} "
+          f"{'image proc. s':>13s}")
+    for p in r["passes"]:
+        print(f"{p['executor']:15s} {p['cpus']:4d} {p['wall_s']:8.2f} {p['images_per_s']:9.0f} "
+              f"{p['images_per_s_per_core']:9.0f} {p['mb_per_s_per_core']:9.1f} {p['image_processing_s']:13.2f}")
+    if r["ratio_ray_over_in_process"] is not None:
+        print(f"ratio ray / in-process: {r['ratio_ray_over_in_process']:.2f}x (last passes); "
+              f"identical tables: {r['identical_tables']}")
+    print(f"load average during the run: {r['load_average']} on {r['cpu_count']} cores")
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ def test_shipped_scenario_by_name(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert load_scenario("quickstart") == load_scenario(SCENARIO_DIR / "quickstart.yaml")
     shipped = (r"shipped scenario \(fidelity_north, fidelity_south, flare, night_north, night_south, pixel_faults, "
-               "quickstart, telescope_faults")
+               "quickstart, south_omega, telescope_faults")
     with pytest.raises(ConfigError, match=rf"nosuch: <file> .* {shipped}"):
         load_scenario("nosuch")
     (tmp_path / "quickstart").write_text("not a scenario: [")  # a file of that name wins

@@ -366,7 +366,22 @@ def timing_section(summary: Mapping[str, Any]) -> list[Block]:
             f"camera actor peak memory (MiB; {len(memory)} process(es), {'/'.join(map(str, tels))} telescope(s) each)",
             f"median {fmt(float(np.median(peaks)), '.0f')}, max {fmt(max(peaks), '.0f')}",
         ])
-    return [Heading("Timing"), Table(["quantity", "value"], rows)]
+    return [Heading("Timing"), Table(["quantity", "value"], rows), *cores_blocks(t.get("cores_for_10khz"))]
+
+
+def cores_blocks(cores: Mapping[str, Any] | None) -> list[Block]:
+    """The cores each stage needs for a real-time array trigger (``timing.cores_for_10khz``), if known."""
+    if not cores or not cores["stages"]:
+        return []
+    rate, n = cores["array_trigger_rate_hz"], cores["array_events"]
+    rows = [[stage, fmt(c / rate * 1e3, ",.1f"), fmt(c, ",.0f")] for stage, c in cores["stages"].items()]
+    rows.append(["**total**", fmt(cores["total"] / rate * 1e3, ",.1f"), f"**{fmt(cores['total'], ',.0f')}**"])
+    return [
+        Para(f"Cores to keep up with a {fmt(rate / 1e3, 'g')} kHz array trigger in real time, extrapolated "
+             f"from this run's {n} array events (stage seconds per array event x rate; wall seconds, so an "
+             "upper bound on a shared machine; `camera` includes the toy simulation of the cameras):"),
+        Table(["stage", "core-ms per array event", "cores"], rows),
+    ]
 
 
 def restarts_section(summary: Mapping[str, Any]) -> list[Block]:

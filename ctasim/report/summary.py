@@ -371,6 +371,24 @@ def _reduction(
     }
 
 
+def cores_for_rate(
+    stage_seconds: Mapping[str, float], array_events: int, rate_hz: float = SEED_ARRAY_RATE_HZ
+) -> dict[str, Any]:
+    """Cores each stage needs to keep up with an array trigger of ``rate_hz`` (Hz) in real time: its
+    seconds (wall, summed over actors) per array event x ``rate_hz``; ``total`` their sum. Wall seconds
+    on a machine shared with other work are an upper bound of the CPU seconds. Without array events
+    ``stages`` is empty and ``total`` null."""
+    stages = {}
+    if array_events > 0:
+        stages = {k: float(v) / array_events * rate_hz for k, v in sorted(stage_seconds.items())}
+    return {
+        "array_trigger_rate_hz": float(rate_hz),
+        "array_events": int(array_events),
+        "stages": stages,
+        "total": sum(stages.values()) if stages else None,
+    }
+
+
 def _timing(
     accounting: Accounting, stage_seconds: Mapping[str, float], n_blocks: int, wall: float
 ) -> dict[str, Any]:
@@ -385,6 +403,7 @@ def _timing(
         "telescope_events_per_s": per_s(accounting.total(TELESCOPE_EVENTS_READ_OUT)),
         "stage_seconds": {k: float(v) for k, v in sorted(stage_seconds.items())},
         "stage_seconds_total": float(sum(stage_seconds.values())),
+        "cores_for_10khz": cores_for_rate(stage_seconds, accounting.total(ARRAY_EVENTS)),
     }
 
 

@@ -54,6 +54,9 @@ def test_report_tables_and_reference_sentence(written):
         "LST: read-out R1 4.8 Gb/s against 40 Gb/s in K. Kosack, CTA data-processing overview talk (2017)",
         "| r1_read_out | 1.35e+07 | 1.08e+06 | 8.64 | 10.4 |",  # B/s sim., B/event, Gb/s
         "within the 10-day limit",
+        "Cores to keep up with a 10 kHz array trigger in real time, extrapolated from this run's 25 array events",
+        "| camera | 60.0 | 600 |",  # 1.5 s / 25 array events = 60 core-ms each
+        "| **total** | 80.0 | **800** |",
         "## later_stage",
         "| resolution.1 TeV | 0.08 |",
         "![reduction factors](plots/reduction.png)",

@@ -128,6 +128,16 @@ def test_timing(summary):
     assert t["stage_seconds_total"] == pytest.approx(2.0)
 
 
+def test_cores_for_a_10khz_array_trigger_from_stage_seconds_per_array_event(summary):
+    cores = summary["timing"]["cores_for_10khz"]  # 25 array events; camera 1.5 s, archiver 0.5 s
+    assert cores["array_trigger_rate_hz"] == 1e4 and cores["array_events"] == 25
+    assert cores["stages"] == pytest.approx({"archiver": 0.5 / 25 * 1e4, "camera": 1.5 / 25 * 1e4})  # 200, 600
+    assert cores["total"] == pytest.approx(800.0)
+    assert S.cores_for_rate({"camera": 2.0}, 0) == {"array_trigger_rate_hz": 1e4, "array_events": 0,
+                                                    "stages": {}, "total": None}
+    assert S.cores_for_rate({"camera": 2.0}, 4, rate_hz=100.0)["total"] == pytest.approx(50.0)
+
+
 def test_accounting_closes_and_open_one_is_reported(summary, subarray):
     assert summary["accounting"]["closed"] is True and summary["accounting"]["error"] is None
     assert summary["accounting"]["stages"][A.TELESCOPE_TRIGGERS]["by_tel_type"] == {
