@@ -272,7 +272,9 @@ class ActorGraph:
                 first_block_s = first_block_s or time.perf_counter() - self._t_start
                 bar.update(1)
             self._check_processes([])  # a process that died between blocks
+            t_close = time.perf_counter()
             files = b.get(b.call(a["archiver"], "close"))
+            close_s = time.perf_counter() - t_close
         except BaseException:
             try:
                 b.get(b.call(a["archiver"], "abort"))  # no partial archive left looking complete
@@ -293,6 +295,7 @@ class ActorGraph:
         # actor start-up (and numba compilation on a fresh install) to the first archived block
         summary["timing"]["first_block_seconds"] = first_block_s
         summary["timing"]["camera_actors"] = len(a["camera"])
+        summary["timing"]["archive_close_seconds"] = close_s  # merging the journal into the DL0 files
         summary["restarts"] = self.restarts_section()
         if self.scenario.faults.process.kill or self.scenario.faults.process.slow_archiver_s:
             summary.setdefault("faults", {})["process"] = self.process_faults_section()
