@@ -53,6 +53,10 @@ class LocalBackend:
     def actor_id(self, actor: Any) -> str:
         return str(id(actor))
 
+    def cpus(self) -> int:
+        """CPUs the chain's actors share: one, this process."""
+        return 1
+
     def processes(self, actors: Sequence[Any]) -> list[str]:
         return [self.process_of(a) for a in actors]
 
@@ -154,6 +158,10 @@ class RayBackend:
 
     def actor_id(self, actor: Any) -> str:
         return actor._actor_id.hex()
+
+    def cpus(self) -> int:
+        """CPUs of the Ray cluster (every node's), at least one."""
+        return max(1, int(self.ray.cluster_resources().get("CPU", 1)))
 
     def processes(self, actors: Sequence[Any]) -> list[str]:
         """``node:pid`` of each actor's process (asked of all at once: they start in parallel)."""

@@ -110,10 +110,17 @@ class ActorGraph:
         self.classes[role] = cls
 
     def camera_groups(self) -> list[list[int]]:
-        """Telescope ids hosted by each camera actor."""
-        ids = [int(t) for t in self.subarray.tel_ids]
-        k = self.scenario.execution.telescopes_per_actor
-        return [ids[i:i + k] for i in range(0, len(ids), k)]
+        """Telescope ids hosted by each camera actor (``telescopes_per_actor`` auto: one actor per CPU
+        of the backend, in-process one)."""
+        n_cpus = self.backend.cpus() if self.backend is not None else 1
+        return self.scenario.execution.camera_groups(self.subarray.tel_ids, n_cpus)
+
+    def _check_camera_kills(self, n_cameras: int) -> None:
+        """One-line CtasimError for a camera kill naming an actor the run does not have."""
+        for i, k in enumerate(self.scenario.faults.process.kill):
+            if k.role == "camera" and k.actor >= n_cameras:
+                raise CtasimError(f"faults.process.kill[{i}].actor = {k.actor}: expected below {n_cameras} "
+                                  "(the run's camera actors)")
 
     def _create(self, role: str, index: int, *args: Any, **kwargs: Any) -> Any:
         """Actor ``index`` of ``role``, with the scenario's process faults and Ray restarts where they apply."""
@@ -128,6 +135,7 @@ class ActorGraph:
         return actor
 
     def start(self) -> None:
+        self._t_start = time.perf_counter()
         sc = self.scenario
         if sc.alerts.enabled:
             load_particle_model(sc.realtime_config(), self.subarray)  # a bad models dir fails here, in one line
@@ -154,11 +162,14 @@ class ActorGraph:
         pixel_faults = sc.faults.instrument.pixels.model(sc.array.pointing, sc.array.layout)
         telescope_faults = sc.telescope_fault_set()
         tel = {"telescope_faults": telescope_faults} if telescope_faults != NO_FAULTS else {}
+        groups = self.camera_groups()
+        self._check_camera_kills(len(groups))
+        self._warm_first = len(groups) > 1
         self.actors["camera"] = [
             self._create("camera", i, subarray, group, pointing, sc.seed, buffered, spread_index=i,
                          out_of_order=True, extinction=sc.atmosphere.extinction_model(), pixel_faults=pixel_faults,
                          **nsb, **tel)
-            for i, group in enumerate(self.camera_groups())
+            for i, group in enumerate(groups)
         ]
         self.actors["central_trigger"] = self._create(
             "central_trigger", 0, subarray, sc.trigger.min_telescopes, sc.trigger.window_ns, pointing
@@ -181,7 +192,13 @@ class ActorGraph:
         (passed on by the real-time analysis when there is one)."""
         b, a = self.backend, self.actors
         showers, block = b.call(a["source"][stream], "block", block_index, num_returns=2)
-        reports = [b.call(cam, "simulate", block) for cam in a["camera"]]
+        reports = [b.call(a["camera"][0], "simulate", block)]
+        if self._warm_first:
+            # the first camera compiles the numba kernels (and fills their cache) alone; the others then
+            # load them instead of all compiling the same kernels at once on the same cores
+            b.wait(reports)
+            self._warm_first = False
+        reports += [b.call(cam, "simulate", block) for cam in a["camera"][1:]]
         decision = b.call(a["central_trigger"], "decide", stream, block_index, showers, *reports)
         readouts = [b.call(cam, "readout", stream, block_index, decision) for cam in a["camera"]]
         reducer = a["reducer"][block_index % len(a["reducer"])]
@@ -233,6 +250,7 @@ class ActorGraph:
             self.resumed_blocks = len(done)
         in_flight: list[tuple[Any, tuple[str, int]]] = []
         limit = self.scenario.execution.max_blocks_in_flight
+        first_block_s = 0.0
         bar = self._bar = tqdm(total=len(self.order), initial=self.resumed_blocks, unit="block",
                                disable=not progress, desc=self.scenario.name)
         try:
@@ -251,9 +269,12 @@ class ActorGraph:
                     in_flight = []
                     continue
                 b.call(a["monitor"], "record", ack)
+                first_block_s = first_block_s or time.perf_counter() - self._t_start
                 bar.update(1)
             self._check_processes([])  # a process that died between blocks
+            t_close = time.perf_counter()
             files = b.get(b.call(a["archiver"], "close"))
+            close_s = time.perf_counter() - t_close
         except BaseException:
             try:
                 b.get(b.call(a["archiver"], "abort"))  # no partial archive left looking complete
@@ -271,6 +292,10 @@ class ActorGraph:
         pointing = (self.scenario.array.pointing.alt_deg, self.scenario.array.pointing.az_deg)
         summary.setdefault("data_quality", {})["telescopes"] = telescope_health(files, seconds, pointing)
         summary["timing"]["driver_peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # actor start-up (and numba compilation on a fresh install) to the first archived block
+        summary["timing"]["first_block_seconds"] = first_block_s
+        summary["timing"]["camera_actors"] = len(a["camera"])
+        summary["timing"]["archive_close_seconds"] = close_s  # merging the journal into the DL0 files
         summary["restarts"] = self.restarts_section()
         if self.scenario.faults.process.kill or self.scenario.faults.process.slow_archiver_s:
             summary.setdefault("faults", {})["process"] = self.process_faults_section()

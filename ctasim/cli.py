@@ -85,8 +85,8 @@ def _check_memory(scenario, available_bytes: float | None, ray: bool = True) -> 
     from .sim.memory import check_run_memory
 
     sub = load_subarray(scenario.array.layout)
-    per_actor = scenario.execution.telescopes_per_actor
-    processes = -(-len(sub.tel_ids) // per_actor) if ray else 0
+    # auto: one camera actor per CPU of this machine (a cluster's are not known before Ray starts)
+    processes = len(scenario.execution.camera_groups(sub.tel_ids, os.cpu_count() or 1)) if ray else 0
     return check_run_memory(scenario.populations(), scenario.simulation.block_size,
                             scenario.execution.max_blocks_in_flight, sub.site.obs_level_m, available_bytes,
                             processes)

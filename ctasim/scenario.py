@@ -13,8 +13,9 @@ import dataclasses
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
@@ -233,7 +234,19 @@ class ExecutionConfig(_Model):
     """How the actor graph runs: backend, actor counts and flow control."""
 
     backend: Literal["ray", "local"] = "ray"
-    telescopes_per_actor: int = Field(1, ge=1, description="telescopes hosted by one camera actor")
+    telescopes_per_actor: Annotated[int, Field(ge=1)] | Literal["auto"] = Field(
+        "auto", description="telescopes hosted by one camera actor; auto: one camera actor per CPU")
+
+    def camera_groups(self, tel_ids: Sequence[int], n_cpus: int) -> list[list[int]]:
+        """Telescope ids of each camera actor: ``telescopes_per_actor`` consecutive ones, or (auto) one
+        actor per CPU (at most one per telescope), the telescopes dealt round-robin so that every
+        actor gets its share of each telescope type."""
+        ids = [int(t) for t in tel_ids]
+        if self.telescopes_per_actor == "auto":
+            n = max(1, min(int(n_cpus), len(ids)))
+            return [ids[i::n] for i in range(n)]
+        k = self.telescopes_per_actor
+        return [ids[i:i + k] for i in range(0, len(ids), k)]
     reducer_actors: int = Field(1, ge=1)
     max_blocks_in_flight: int = Field(4, ge=1, le=64)
     keep_r1: bool = False
@@ -627,7 +640,9 @@ class Scenario(_Model):
             return
         n_blocks = sum(p.n_blocks(self.simulation.block_size) for p in self.populations())
         n_tels = len(self.array_tel_ids())
-        actors = {"camera": -(-n_tels // self.execution.telescopes_per_actor),
+        per_actor = self.execution.telescopes_per_actor
+        # with auto the camera actors are known once the backend's CPUs are (the orchestrator checks then)
+        actors = {"camera": n_tels if per_actor == "auto" else -(-n_tels // per_actor),
                   "reducer": self.execution.reducer_actors, "archiver": 1}
         for i, k in enumerate(kills):
             if k.actor >= actors[k.role]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,8 +67,10 @@ class CameraReadout:
         return float(shape.sum() * PULSE_SAMPLE_WIDTH_NS / self.sample_width_ns)
 
 
+@functools.lru_cache(maxsize=64)
 def reference_pulse(fwhm_ns: float) -> tuple[np.ndarray, float]:
-    """Unit-peak gamma-shaped pulse of the given FWHM (ns); returns (shape, peak time ns)."""
+    """Unit-peak gamma-shaped pulse of the given FWHM (ns); returns (shape, peak time ns). Computed
+    once per FWHM (1 ms each, asked for per telescope and block): the shape is read-only."""
     k = PULSE_SHAPE_K
     # FWHM of t^k exp(-t) in units of tau, found numerically once
     t = np.linspace(0.0, 40.0, 40001)
@@ -78,6 +81,7 @@ def reference_pulse(fwhm_ns: float) -> tuple[np.ndarray, float]:
     t_ns = np.arange(0.0, 14.0 * k * tau, PULSE_SAMPLE_WIDTH_NS)
     shape = (t_ns / tau) ** k * np.exp(-t_ns / tau)
     shape /= shape.max()
+    shape.setflags(write=False)
     return shape, float(k * tau)
 
 

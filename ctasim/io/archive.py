@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
@@ -48,7 +49,7 @@ from ..datamodel.dl0 import EncodedBlock
 from ..errors import DataFileError
 from ..instrument.subarray import SubarrayDescription
 from .atomic import ensure_free_space, publish, temporary_path
-from .checksums import seal_tables
+from .checksums import WrittenDigest, seal_tables
 from .hdf5_file import data_model_of, open_hdf5
 from .instrument import read_subarray, write_instrument
 from .provenance import read_provenance, to_json, write_provenance
@@ -94,6 +95,7 @@ COLUMN_DTYPE = np.dtype(
 )
 COLUMN_UNITS = {"offset": "byte", "nbytes": "byte"}
 PAYLOAD_CHUNK_BYTES = 1 << 20
+BLOCK_FLUSH_BYTES = 32 << 20  # pending block payload written at once (per telescope, one append each)
 READ_BATCH_BYTES = 8 << 20  # payload bytes ``iter_blocks`` reads at once
 
 
@@ -109,6 +111,16 @@ def _first_last(block: EncodedBlock, column: str, dtype: str, empty: Any) -> tup
         block.codec, block.payload[column], block.dtypes[column], block.shapes[column]
     )
     return np.asarray(values, dtype)[[0, -1]].tolist()
+
+
+@dataclass
+class _PendingBlocks:
+    """One telescope's blocks appended but not yet written: payload parts, column rows, block rows, attrs."""
+
+    payload: list[bytes] = field(default_factory=list)
+    columns: list[np.ndarray] = field(default_factory=list)
+    blocks: list[tuple] = field(default_factory=list)
+    attrs: list[str] = field(default_factory=list)
 
 
 class DL0ArchiveWriter:
@@ -137,8 +149,13 @@ class DL0ArchiveWriter:
         self.n_blocks = 0
         self.n_events = 0
         self.payload_bytes = 0
+        self._pending: dict[int, _PendingBlocks] = {}  # blocks not yet written, by tel_id
+        self._payload_rows: dict[int, tuple[int, int]] = {}  # tel_id -> (payload bytes, column rows) so far
+        self._pending_bytes = 0
+        self._digests: dict[str, WrittenDigest] = {}  # table checksums kept as the block index is written
         self._h5 = h5py.File(self.tmp_path, "w")
-        self._tables = TableBuffer(self._h5)  # side tables: one append per table, not per block
+        # side tables: one append per table, not per block; their checksums kept as they are written
+        self._tables = TableBuffer(self._h5, digests=True)
         try:
             write_provenance(self._h5, provenance or {})
             write_instrument(self._h5, subarray)
@@ -166,98 +183,95 @@ class DL0ArchiveWriter:
         return self._h5
 
     # -- data ----------------------------------------------------------------------------------
-    def append(self, block: EncodedBlock) -> int:
-        """Store one telescope block; returns the payload bytes written (0 for a repeated block).
+    def append(self, block: EncodedBlock, checksum: str | None = None) -> int:
+        """Store one telescope block; returns its payload bytes (0 for a repeated block).
+        ``checksum``: the block's ``EncodedBlock.checksum()`` when the caller has it already (computed
+        once per block; the reader verifies it).
 
+        Blocks are buffered and written per telescope in one append of each dataset once
+        ``BLOCK_FLUSH_BYTES`` of payload are pending (and at ``close``): few, large HDF5 writes.
         A block already stored (same tel_id, stream, obs_id, block_index) with the same checksum
         is ignored, so a retried call is harmless; one with a different checksum is refused.
         """
-        h5 = self._file()
+        self._file()
         tel_id = int(block.tel_id)
         if tel_id not in self._tel_ids:
             raise ValueError(f"{self.path}: tel_id {tel_id} is not in the archive's subarray")
-        checksum = block.checksum()
+        checksum = checksum or block.checksum()
         key = (tel_id, block.stream, int(block.obs_id), int(block.block_index))
         if key in self._seen:
             if self._seen[key] == checksum:
                 return 0
             raise DataFileError(f"{self.path}: block {key} appended twice with different contents")
-
-        ensure_free_space(self.tmp_path, sum(len(v) for v in block.payload.values()))
-        group = _tel_group(tel_id)
-        if f"{group}/payload" not in h5:
-            h5.create_dataset(
-                f"{group}/payload",
-                shape=(0,),
-                maxshape=(None,),
-                dtype=np.uint8,
-                chunks=(PAYLOAD_CHUNK_BYTES,),
-            )
-            h5.create_dataset(
-                f"{group}/block_attrs",
-                shape=(0,),
-                maxshape=(None,),
-                dtype=h5py.string_dtype(),
-                chunks=(1024,),
-            )
-        payload, attrs_ds = h5[f"{group}/payload"], h5[f"{group}/block_attrs"]
         names = sorted(block.payload)
-        start = payload.shape[0]
+        for name in names:
+            if len(block.shapes[name]) > MAX_NDIM:
+                raise ValueError(
+                    f"column {name!r} has {len(block.shapes[name])} dimensions, at most {MAX_NDIM} are stored"
+                )
+        pending = self._pending.setdefault(tel_id, _PendingBlocks())
+        start, column_start = self._payload_rows.get(tel_id, (0, 0))
         columns = np.zeros(len(names), COLUMN_DTYPE)
         offset = start
         for row, name in zip(columns, names):
             shape = block.shapes[name]
-            if len(shape) > MAX_NDIM:
-                raise ValueError(
-                    f"column {name!r} has {len(shape)} dimensions, at most {MAX_NDIM} are stored"
-                )
             row["name"], row["dtype"], row["ndim"] = name, block.dtypes[name], len(shape)
             row["shape"][: len(shape)] = shape
             row["offset"], row["nbytes"] = offset, len(block.payload[name])
             offset += len(block.payload[name])
+            pending.payload.append(block.payload[name])
         nbytes = offset - start
-        if nbytes:
-            payload.resize((offset,))
-            payload[start:offset] = np.frombuffer(
-                b"".join(block.payload[n] for n in names), np.uint8
-            )
-        column_start = h5[f"{group}/columns"].shape[0] if f"{group}/columns" in h5 else 0
-        append_table(h5, f"{group}/columns", columns, COLUMN_UNITS)
-
         first_id, last_id = _first_last(block, "event_id", "i8", -1)
         t_first, t_last = _first_last(block, "trigger_time", "f8", np.nan)
-        row = np.array(
-            [
-                (
-                    block.stream,
-                    block.obs_id,
-                    block.block_index,
-                    block.n_events,
-                    first_id,
-                    last_id,
-                    t_first,
-                    t_last,
-                    block.codec,
-                    checksum,
-                    start,
-                    nbytes,
-                    block.uncompressed_nbytes(),
-                    column_start,
-                    column_start + len(names),
-                )
-            ],
-            BLOCK_DTYPE,
-        )
-        append_table(h5, f"{group}/blocks", row, BLOCK_UNITS)
-        attrs_ds.resize((attrs_ds.shape[0] + 1,))
-        attrs_ds[-1] = to_json(block.attrs, sort_keys=True)
+        pending.columns.append(columns)
+        pending.blocks.append((block.stream, block.obs_id, block.block_index, block.n_events, first_id, last_id,
+                               t_first, t_last, block.codec, checksum, start, nbytes, block.uncompressed_nbytes(),
+                               column_start, column_start + len(names)))
+        pending.attrs.append(to_json(block.attrs, sort_keys=True))
+        self._payload_rows[tel_id] = (offset, column_start + len(names))
+        self._pending_bytes += nbytes
 
         self._seen[key] = checksum
         self._checksums.setdefault(tel_id, []).append(checksum.encode())
         self.n_blocks += 1
         self.n_events += block.n_events
         self.payload_bytes += nbytes
+        if self._pending_bytes >= BLOCK_FLUSH_BYTES:
+            self._flush_blocks()
         return nbytes
+
+    def _flush_blocks(self) -> None:
+        """Write every pending block: per telescope one append of payload, columns, blocks and attrs."""
+        h5 = self._file()
+        ensure_free_space(self.tmp_path, self._pending_bytes)
+        for tel_id, pending in sorted(self._pending.items()):
+            group = _tel_group(tel_id)
+            if f"{group}/payload" not in h5:
+                h5.create_dataset(f"{group}/payload", shape=(0,), maxshape=(None,), dtype=np.uint8,
+                                  chunks=(PAYLOAD_CHUNK_BYTES,))
+                attrs = h5.create_dataset(f"{group}/block_attrs", shape=(0,), maxshape=(None,),
+                                          dtype=h5py.string_dtype(), chunks=(1024,))
+                self._digests[attrs.name] = WrittenDigest(attrs)
+            payload, attrs_ds = h5[f"{group}/payload"], h5[f"{group}/block_attrs"]
+            data = np.frombuffer(b"".join(pending.payload), np.uint8)
+            if data.size:
+                start = payload.shape[0]
+                payload.resize((start + data.size,))
+                payload[start:] = data
+            for name, rows, units in (("columns", np.concatenate(pending.columns), COLUMN_UNITS),
+                                      ("blocks", np.array(pending.blocks, BLOCK_DTYPE), BLOCK_UNITS)):
+                created = f"{group}/{name}" not in h5
+                ds = append_table(h5, f"{group}/{name}", rows, units)
+                if created:
+                    self._digests[ds.name] = WrittenDigest(ds)
+                self._digests[ds.name].update(rows.astype(ds.dtype, copy=False))
+            texts = np.array(pending.attrs, dtype=object)
+            n = attrs_ds.shape[0]
+            attrs_ds.resize((n + texts.size,))
+            attrs_ds[n:] = texts
+            self._digests[attrs_ds.name].update(texts)
+        self._pending = {}
+        self._pending_bytes = 0
 
     def append_table(
         self, path: str, data: np.ndarray, units: Mapping[str, str] | None = None
@@ -283,8 +297,9 @@ class DL0ArchiveWriter:
         If completing fails (e.g. disk full), the temporary file is removed and the error raised."""
         h5 = self._file()
         try:
+            self._flush_blocks()
             self._tables.flush()
-            seal_tables(h5)
+            seal_tables(h5, written=self._digests | self._tables.digests)
             h5.attrs[paths.ATTR_FILE_CHECKSUM] = self.file_checksum()
             h5.attrs["n_blocks"] = self.n_blocks
             h5.attrs["n_events"] = self.n_events

@@ -7,17 +7,21 @@ journal is not written again: archiving is idempotent by (stream, block index), 
 restarted after a kill, a block resubmitted after a camera restart, or a resumed run neither loses
 nor duplicates data. ``RunArchiver.close`` merges the journal into the final DL0 files in block
 order. ``scenario.json`` beside the blocks is the resolved scenario the run started with
-(``ctasim run --resume`` continues from it). Files are numpy ``.npz`` archives (zip members with
-CRC-32) read without pickle; each DL0 block's SHA-256 is checked again on reading.
+(``ctasim run --resume`` continues from it). Files are numpy ``.npz`` archives read without pickle,
+two zip members with CRC-32 (checked on reading): ``meta`` (JSON: the ack, each DL0 block's columns,
+sizes and SHA-256, each table's path, units, dtype and shape) and ``data`` (every block's payload and
+every table's rows, back to back, at the offsets ``meta`` gives). A DL0 block's SHA-256 is computed
+once, when it is stored, and travels with it to the archive, whose reader verifies it.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +45,19 @@ class JournalEntry:
     ack: dict[str, Any]
     blocks: list[EncodedBlock]
     tables: list[Table]
+    checksums: list[str] = field(default_factory=list)  # SHA-256 of each block (computed once, when stored)
+
+
+@functools.lru_cache(maxsize=256)
+def _descr(dtype: np.dtype) -> Any:
+    """The JSON-friendly ``.npy`` description of a table's dtype (a handful of dtypes, thousands of tables)."""
+    return np.lib.format.dtype_to_descr(dtype)
+
+
+@functools.lru_cache(maxsize=256)
+def _dtype(descr_json: str) -> np.dtype:
+    """``_descr`` back to the dtype (keyed by its JSON text)."""
+    return np.lib.format.descr_to_dtype(json.loads(descr_json))
 
 
 def journal_dir(run_dir: str | Path) -> Path:
@@ -65,26 +82,35 @@ class ArchiveJournal:
         return sorted(int(p.stem.removeprefix("block_")) for p in folder.glob("block_*.npz")) if folder.is_dir() else []
 
     def write(self, stream: str, block_index: int, entry: JournalEntry) -> bool:
-        """Store a block unless it is there already (then False: nothing written)."""
+        """Store a block unless it is there already (then False: nothing written). Each DL0 block's
+        SHA-256 is computed here (unless ``entry.checksums`` has it), once: it travels with the block."""
         path = self.path(stream, block_index)
         if path.is_file():
             return False
-        meta = {"ack": entry.ack, "blocks": [], "tables": []}
-        arrays: dict[str, np.ndarray] = {}
-        for i, b in enumerate(entry.blocks):
+        checksums = entry.checksums or [b.checksum() for b in entry.blocks]
+        meta: dict[str, Any] = {"ack": entry.ack, "blocks": [], "tables": []}
+        parts: list[bytes] = []
+        offset = 0
+        for b, checksum in zip(entry.blocks, checksums):
             names = sorted(b.payload)
+            sizes = [len(b.payload[n]) for n in names]
             meta["blocks"].append({"stream": b.stream, "obs_id": b.obs_id, "tel_id": b.tel_id,
                                    "block_index": b.block_index, "n_events": b.n_events, "codec": b.codec,
-                                   "columns": names, "dtypes": b.dtypes, "shapes": b.shapes, "attrs": b.attrs,
-                                   "checksum": b.checksum()})
-            arrays.update({f"b{i}_{j}": np.frombuffer(b.payload[n], np.uint8) for j, n in enumerate(names)})
-        for j, (table, rows, units) in enumerate(entry.tables):
-            meta["tables"].append({"path": table, "units": dict(units or {})})
-            arrays[f"t{j}"] = np.ascontiguousarray(rows)
-        arrays["meta"] = np.frombuffer(to_json(meta).encode(), np.uint8)
+                                   "columns": names, "nbytes": sizes, "offset": offset, "dtypes": b.dtypes,
+                                   "shapes": b.shapes, "attrs": b.attrs, "checksum": checksum})
+            parts.extend(b.payload[n] for n in names)
+            offset += sum(sizes)
+        for table, rows, units in entry.tables:
+            rows = np.ascontiguousarray(rows)
+            meta["tables"].append({"path": table, "units": dict(units or {}), "offset": offset,
+                                   "dtype": _descr(rows.dtype), "shape": rows.shape})
+            parts.append(rows.tobytes())
+            offset += rows.nbytes
+        arrays = {"meta": np.frombuffer(to_json(meta).encode(), np.uint8),
+                  "data": np.frombuffer(b"".join(parts), np.uint8)}
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = temporary_path(path)
-        ensure_free_space(tmp, sum(a.nbytes for a in arrays.values()))
+        ensure_free_space(tmp, offset)
         try:
             with open(tmp, "wb") as f:
                 np.savez(f, **arrays)
@@ -100,27 +126,36 @@ class ArchiveJournal:
             return self._meta(npz, stream, block_index)["ack"]
 
     def read(self, stream: str, block_index: int) -> JournalEntry:
-        """A stored block, every DL0 block's checksum verified (one-line DataFileError if damaged)."""
+        """A stored block with its DL0 blocks' checksums (one-line DataFileError if damaged: the zip
+        members' CRC-32 is checked as they are read)."""
         path = self.path(stream, block_index)
         with self._open(stream, block_index) as npz:
             meta = self._meta(npz, stream, block_index)
             try:
-                blocks = [self._block(npz, i, m) for i, m in enumerate(meta["blocks"])]
-                tables = [(t["path"], npz[f"t{j}"], t["units"]) for j, t in enumerate(meta["tables"])]
-            except (KeyError, ValueError, OSError, zipfile.BadZipFile) as err:
+                data = npz["data"].tobytes()
+                blocks = [self._block(data, m) for m in meta["blocks"]]
+                tables = [(t["path"], self._rows(data, t), t["units"]) for t in meta["tables"]]
+            except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile) as err:
                 raise DataFileError(f"{path}: damaged journal block ({err})") from None
-        for block, m in zip(blocks, meta["blocks"]):
-            if block.checksum() != m["checksum"]:
-                raise DataFileError(f"{path}: tel_id {block.tel_id}: checksum mismatch, the journal is damaged")
-        return JournalEntry(meta["ack"], blocks, tables)
+        return JournalEntry(meta["ack"], blocks, tables, [m["checksum"] for m in meta["blocks"]])
 
     @staticmethod
-    def _block(npz: Any, i: int, m: dict[str, Any]) -> EncodedBlock:
+    def _block(data: bytes, m: dict[str, Any]) -> EncodedBlock:
+        payload, offset = {}, m["offset"]
+        for name, size in zip(m["columns"], m["nbytes"]):
+            payload[name] = data[offset:offset + size]
+            offset += size
         return EncodedBlock(
             stream=m["stream"], obs_id=m["obs_id"], tel_id=m["tel_id"], block_index=m["block_index"],
-            n_events=m["n_events"], codec=m["codec"],
-            payload={n: npz[f"b{i}_{j}"].tobytes() for j, n in enumerate(m["columns"])},
+            n_events=m["n_events"], codec=m["codec"], payload=payload,
             dtypes=m["dtypes"], shapes={k: tuple(v) for k, v in m["shapes"].items()}, attrs=m["attrs"])
+
+    @staticmethod
+    def _rows(data: bytes, t: dict[str, Any]) -> np.ndarray:
+        dtype = _dtype(to_json(t["dtype"]))
+        shape = tuple(t["shape"])
+        n = int(np.prod(shape, dtype=np.int64))
+        return np.frombuffer(data, dtype, n, t["offset"]).reshape(shape).copy()
 
     def _open(self, stream: str, block_index: int) -> Any:
         path = self.path(stream, block_index)

@@ -76,7 +76,7 @@ class Ack:
     stream: str
     block_index: int
     accounting: dict  # Accounting.to_dict()
-    rates: dict       # RateMeter.to_dict()
+    rates: dict       # RateMeter.raw_dict()
     waveform_pixels: dict[str, list[int]]
     timing: dict[str, float] = field(default_factory=dict)  # wall seconds per stage, set by the hosts
     archived_unix_s: float = 0.0  # wall clock when the block was stored (metering), set by the host
@@ -145,8 +145,10 @@ class RunArchiver:
         technical = self._technical(stream, block_index, truth, reduced.monitoring, acc, reduced.pixel_pedestal)
         for _, rows, _ in technical:
             rates.add(STAGE_TECHNICAL, rows.nbytes, stream=stream)
-        ack = Ack(stream, block_index, acc.to_dict(), rates.to_dict(), reduced.waveform_pixels)
-        entry = JournalEntry(dataclasses.asdict(ack), list(reduced.blocks), event_tables + technical)
+        ack = Ack(stream, block_index, acc.to_dict(), rates.raw_dict(), reduced.waveform_pixels)
+        # the fields as they are (plain dicts and lists already): dataclasses.asdict deep-copies them all
+        fields = {f.name: getattr(ack, f.name) for f in dataclasses.fields(ack)}
+        entry = JournalEntry(fields, list(reduced.blocks), event_tables + technical)
         self.journal.write(stream, block_index, entry)
         return ack
 
@@ -189,8 +191,8 @@ class RunArchiver:
             self.writer = DL0ArchiveWriter(self.path(stream), self.subarray, prov, overwrite=True)
             for block_index in indices:
                 entry = self.journal.read(stream, block_index)
-                for block in entry.blocks:
-                    self.writer.append(block)
+                for block, checksum in zip(entry.blocks, entry.checksums):
+                    self.writer.append(block, checksum)
                 for path, rows, units in entry.tables:
                     self.writer.append_table(path, rows, units)
             self.writer.append_table(paths.SIMULATION_SHOWER_DISTRIBUTION, shower_distribution(population),

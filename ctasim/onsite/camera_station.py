@@ -242,8 +242,11 @@ class CameraStation:
         """``pedestal`` and the std (ADC) of each pixel's high-gain samples (float32 [n_pixels])."""
         if not self.n_pedestal_events:
             raise ValueError("no pedestal events configured (n_pedestal_events = 0)")
-        waveform = self.sim.pedestal_waveforms(tel_id, block_index, self.n_pedestal_events, stream=f"pedestal/{stream}")
-        if tel_id in self.telescope_faults.garbage:
+        garbage = tel_id in self.telescope_faults.garbage
+        # the high gain only (half the synthesis); a garbage camera's random values are drawn for every channel
+        waveform = self.sim.pedestal_waveforms(tel_id, block_index, self.n_pedestal_events, stream=f"pedestal/{stream}",
+                                               channels=None if garbage else HIGH_GAIN + 1)
+        if garbage:
             waveform = garbage_waveforms(waveform.shape, self._adc_max(tel_id), self.seed, "pedestal", stream,
                                          block_index, tel_id)
         return pedestal_statistics(waveform[:, HIGH_GAIN])

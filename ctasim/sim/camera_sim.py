@@ -168,8 +168,10 @@ class TelescopeSimulator:
             events[tel_id], stats[row] = self._simulate_telescope(block, tel_id, ext)
         return events, stats
 
-    def pedestal_waveforms(self, tel_id: int, block_index: int, n_events: int, stream: str = "pedestal") -> np.ndarray:
-        """Waveforms (uint16 [n, n_channels, n_pixels, n_samples]) without Cherenkov light."""
+    def pedestal_waveforms(self, tel_id: int, block_index: int, n_events: int, stream: str = "pedestal",
+                           channels: int | None = None) -> np.ndarray:
+        """Waveforms (uint16 [n, n_channels, n_pixels, n_samples]) without Cherenkov light; ``channels``:
+        only the first so many gain channels (the same values; None: all)."""
         tel = self.subarray.tel(tel_id)
         ro = tel.camera.readout
         trace = self.noise_trace(tel.camera_name)
@@ -177,9 +179,10 @@ class TelescopeSimulator:
         start = rng.integers(0, TRACE_SAMPLES - ro.n_samples, n_events)
         empty = np.zeros(0)
         ov_pixels, ov_amplitude, _, _ = self._overlay_args(tel_id)
+        shape, dt, n_samples, gains, pedestal, adc_max = self._digitiser(tel)
         return synthesize_with_overlay(trace.amplitude, start, np.zeros(n_events + 1, np.int64),
-                                       empty.astype(np.int32), empty, empty, *self._digitiser(tel),
-                                       ov_pixels, ov_amplitude)
+                                       empty.astype(np.int32), empty, empty, shape, dt, n_samples,
+                                       gains[:channels], pedestal, adc_max, ov_pixels, ov_amplitude)
 
     def _gains(self, tel_id: int) -> np.ndarray:
         """Relative gain of each pixel of a telescope left after flat-fielding (cached)."""
