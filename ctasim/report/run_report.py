@@ -376,10 +376,16 @@ def cores_blocks(cores: Mapping[str, Any] | None) -> list[Block]:
     rate, n = cores["array_trigger_rate_hz"], cores["array_events"]
     rows = [[stage, fmt(c / rate * 1e3, ",.1f"), fmt(c, ",.0f")] for stage, c in cores["stages"].items()]
     rows.append(["**total**", fmt(cores["total"] / rate * 1e3, ",.1f"), f"**{fmt(cores['total'], ',.0f')}**"])
+    onsite = cores.get("onsite_total")
+    if onsite is not None:
+        rows.append(["**on-site software** (without source and camera)", fmt(onsite / rate * 1e3, ",.1f"),
+                     f"**{fmt(onsite, ',.0f')}**"])
     return [
         Para(f"Cores to keep up with a {fmt(rate / 1e3, 'g')} kHz array trigger in real time, extrapolated "
              f"from this run's {n} array events (stage seconds per array event x rate; wall seconds, so an "
-             "upper bound on a shared machine; `camera` includes the toy simulation of the cameras):"),
+             "upper bound on a shared machine). `source` and `camera` are the toy's simulation of the "
+             "showers and of the cameras' digitisation and trigger, done by the sky and the camera "
+             "hardware in reality; the on-site software is the rest:"),
         Table(["stage", "core-ms per array event", "cores"], rows),
     ]
 

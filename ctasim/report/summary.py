@@ -371,13 +371,19 @@ def _reduction(
     }
 
 
+#: stages that simulate what the real instrument does in hardware or in the sky (the showers, the
+#: cameras' digitisation and trigger): left out of ``onsite_total``
+SIMULATED_STAGES = ("source", "camera")
+
+
 def cores_for_rate(
     stage_seconds: Mapping[str, float], array_events: int, rate_hz: float = SEED_ARRAY_RATE_HZ
 ) -> dict[str, Any]:
     """Cores each stage needs to keep up with an array trigger of ``rate_hz`` (Hz) in real time: its
-    seconds (wall, summed over actors) per array event x ``rate_hz``; ``total`` their sum. Wall seconds
-    on a machine shared with other work are an upper bound of the CPU seconds. Without array events
-    ``stages`` is empty and ``total`` null."""
+    seconds (wall, summed over actors) per array event x ``rate_hz``; ``total`` their sum and
+    ``onsite_total`` that of the on-site software alone (without ``SIMULATED_STAGES``: the toy's
+    showers and cameras). Wall seconds on a machine shared with other work are an upper bound of the
+    CPU seconds. Without array events ``stages`` is empty and the totals null."""
     stages = {}
     if array_events > 0:
         stages = {k: float(v) / array_events * rate_hz for k, v in sorted(stage_seconds.items())}
@@ -386,6 +392,7 @@ def cores_for_rate(
         "array_events": int(array_events),
         "stages": stages,
         "total": sum(stages.values()) if stages else None,
+        "onsite_total": sum(v for k, v in stages.items() if k not in SIMULATED_STAGES) if stages else None,
     }
 
 

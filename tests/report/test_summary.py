@@ -133,8 +133,9 @@ def test_cores_for_a_10khz_array_trigger_from_stage_seconds_per_array_event(summ
     assert cores["array_trigger_rate_hz"] == 1e4 and cores["array_events"] == 25
     assert cores["stages"] == pytest.approx({"archiver": 0.5 / 25 * 1e4, "camera": 1.5 / 25 * 1e4})  # 200, 600
     assert cores["total"] == pytest.approx(800.0)
+    assert cores["onsite_total"] == pytest.approx(200.0)  # the archiver: the camera is simulated hardware
     assert S.cores_for_rate({"camera": 2.0}, 0) == {"array_trigger_rate_hz": 1e4, "array_events": 0,
-                                                    "stages": {}, "total": None}
+                                                    "stages": {}, "total": None, "onsite_total": None}
     assert S.cores_for_rate({"camera": 2.0}, 4, rate_hz=100.0)["total"] == pytest.approx(50.0)
 
 
