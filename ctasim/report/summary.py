@@ -9,7 +9,8 @@ Stage names (bytes metered by the actors): ``r1_camera_triggers`` raw R1 of ever
 trigger; ``r1_read_out`` raw R1 of the events accepted by the stereo trigger; the reducer's
 ``reduce.<variant>.<step>`` (steps of ``ctasim.dl0.reduction.STAGES``, uncompressed up to
 ``compression``); ``dl0_archived`` bytes written for event data; ``technical_data`` monitoring
-tables. ``<type>`` is a size class (LST/MST/SST), ``a->b`` a step between two stages. Rates are bytes per simulated second; "extrapolated" figures scale the bytes
+tables. ``<type>`` is a size class (LST/MST/SST), ``a->b`` a step between two stages. Rates are bytes
+per simulated second; "extrapolated" figures scale the bytes
 per array event to the configured array trigger rate (``BudgetAssumptions``, 9 kHz by default)
 for the whole layout.
 

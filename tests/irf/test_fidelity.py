@@ -61,6 +61,16 @@ def test_bins_with_too_few_events_are_listed_but_not_compared():
     assert "too few events (4)" in "\n".join(fidelity_table(fidelity(bins() | {"n_background": [0, 4, 0]}, "north")))
 
 
+def test_a_background_rate_behind_a_cut_set_on_too_few_gammas_is_not_compared():
+    b = bins(background_rate_per_s_mev_sr=[1.0, 0.05, 1.0]) | {"n_gammas": [100, 16, 100], "n_background": [9, 9, 9]}
+    result = fidelity(b, "north")
+    q = result["quantities"]["background_rate_per_s_mev_sr"]
+    assert q["few_bins"] == 1 and q["worst"] is None and q["rows"][0]["n_events"] == 16
+    assert "too few gammas (16)" in "\n".join(fidelity_table(result))
+    b["n_gammas"] = [100, 20, 100]
+    assert fidelity(b, "north")["quantities"]["background_rate_per_s_mev_sr"]["worst"] == pytest.approx(20.0)
+
+
 def test_nulls_are_bins_without_statistics():
     result = fidelity(bins(energy_resolution=[None, None, None]), "north")
     q = result["quantities"]["energy_resolution"]
