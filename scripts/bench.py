@@ -8,13 +8,12 @@ the one implementation of its measurement, and assembles their machine-readable 
 markdown table (stdout, and ``--output``):
 
 - ``bench_sim.py --json``: simulation, triggered telescope images/s and R1 MB/s per core, per layout;
-- ``bench_onsite.py``: the on-site chain in-process and on Ray, for a run and one twice as long
-  (array events/s, Ray / in-process wall time, peak PSS of the process tree); its printed table is
-  parsed (``parse_onsite``; it has no ``--json``);
+- ``bench_onsite.py --json``: the on-site chain in-process and on Ray, for a run and one twice as long
+  (array events/s, stage shares, Ray / in-process wall time, peak PSS of the process tree), and the
+  first block of a fresh install (``--fresh-install``, full sizes);
 - ``ctasim run --no-ray`` of bench_onsite.py's scenario (same showers and seed as its first
   in-process run) with DL1 and DL2: R1 bytes of its array events (the chain's MB/s), the archiver's
-  share of the stage seconds, the cores for a 10 kHz array trigger, DL2 events/s (model training
-  included; DL2 runs in-process only);
+  the cores for a 10 kHz array trigger, DL2 events/s (model training included);
 - ``bench_offline.py --json`` on that run: DL1 images/s and DL0 MB/s per core, in-process and on Ray;
 - ``bench_irf.py``: DL2 events/s per core through cuts, IRFs and sensitivity, and the ratio to pyirf;
 - ``bench_dl1.py --json``: ctasim vs ctapipe on the same images (R1 -> charge, image parameters, stereo).
@@ -47,13 +46,14 @@ from ctasim.io.atomic import write_text_atomic
 SCRIPTS = Path(__file__).resolve().parent
 REPO = SCRIPTS.parent
 ONSITE_LAYOUT = "north_alpha"  # bench_onsite.py's default layout and its scenario's telescopes per actor
-ONSITE_PER_ACTOR = 13
+ONSITE_PER_ACTOR = "auto"
 
 #: sizes of each sub-benchmark: the issue's (full) and a quick check of the script
 SIZES: dict[str, dict[str, Any]] = {
     "full": {
         "sim": ["--blocks", "10"],
         "showers": 10_000,
+        "onsite": ["--fresh-install"],
         "offline": ["--passes", "2"],
         "irf": ["--n-events", "5000"],
         "dl1": [],
@@ -61,6 +61,7 @@ SIZES: dict[str, dict[str, Any]] = {
     "quick": {
         "sim": ["--blocks", "2", "--block-size", "100"],
         "showers": 200,  # fewer leave DL2 without gammas and protons to train on
+        "onsite": [],
         "offline": ["--passes", "2"],
         "irf": ["--n-events", "1000", "--repeats", "1"],
         "dl1": ["--n-images", "50", "--n-events", "20", "--n-stereo", "2000", "--n-stereo-ctapipe", "50",
@@ -151,33 +152,6 @@ def last_json(text: str) -> Any:
     return json.loads(text[starts[-1]:])
 
 
-ONSITE_ROW = re.compile(r"^(\S+)\s+(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)\s+(\d+)\s*$")
-ONSITE_RATIO = re.compile(r"^Ray / in-process wall time, (\d)x showers: ([\d.]+)")
-ONSITE_STEADY = re.compile(r"^Ray / in-process for the extra \d+ showers \(steady state\): ([\d.]+)")
-
-
-def parse_onsite(text: str) -> dict[str, Any]:
-    """bench_onsite.py's printed table: per ``backend`` and run length (1, 2) ``showers``,
-    ``array_events``, ``chain_s``, ``array_events_per_s``, ``peak_mb`` (PSS of the process tree),
-    ``driver_mb``; the Ray / in-process wall-time ratios per length and at steady state."""
-    runs: dict[str, dict[str, dict[str, float]]] = {}
-    ratios: dict[str, float] = {}
-    for line in text.splitlines():
-        if m := ONSITE_ROW.match(line):
-            backend, showers, events, chain_s, rate, peak, driver = m.groups()
-            length = str(len(runs.get(backend, {})) + 1)  # printed 1x, then 2x
-            runs.setdefault(backend, {})[length] = {
-                "showers": int(showers), "array_events": int(events), "chain_s": float(chain_s),
-                "array_events_per_s": float(rate), "peak_mb": float(peak), "driver_mb": float(driver)}
-        elif m := ONSITE_RATIO.match(line):
-            ratios[m.group(1)] = float(m.group(2))
-        elif m := ONSITE_STEADY.match(line):
-            ratios["steady"] = float(m.group(1))
-    if not {"local", "ray"} <= set(runs) or not {"1", "2", "steady"} <= set(ratios):
-        raise ValueError("bench_onsite.py's output has no local and ray rows or no ratios")
-    return {"runs": runs, "ray_over_in_process": ratios}
-
-
 def run_figures(run_dir: Path) -> dict[str, Any]:
     """What the table needs from a run's summary.json and files: array events, R1 read-out bytes,
     stage seconds, cores for 10 kHz, DL2 figures and the bytes of the DL1 files DL2 read."""
@@ -217,8 +191,8 @@ def collect(mode: str, work: Path) -> dict[str, Any]:
     script = lambda name: str(SCRIPTS / name)  # noqa: E731
     results: dict[str, Any] = {"mode": mode, "cpu_count": os.cpu_count()}
     results["sim"] = last_json(run_script([script("bench_sim.py"), "--json", *size["sim"]], "bench_sim.py"))
-    results["onsite"] = parse_onsite(run_script([script("bench_onsite.py"), "--showers", str(size["showers"])],
-                                                f"bench_onsite.py --showers {size['showers']}"))
+    results["onsite"] = last_json(run_script([script("bench_onsite.py"), "--json", "--showers", str(size["showers"]),
+                                              *size["onsite"]], f"bench_onsite.py --showers {size['showers']}"))
     run_dir = make_run(size["showers"], work)
     results["run"] = run_figures(run_dir)
     results["offline"] = last_json(run_script([script("bench_offline.py"), str(run_dir), "--json",
@@ -253,8 +227,7 @@ def onsite_rows(onsite: dict, run: dict, cpus: int) -> list[Row]:
                   f"{local['1']['array_events']}: bytes scaled per event")
     r1_bytes = run["r1_read_out_bytes"] / run["array_events"] * local["1"]["array_events"] if run["array_events"] else 0
     ratio = onsite["ray_over_in_process"]
-    stage_s = run["stage_seconds"]
-    total_s = sum(stage_s.values())
+    share = local["1"]["share_pct"]
     rows = [
         Row("on-site chain", "array events/s per core, in-process", local["1"]["array_events_per_s"], "",
             ONSITE_EVENTS_PER_CORE, src, f"{local['1']['array_events']} array events, {n} showers"),
@@ -269,10 +242,9 @@ def onsite_rows(onsite: dict, run: dict, cpus: int) -> list[Row]:
         Row("on-site chain", f"speed-up 1 -> {cpus} CPUs, {2 * n} showers", 1 / ratio["2"], "x", None, src),
         Row("on-site chain", f"speed-up 1 -> {cpus} CPUs, the extra {n} showers (steady state)", 1 / ratio["steady"],
             "x", RAY_SPEEDUP, src),
-        Row("on-site chain", "archiver share of the stage seconds, in-process",
-            100 * stage_s.get("archiver", 0.0) / total_s if total_s else None, " %", ARCHIVER_SHARE, "ctasim run",
-            ", ".join(f"{k} {100 * v / total_s:.0f} %" for k, v in sorted(stage_s.items(), key=lambda kv: -kv[1]))
-            if total_s else ""),
+        Row("on-site chain", "archiver share of the chain's wall time, in-process (closing the archive included)",
+            share.get("archiver"), " %", ARCHIVER_SHARE, src,
+            ", ".join(f"{k} {v:.0f} %" for k, v in sorted(share.items(), key=lambda kv: -kv[1]))),
     ]
     for backend, label in (("local", "in-process"), ("ray", "Ray")):
         one, two = onsite["runs"][backend]["1"]["peak_mb"], onsite["runs"][backend]["2"]["peak_mb"]
@@ -284,6 +256,15 @@ def onsite_rows(onsite: dict, run: dict, cpus: int) -> list[Row]:
         top = sorted(cores["stages"].items(), key=lambda kv: -kv[1])
         rows.append(Row("on-site chain", "cores for a 10 kHz array trigger in real time, in-process", cores["total"],
                         "", None, "ctasim run", ", ".join(f"{k} {c:,.0f}" for k, c in top)))
+        if cores.get("onsite_total") is not None:
+            rows.append(Row("on-site chain", "of which the on-site software (without the simulated source and "
+                            "cameras)", cores["onsite_total"], "", None, "ctasim run"))
+    for backend, label in (("local", "in-process"), ("ray", "Ray")):
+        first = onsite.get("fresh_install", {}).get(backend)
+        rows.append(Row("fresh install", f"first block, empty numba cache, {label}",
+                        first["first_block_s"] if first else None, " s", FRESH_FIRST_BLOCK_S,
+                        "bench_onsite.py --fresh-install" if first else "",
+                        f"{first['camera_actors']} camera actor(s)" if first else "full sizes only"))
     return rows
 
 
@@ -315,7 +296,8 @@ def dl2_rows(run: dict) -> list[Row]:
                 d["events_per_s"], "", None, "ctasim run", note),
             Row("DL2", "DL1 MB/s per core, in-process", run["dl1_bytes"] / 1e6 / d["wall_s"] if d["wall_s"] else None,
                 "", None, "ctasim run"),
-            Row("DL2", "on Ray", None, "", None, "", "DL2 runs in-process only: no backend yet")]
+            Row("DL2", "on Ray", None, "", None, "", "its three model trainings run at once as Ray tasks, the rest in "
+                "the driver; not measured apart")]
 
 
 def irf_rows(irf: dict) -> list[Row]:
@@ -341,8 +323,6 @@ def assemble(results: dict[str, Any]) -> list[Row]:
         *dl2_rows(results["run"]),
         *irf_rows(results["irf"]),
         *ctapipe_rows(results["ctapipe"]),
-        Row("fresh install", "first block (numba compiling in every camera process)", None, " s",
-            FRESH_FIRST_BLOCK_S, "", "no benchmark script yet"),
     ]
 
 

@@ -104,7 +104,9 @@ def main() -> None:
                     help="telescopes per camera actor (Ray; default auto: one camera actor per CPU)")
     ap.add_argument("--slow-archiver", type=float, default=0.0, help="also Ray with an archiver this slow (s/block)")
     ap.add_argument("--fresh-install", action="store_true", help="also the first block with an empty numba cache")
+    ap.add_argument("--json", action="store_true", help="also print the figures as one JSON document (last line)")
     args = ap.parse_args()
+    fresh = {}
     backends = {"local": ("local", 0.0), "ray": ("ray", 0.0)}
     if args.slow_archiver:
         backends["ray+slow"] = ("ray", args.slow_archiver)
@@ -113,6 +115,7 @@ def main() -> None:
             for backend in ("local", "ray"):
                 cold = run(scenario(200, args.layout, backend, args.per_actor, f"{tmp}/cold_{backend}"),
                            {"NUMBA_CACHE_DIR": f"{tmp}/numba_cache_{backend}"})
+                fresh[backend] = {"first_block_s": cold["first_block_s"], "camera_actors": cold["camera_actors"]}
                 print(f"first block of a fresh install (empty numba cache), {backend}: {cold['first_block_s']:.1f} s "
                       f"({cold['camera_actors']} camera actors; target < 15 s)")
         # warm the numba cache once so neither backend pays for compilation
@@ -144,6 +147,26 @@ def main() -> None:
     for backend in backends:
         growth = rows[(backend, 2)]["peak_pss_mb"] / rows[(backend, 1)]["peak_pss_mb"] - 1
         print(f"peak memory growth for a run twice as long, {backend}: {100 * growth:+.1f} % (target within 10 %)")
+    if args.json:
+        print(json.dumps(figures(rows, extra, fresh, args.showers)))
+
+
+def figures(rows: dict, extra: dict[str, float], fresh: dict, showers: int) -> dict:
+    """The printed figures as one document: per backend and run length (1, 2) the run's counts,
+    rate, stage shares of the chain's wall time (the archiver's with closing the archive) and peak
+    memory; Ray / in-process wall time per length and for the extra showers (steady state); the
+    fresh-install first blocks."""
+    runs: dict[str, dict[str, dict]] = {}
+    for (backend, factor), r in rows.items():
+        seconds = r["stage_s"] | {"archiver": r["stage_s"].get("archiver", 0.0) + r["close_s"]}
+        runs.setdefault(backend, {})[str(factor)] = {
+            "showers": factor * showers, "array_events": r["array_events"], "chain_s": r["chain_s"],
+            "array_events_per_s": r["array_events"] / r["chain_s"], "peak_mb": r["peak_pss_mb"],
+            "driver_mb": r["driver_peak_mb"], "first_block_s": r["first_block_s"], "camera_actors": r["camera_actors"],
+            "share_pct": {k: 100 * v / r["chain_s"] for k, v in sorted(seconds.items())}}
+    ratios = {str(f): rows[("ray", f)]["chain_s"] / rows[("local", f)]["chain_s"] for f in (1, 2)}
+    return {"runs": runs, "ray_over_in_process": ratios | {"steady": extra["ray"] / extra["local"]},
+            "fresh_install": fresh}
 
 
 if __name__ == "__main__":
