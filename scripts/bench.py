@@ -54,7 +54,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "sim": ["--blocks", "10"],
         "showers": 10_000,
         "onsite": ["--fresh-install"],
-        "offline": ["--passes", "2"],
+        "offline": ["--passes", "2", "--no-keep-images"],  # parameters only: the processing, not gzip
         "irf": ["--n-events", "5000"],
         "dl1": [],
     },
@@ -62,7 +62,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "sim": ["--blocks", "2", "--block-size", "100"],
         "showers": 200,  # fewer leave DL2 without gammas and protons to train on
         "onsite": [],
-        "offline": ["--passes", "2"],
+        "offline": ["--passes", "2", "--no-keep-images"],  # parameters only: the processing, not gzip
         "irf": ["--n-events", "1000", "--repeats", "1"],
         "dl1": ["--n-images", "50", "--n-events", "20", "--n-stereo", "2000", "--n-stereo-ctapipe", "50",
                 "--repeat", "3", "--repeat-reference", "1"],
@@ -272,7 +272,7 @@ def dl1_rows(offline: dict, cpus: int) -> list[Row]:
     passes = {p["executor"]: p for p in offline["passes"]}
     local, ray = passes.get("in-process"), passes.get("ray")
     src = "bench_offline.py"
-    note = f"{offline['telescope_events']} images, {offline['units']} units, warm pass"
+    note = f"{offline['telescope_events']} images, {offline['units']} units, warm pass, parameters only"
     rows = [Row("DL1", "images/s per core, in-process (archive -> DL1 file)",
                 local["images_per_s_per_core"] if local else None, "", DL1_IMAGES_PER_CORE, src, note),
             Row("DL1", "DL0 MB/s per core, in-process", local["mb_per_s_per_core"] if local else None, "", None, src)]
