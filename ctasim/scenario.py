@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
@@ -234,8 +234,18 @@ class ExecutionConfig(_Model):
     """How the actor graph runs: backend, actor counts and flow control."""
 
     backend: Literal["ray", "local"] = "ray"
-    telescopes_per_actor: Annotated[int, Field(ge=1)] | Literal["auto"] = Field(
+    telescopes_per_actor: int | Literal["auto"] = Field(
         "auto", description="telescopes hosted by one camera actor; auto: one camera actor per CPU")
+    reducer_actors: int = Field(1, ge=1)
+    max_blocks_in_flight: int = Field(4, ge=1, le=64)
+    keep_r1: bool = False
+
+    @field_validator("telescopes_per_actor", mode="before")
+    @classmethod
+    def _per_actor(cls, value: Any) -> Any:
+        if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+            return value
+        raise ValueError("a positive integer or 'auto'")
 
     def camera_groups(self, tel_ids: Sequence[int], n_cpus: int) -> list[list[int]]:
         """Telescope ids of each camera actor: ``telescopes_per_actor`` consecutive ones, or (auto) one
@@ -247,9 +257,6 @@ class ExecutionConfig(_Model):
             return [ids[i::n] for i in range(n)]
         k = self.telescopes_per_actor
         return [ids[i:i + k] for i in range(0, len(ids), k)]
-    reducer_actors: int = Field(1, ge=1)
-    max_blocks_in_flight: int = Field(4, ge=1, le=64)
-    keep_r1: bool = False
 
 
 class CleaningSpec(_Model):

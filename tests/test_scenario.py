@@ -27,6 +27,12 @@ def test_negative_rate_names_the_key(tmp_path):
     assert "particles[1].rate_hz = -5" in msg and "greater than 0" in msg
 
 
+@pytest.mark.parametrize("value", ["autox", 0, True, 2.5])
+def test_telescopes_per_actor_is_a_positive_integer_or_auto(tmp_path, value):
+    msg = _bad(tmp_path, lambda d: d["execution"].update(telescopes_per_actor=value))
+    assert f"execution.telescopes_per_actor = {value!r}: expected a positive integer or 'auto'" in msg
+
+
 def test_unknown_key_is_refused(tmp_path):
     msg = _bad(tmp_path, lambda d: d["trigger"].update(windw_ns=10))
     assert "trigger.windw_ns" in msg and "unknown" in msg
