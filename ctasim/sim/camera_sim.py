@@ -63,7 +63,7 @@ from .light import (
     transmitted_photons,
 )
 from .pixel_faults import PixelFaultModel, PixelOverlay
-from .trigger import group_trigger
+from .trigger import group_nsb_counts, group_trigger
 
 ESTIMATE_POINTS = 24       # emission points per shower used by the cheap light estimate
 SKIP_FRACTION = 0.25       # skip showers whose estimated p.e. are below this x trigger threshold
@@ -116,6 +116,7 @@ class TelescopeSimulator:
         self.extinction = DEFAULT_EXTINCTION if extinction is None else extinction
         self.obs_level_m = float(subarray.site.obs_level_m)
         self._traces: dict[str, NoiseTrace] = {}
+        self._group_nsb: dict[str, np.ndarray] = {}
         self._digitisers: dict[str, tuple] = {}
         self._fov: dict[tuple[str, str], float] = {}
         self._flat_field: dict[int, np.ndarray] = {}
@@ -183,6 +184,15 @@ class TelescopeSimulator:
         return synthesize_with_overlay(trace.amplitude, start, np.zeros(n_events + 1, np.int64),
                                        empty.astype(np.int32), empty, empty, shape, dt, n_samples,
                                        gains[:channels], pedestal, adc_max, ov_pixels, ov_amplitude)
+
+    def _group_counts(self, camera_name: str) -> np.ndarray:
+        """Trigger-group NSB counts of a camera type's noise trace, pixel-major (cached)."""
+        if camera_name not in self._group_nsb:
+            tel = next(t for t in self.subarray.telescope_types.values() if t.camera_name == camera_name)
+            geom = tel.camera.geometry
+            self._group_nsb[camera_name] = group_nsb_counts(self.noise_trace(camera_name).nsb_counts,
+                                                            geom.neighbors_indptr, geom.neighbors_indices)
+        return self._group_nsb[camera_name]
 
     def _gains(self, tel_id: int) -> np.ndarray:
         """Relative gain of each pixel of a telescope left after flat-fielding (cached)."""
@@ -299,8 +309,8 @@ class TelescopeSimulator:
         sel_offsets = np.zeros(n_cand + 1, np.int64)
         np.cumsum(np.bincount(owner[in_range], minlength=n_cand), out=sel_offsets[1:])
         trig = group_trigger(sel_offsets, pixel[in_range], pe_bin[in_range], n_bins, trace.nsb_counts,
-                             ov_column, ov_counts, trace_start, geom.neighbors_indptr, geom.neighbors_indices,
-                             int(np.ceil(threshold)), window)
+                             self._group_counts(cam.name), ov_column, ov_counts, trace_start, geom.neighbors_indptr,
+                             geom.neighbors_indices, int(np.ceil(threshold)), window)
 
         # waveforms of the triggered events
         rows = np.flatnonzero(trig >= 0)

@@ -34,15 +34,33 @@ def _nsb_count(nsb_counts, ov_column, ov_counts, s, p):
 
 
 @njit(cache=True)
-def group_trigger(pe_offsets, pe_pixel, pe_bin, n_bins, nsb_counts, ov_column, ov_counts, trace_start, indptr,
-                  indices, threshold, window):
+def group_nsb_counts(nsb_counts, indptr, indices):
+    """NSB p.e. of each trigger group (a pixel and its neighbours) in each sample, pixel-major:
+    uint16 [n_pixels, n_trace] from the time-major ``nsb_counts`` [n_trace, n_pixels] (computed once
+    per camera type, so that testing a group reads one contiguous row)."""
+    n_trace, n_pix = nsb_counts.shape
+    out = np.zeros((n_pix, n_trace), np.uint16)
+    for s in range(n_trace):
+        row = nsb_counts[s]
+        for c in range(n_pix):
+            total = np.uint16(row[c])
+            for q in indices[indptr[c]:indptr[c + 1]]:
+                total += row[q]
+            out[c, s] = total
+    return out
+
+
+@njit(cache=True)
+def group_trigger(pe_offsets, pe_pixel, pe_bin, n_bins, nsb_counts, group_counts, ov_column, ov_counts, trace_start,
+                  indptr, indices, threshold, window):
     """Trigger bin of each event (-1: no trigger).
 
     Event e has its Cherenkov p.e. in rows pe_offsets[e]:[e+1] (pixel, time bin in [0, n_bins[e]))
     and reads NSB counts from ``nsb_counts[trace_start[e] + bin, :]``, or for a pixel p with
-    ``ov_column[p] >= 0`` (a faulty pixel's own trace) from ``ov_counts[..., ov_column[p]]``. Only
-    groups that contain a Cherenkov p.e. are tested (accidental NSB-only triggers are not simulated
-    per event).
+    ``ov_column[p] >= 0`` (a faulty pixel's own trace) from ``ov_counts[..., ov_column[p]]``; a group
+    without such a pixel reads its sums from ``group_counts`` (``group_nsb_counts`` of ``nsb_counts``:
+    the same integers). Only groups that contain a Cherenkov p.e. are tested (accidental NSB-only
+    triggers are not simulated per event).
     """
     n_pix = nsb_counts.shape[1]
     n_ev = trace_start.size
@@ -82,14 +100,23 @@ def group_trigger(pe_offsets, pe_pixel, pe_bin, n_bins, nsb_counts, ov_column, o
         for ci in range(n_c):
             c = centres[ci]
             limit = min(best, nb)
-            for b in range(limit):
-                series[b] = _nsb_count(nsb_counts, ov_column, ov_counts, s0 + b, c)
+            own_traces = ov_column[c] >= 0
+            for q in indices[indptr[c]:indptr[c + 1]]:
+                own_traces |= ov_column[q] >= 0
+            if own_traces:
+                for b in range(limit):
+                    series[b] = _nsb_count(nsb_counts, ov_column, ov_counts, s0 + b, c)
+                for q in indices[indptr[c]:indptr[c + 1]]:
+                    for b in range(limit):
+                        series[b] += _nsb_count(nsb_counts, ov_column, ov_counts, s0 + b, q)
+            else:
+                group = group_counts[c]
+                for b in range(limit):
+                    series[b] = group[s0 + b]
             if local[c] >= 0:
                 for b in range(limit):
                     series[b] += sig[local[c], b]
             for q in indices[indptr[c]:indptr[c + 1]]:
-                for b in range(limit):
-                    series[b] += _nsb_count(nsb_counts, ov_column, ov_counts, s0 + b, q)
                 if local[q] >= 0:
                     for b in range(limit):
                         series[b] += sig[local[q], b]
