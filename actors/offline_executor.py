@@ -30,7 +30,7 @@ class RayExecutor:
 
     def __init__(self, backend: RayBackend) -> None:
         self.backend, self.ray = backend, backend.ray
-        self.workers = max(1, int(self.ray.cluster_resources().get("CPU", 1) // CPUS_PER_UNIT))
+        self.workers = max(1, int(backend.cpus() // CPUS_PER_UNIT))
         self.shares_files = len([n for n in self.ray.nodes() if n["Alive"]]) == 1
 
     def map_ordered(self, fn: Callable[[Any], Any], args: Iterable[Any], max_in_flight: int) -> Iterator[Any]:

@@ -49,12 +49,12 @@ from ..datamodel.dl0 import EncodedBlock
 from ..errors import DataFileError
 from ..instrument.subarray import SubarrayDescription
 from .atomic import ensure_free_space, publish, temporary_path
-from .checksums import WrittenDigest, seal_tables
+from .checksums import WrittenDigest, append_digested, seal_tables
 from .hdf5_file import data_model_of, open_hdf5
 from .instrument import read_subarray, write_instrument
 from .provenance import read_provenance, to_json, write_provenance
 from .table_buffer import TableBuffer
-from .tables import append_table, table_units
+from .tables import table_units
 
 MAX_NDIM = 6
 BLOCK_DTYPE = np.dtype(
@@ -260,11 +260,7 @@ class DL0ArchiveWriter:
                 payload[start:] = data
             for name, rows, units in (("columns", np.concatenate(pending.columns), COLUMN_UNITS),
                                       ("blocks", np.array(pending.blocks, BLOCK_DTYPE), BLOCK_UNITS)):
-                created = f"{group}/{name}" not in h5
-                ds = append_table(h5, f"{group}/{name}", rows, units)
-                if created:
-                    self._digests[ds.name] = WrittenDigest(ds)
-                self._digests[ds.name].update(rows.astype(ds.dtype, copy=False))
+                append_digested(h5, f"{group}/{name}", rows, units, self._digests)
             texts = np.array(pending.attrs, dtype=object)
             n = attrs_ds.shape[0]
             attrs_ds.resize((n + texts.size,))

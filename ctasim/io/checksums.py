@@ -22,7 +22,7 @@ import h5py
 import numpy as np
 
 from ..datamodel import paths
-from .tables import chunk_rows, write_table
+from .tables import append_table, chunk_rows, write_table
 
 TABLE_CHECKSUMS, ATTR_TABLES_DIGEST = paths.TABLE_CHECKSUMS, paths.ATTR_TABLES_DIGEST
 PATH_BYTES = 200
@@ -77,6 +77,19 @@ class WrittenDigest:
         digest = self._digest.copy()
         _update_with_attrs(digest, ds)
         return digest.hexdigest()
+
+
+def append_digested(h5: h5py.Group, path: str, rows: np.ndarray, units: Mapping[str, str] | None,
+                    digests: dict[str, WrittenDigest]) -> h5py.Dataset:
+    """``append_table``, feeding the table's ``WrittenDigest`` in ``digests`` (by dataset name): one is
+    started for a table this call creates; a table that existed before without one gets none."""
+    created = path not in h5
+    ds = append_table(h5, path, rows, units)
+    if created:
+        digests[ds.name] = WrittenDigest(ds)
+    if ds.name in digests:
+        digests[ds.name].update(rows.astype(ds.dtype, copy=False))
+    return ds
 
 
 def dataset_sha256(ds: h5py.Dataset) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import h5py
 import numpy as np
 
-from .checksums import WrittenDigest
+from .checksums import WrittenDigest, append_digested
 from .tables import append_table
 
 FLUSH_BYTES = 16 << 20
@@ -49,12 +49,9 @@ class TableBuffer:
         """Write every pending row (one append per table)."""
         for path, rows in self._rows.items():
             if rows:
-                created = path not in self.h5
-                data = np.concatenate(rows)
-                ds = append_table(self.h5, path, data, self._units[path])
-                if self._keep_digests and created:
-                    self.digests[ds.name] = WrittenDigest(ds)
-                if ds.name in self.digests:
-                    self.digests[ds.name].update(data.astype(ds.dtype, copy=False))
+                if self._keep_digests:
+                    append_digested(self.h5, path, np.concatenate(rows), self._units[path], self.digests)
+                else:
+                    append_table(self.h5, path, np.concatenate(rows), self._units[path])
         self._rows = {path: [] for path in self._rows}
         self._pending_bytes = 0

@@ -185,14 +185,13 @@ class TelescopeSimulator:
                                        empty.astype(np.int32), empty, empty, shape, dt, n_samples,
                                        gains[:channels], pedestal, adc_max, ov_pixels, ov_amplitude)
 
-    def _group_counts(self, camera_name: str) -> np.ndarray:
+    def _group_counts(self, camera: CameraDescription) -> np.ndarray:
         """Trigger-group NSB counts of a camera type's noise trace, pixel-major (cached)."""
-        if camera_name not in self._group_nsb:
-            tel = next(t for t in self.subarray.telescope_types.values() if t.camera_name == camera_name)
-            geom = tel.camera.geometry
-            self._group_nsb[camera_name] = group_nsb_counts(self.noise_trace(camera_name).nsb_counts,
+        if camera.name not in self._group_nsb:
+            geom = camera.geometry
+            self._group_nsb[camera.name] = group_nsb_counts(self.noise_trace(camera.name).nsb_counts,
                                                             geom.neighbors_indptr, geom.neighbors_indices)
-        return self._group_nsb[camera_name]
+        return self._group_nsb[camera.name]
 
     def _gains(self, tel_id: int) -> np.ndarray:
         """Relative gain of each pixel of a telescope left after flat-fielding (cached)."""
@@ -309,7 +308,7 @@ class TelescopeSimulator:
         sel_offsets = np.zeros(n_cand + 1, np.int64)
         np.cumsum(np.bincount(owner[in_range], minlength=n_cand), out=sel_offsets[1:])
         trig = group_trigger(sel_offsets, pixel[in_range], pe_bin[in_range], n_bins, trace.nsb_counts,
-                             self._group_counts(cam.name), ov_column, ov_counts, trace_start, geom.neighbors_indptr,
+                             self._group_counts(cam), ov_column, ov_counts, trace_start, geom.neighbors_indptr,
                              geom.neighbors_indices, int(np.ceil(threshold)), window)
 
         # waveforms of the triggered events
