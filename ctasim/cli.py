@@ -148,7 +148,8 @@ def _cmd_irf(args: argparse.Namespace) -> int:
 
     summary, provenance = load_run(run_dir)
     scenario = provenance.get("scenario", summary["scenario"])
-    overrides = {"enabled": True, "livetime_h": args.livetime_h, "n_observations": args.observations}
+    overrides = {"enabled": True, "livetime_h": args.livetime_h, "n_observations": args.observations,
+                 "min_multiplicity": args.min_multiplicity}
     section = (scenario.get("irf") or {}) | {k: v for k, v in overrides.items() if v is not None}
     config = irf_config(section, f"{run_dir / 'provenance.json'} with the command-line options")
     summary.update(run_offline(run_dir, OfflineConfig(), config))
@@ -277,6 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--livetime-h", type=_positive("livetime", "h"),
                    help="DL3 livetime (h; default: the scenario's irf section)")
     i.add_argument("--observations", type=int, help="number of DL3 observations (default: the scenario's)")
+    i.add_argument("--min-multiplicity", type=int,
+                   help="telescopes an event needs to enter the IRFs (default: the scenario's irf section)")
     i.set_defaults(func=_cmd_irf)
 
     sc = sub.add_parser("science", help="DL4 on/off spectral fit and sky map from an existing run's DL3 files")

@@ -310,8 +310,10 @@ class IrfConfig(_Model):
     least ``min_background_events`` simulated background events in the FoV ring (the loosest where
     none does; 0 as pyirf), each bin's choice smoothed over ``cut_smoothing_bins`` neighbouring bins
     on each side (``ctasim.irf.cuts.optimise_gammaness_cut``; 0: each bin on its own); a value fixes
-    it. ``spectral_fit``: also the DL4 on/off fit of the DL3
-    observations (``ctasim.offline.science``)."""
+    it. ``min_multiplicity``: the event quality cut before any IRF, as ctapipe's IRF tools
+    (``EventQualitySelection``: at least 4 telescopes in the stereo reconstruction); gammas and
+    background failing it count as not detected. ``spectral_fit``: also the DL4 on/off fit of the
+    DL3 observations (``ctasim.offline.science``)."""
 
     enabled: bool = False
     livetime_h: float = Field(0.5, gt=0.0, le=1000.0, description="DL3 livetime of all observations (h)")
@@ -321,6 +323,7 @@ class IrfConfig(_Model):
     gammaness_efficiency: float | None = Field(None, gt=0.0, le=1.0)
     min_background_events: int = Field(5, ge=0, le=10_000)
     cut_smoothing_bins: int = Field(1, ge=0, le=5)
+    min_multiplicity: int = Field(2, ge=1, le=200, description="telescopes an event needs to enter the IRFs")
     theta_containment: float = Field(68.0, gt=0.0, lt=100.0, description="% of gammas in the theta cut")
     source_spectrum: Spectrum = Spectrum(type="crab_log_parabola")
     spectral_fit: bool = True

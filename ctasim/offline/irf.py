@@ -97,7 +97,7 @@ PROD5_KEYS = ("effective_area_m2", "r68_deg", "energy_resolution", "background_r
 def _read_dl2(files: list[Path]) -> dict[str, Any]:
     """Concatenated DL2 events and shower distributions, the subarray and the first file's provenance."""
     events, distribution, subarray, prov = [], [], None, {}
-    needed = (*DL2_COLUMNS, "is_train")
+    needed = (*DL2_COLUMNS, "is_train", "multiplicity")
     for path in files:
         if path.name.endswith(".tmp"):
             raise DataFileError(f"{path}: incomplete DL2 file (its writer never finished); re-run DL2")
@@ -120,18 +120,24 @@ def _read_dl2(files: list[Path]) -> dict[str, Any]:
             "subarray": subarray, "provenance": prov}
 
 
-def _population(events: np.ndarray, distribution: np.ndarray, particle: str) -> tuple[QTable, SimulationInfo] | None:
-    """The test events of one particle type as an IRF event table, and its simulation with the
-    showers scaled by the test fraction; None when the run has no such population or no test event."""
+def _population(events: np.ndarray, distribution: np.ndarray, particle: str,
+                min_multiplicity: int) -> tuple[QTable, SimulationInfo] | None:
+    """The test events of one particle type that pass the quality cut (at least ``min_multiplicity``
+    telescopes) as an IRF event table, and its simulation with the showers scaled by the test
+    fraction (events failing the cut count as not detected); None when the run has no such
+    population or no test event passes."""
     rows = distribution[distribution["particle"] == particle.encode()]
     if rows.size == 0:
         return None
     mine = events[np.isin(events["obs_id"], rows["obs_id"])]
     test = mine[~mine["is_train"]]
-    if test.size == 0 or not test["is_valid"].any():
+    if test.size == 0:
         return None
     info = simulation_info(rows)
     n_test = max(1, round(info.n_showers * test.size / mine.size))
+    test = test[test["multiplicity"] >= min_multiplicity]
+    if not test["is_valid"].any():
+        return None
     return event_table(test), dataclasses.replace(info, n_showers=n_test)
 
 
@@ -216,7 +222,8 @@ def irf_stage(run_dir: str | Path, config, pass_number: int | None = None) -> tu
     run_dir = Path(run_dir)
     data = _read_dl2(data_files(run_dir, "dl2"))
     pass_number = pass_number or next_irf_pass(run_dir)
-    found = {p: _population(data["events"], data["distribution"], p) for p in ("gamma", *BACKGROUND_SPECTRA)}
+    found = {p: _population(data["events"], data["distribution"], p, config.min_multiplicity)
+             for p in ("gamma", *BACKGROUND_SPECTRA)}
     if found["gamma"] is None or found["proton"] is None:
         raise DataFileError(f"{run_dir / 'dl2'}: IRFs need test gammas and test protons in the DL2 files "
                             f"(found: {', '.join(p for p, v in found.items() if v) or 'none'})")

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import astropy.units as u
+import h5py
 import numpy as np
 import pytest
 from astropy.io import fits
@@ -25,6 +26,7 @@ from dl2_edits import TOY_VIEWCONE_DEG, blur_gammaness, dl2_run, rewrite
 from ctasim.datamodel import paths
 from ctasim.errors import CtasimError, DataFileError
 from ctasim.io.gadf_read import read_irfs
+from ctasim.io.tables import read_table
 from ctasim.irf.reference import curve_values, irf_curves
 from ctasim.offline import run_offline
 from ctasim.offline.irf import IRF_BIN_KEYS, MIGRATION_BINS, PROD5_KEYS, process_irf
@@ -180,6 +182,26 @@ def test_second_pass_keeps_the_first(irf_run, tmp_path):
     assert (run_dir / "dl3" / "obs_000001_pass2.fits.gz").is_file()
     assert {p: _digest(p) for p in first} == first
     assert run_offline(run_dir, OfflineConfig(), IrfConfig()) == {}  # not enabled: nothing runs
+
+
+def test_multiplicity_quality_cut_keeps_only_events_with_enough_telescopes(irf_run, tmp_path):
+    """ctapipe's IRF quality cut (multiplicity >= 4): the IRFs see exactly the valid test gammas with
+    at least 4 telescopes; a zero cut is refused in one line naming the key."""
+    run_dir = shutil.copytree(irf_run[0], tmp_path / "run")
+    strict = process_irf(run_dir, CONFIG.model_copy(update={"min_multiplicity": 4}))
+    parts = []
+    for path in sorted((run_dir / "dl2").glob("*gamma*.dl2.h5")):
+        with h5py.File(path, "r") as h5:
+            parts.append(read_table(h5, paths.DL2_SUBARRAY_EVENTS)[0])
+    rows = np.concatenate(parts)
+    test = rows[~rows["is_train"] & rows["is_valid"]]
+    assert (test["multiplicity"] < 4).any() and (test["multiplicity"] >= 4).any()
+    assert strict["counts"]["test_gammas"] == int((test["multiplicity"] >= 4).sum())
+    assert irf_run[1]["counts"]["test_gammas"] == len(test)
+    base = {"name": "x", "seed": 1, "particles": [{"name": "g", "particle": "gamma", "n_showers": 10}],
+            "offline": {"dl1": True, "dl2": True}}
+    with pytest.raises(CtasimError, match=r"irf\.min_multiplicity"):
+        validate_scenario(base | {"irf": {"enabled": True, "min_multiplicity": 0}})
 
 
 def _one_line(excinfo) -> str:
