@@ -46,7 +46,8 @@ def _select_kernel(charge, threshold, n_rings, max_pixels, indptr, indices, mask
         for p in range(n_pix):
             m[p] = charge[e, p] > threshold
         for _ in range(n_rings):
-            frontier[:] = m
+            for p in range(n_pix):   # element-wise: an array copy would compile numba's shape-error code
+                frontier[p] = m[p]
             for p in range(n_pix):
                 if not frontier[p]:
                     for j in range(indptr[p], indptr[p + 1]):
@@ -58,7 +59,8 @@ def _select_kernel(charge, threshold, n_rings, max_pixels, indptr, indices, mask
             count += m[p]
         full[e] = count > max_pixels
         if full[e]:
-            m[:] = True
+            for p in range(n_pix):
+                m[p] = True
 
 
 def select_pixels(

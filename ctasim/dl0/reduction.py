@@ -154,13 +154,16 @@ def _gather_kernel(adc, mask, gain, window_start, n_w, gain_selected, out, out_g
         for p in range(n_pix):
             if not mask[e, p]:
                 continue
+            # sample by sample: slice copies would compile numba's shape-error code (seconds, fresh install)
             if gain_selected:
                 g = gain[e, p]
                 out_gain[r] = g
-                out[r, 0] = adc[e, g, p, s0:s0 + n_w]
+                for s in range(n_w):
+                    out[r, 0, s] = adc[e, g, p, s0 + s]
             else:
                 for c in range(n_ch):
-                    out[r, c] = adc[e, c, p, s0:s0 + n_w]
+                    for s in range(n_w):
+                        out[r, c, s] = adc[e, c, p, s0 + s]
             r += 1
 
 
