@@ -31,8 +31,11 @@ STAGES = {
     "muon_geometry": "photon projection",
     "muon_pe": "photon projection",
     "pixel_at": "photon projection",
+    "transmitted_photons": "photon projection",
+    "instrument_smearing": "photon projection",
     "group_trigger": "trigger",
     "synthesize_waveforms": "waveform synthesis",
+    "synthesize_with_overlay": "waveform synthesis",
     "single_pe_charges": "waveform synthesis",
 }
 SCATTER_M = {"north_alpha": 600.0, "south_alpha": 1200.0}
@@ -72,11 +75,13 @@ def bench(layout: str, particle: str, n_blocks: int, block_size: int) -> dict:
     n_showers = n_blocks * block_size
     fractions = {stage: stages.get(stage, 0.0) / wall
                  for stage in ("shower sampling", "photon projection", "trigger", "waveform synthesis")}
+    fractions["per-telescope glue (python)"] = sum(tot for (_, _, name), (_, _, tot, _, _) in pstats.Stats(prof).stats.items()
+                                                   if name == "_simulate_telescope") / wall
     return {"layout": layout, "n_telescopes": sub.n_tels, "particle": particle, "showers": n_showers,
             "blocks": n_blocks, "warm_up_s": warm, "cpu_s": cpu, "wall_s": wall, "images": n_images,
             "r1_bytes": n_bytes, "showers_per_cpu_s": n_showers / cpu, "images_per_cpu_s": n_images / cpu,
             "r1_mb_per_cpu_s": n_bytes / 1e6 / cpu, "images_per_wall_s": n_images / wall,
-            "stage_fractions": fractions | {"other (numpy glue)": 1 - sum(fractions.values())}}
+            "stage_fractions": fractions | {"other": 1 - sum(fractions.values())}}
 
 
 def print_result(r: dict) -> None:
