@@ -75,8 +75,9 @@ def bench(layout: str, particle: str, n_blocks: int, block_size: int) -> dict:
     n_showers = n_blocks * block_size
     fractions = {stage: stages.get(stage, 0.0) / wall
                  for stage in ("shower sampling", "photon projection", "trigger", "waveform synthesis")}
-    fractions["per-telescope glue (python)"] = sum(tot for (_, _, name), (_, _, tot, _, _) in pstats.Stats(prof).stats.items()
-                                                   if name == "_simulate_telescope") / wall
+    stats = pstats.Stats(prof).stats.items()
+    glue = sum(tot for (_, _, name), (_, _, tot, _, _) in stats if name == "_simulate_telescope")
+    fractions["per-telescope glue (python)"] = glue / wall
     return {"layout": layout, "n_telescopes": sub.n_tels, "particle": particle, "showers": n_showers,
             "blocks": n_blocks, "warm_up_s": warm, "cpu_s": cpu, "wall_s": wall, "images": n_images,
             "r1_bytes": n_bytes, "showers_per_cpu_s": n_showers / cpu, "images_per_cpu_s": n_images / cpu,
