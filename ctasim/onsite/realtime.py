@@ -1,11 +1,11 @@
 """Real-time analysis (RTA): fast DL1/DL2 of archived DL0 blocks, a rolling significance, alerts.
 
-Per block (``RealTimeAnalysis.analyse``): decode each telescope's DL0 block, calibrate
-(``calibrate_dl0``), clean and parametrise (``process_images``), reconstruct the stereo geometry
-(``reconstruct_stereo``, at least ``min_telescopes`` images passing the quality cuts) and, with
-``models`` (a directory of trained DL2 models, fixed for the run), keep events with gammaness at
-least ``gammaness_cut``. On events lie within ``theta_cut_deg`` of the target, off events within
-the same radius of ``n_off`` positions reflected about the pointing (alpha = 1 / their number).
+Per block (``RealTimeAnalysis.analyse``): the on-site fast DL2 of its DL0 (``fast_reco.fast_dl2``:
+calibration, cleaning, image parameters, stereo geometry with at least ``min_telescopes`` images
+passing the quality cuts) and, with ``models`` (a directory of trained DL2 models, fixed for the
+run), keep events with gammaness at least ``gammaness_cut``. On events lie within ``theta_cut_deg``
+of the target, off events within the same radius of ``n_off`` positions reflected about the
+pointing (alpha = 1 / their number).
 An event's time is its earliest telescope trigger time (s since the run start).
 
 Blocks arrive in the order of their simulated start time (the orchestrator's order), so once a
@@ -30,19 +30,17 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..datamodel.dl0 import EncodedBlock
-from ..datamodel.dl1 import parameter_rows
-from ..dl0.reduction import calibrate_dl0
 from ..errors import ConfigError, CtasimError
-from ..image import process_images
 from ..instrument.frames import telescope_to_altaz
 from ..instrument.subarray import SubarrayDescription
 from ..io.atomic import write_text_atomic
 from ..offline.dl2 import load_models
 from ..reco.metrics import angular_separation_deg
-from ..reco.models import ParticleClassifier, telescope_features
-from ..reco.stereo import StereoQualityCuts, reconstruct_stereo
+from ..reco.models import ParticleClassifier
+from ..reco.stereo import StereoQualityCuts
 from ..science.regions import reflected_positions
 from ..science.significance import signed_li_ma
+from .fast_reco import fast_dl2
 
 
 class RealTimeConfig(BaseModel):
@@ -150,27 +148,11 @@ class RealTimeAnalysis:
 
     def _directions(self, blocks: Sequence[EncodedBlock]) -> tuple[np.ndarray, ...]:
         """(time s, reco alt, reco az deg) of the selected events of a block, and its array events."""
-        rows, trigger = [], []
-        for block in blocks:
-            if block.n_events == 0:
-                continue
-            columns = block.decode()
-            tel = self.subarray.tel(block.tel_id)
-            image, peak_time = calibrate_dl0(columns, tel)
-            _, params = process_images(image, peak_time, tel, rng=np.random.default_rng(0))
-            rows.append(parameter_rows(block.obs_id, block.tel_id, columns["event_id"], params))
-            trigger.append((block.obs_id, columns["event_id"], columns["trigger_time"]))
-        if not rows:
-            return np.empty(0), np.empty(0), np.empty(0), 0
-        table = np.concatenate(rows)
-        stereo = reconstruct_stereo(table, self.subarray, *self.pointing, cuts=self.cuts)
-        keep = stereo.is_valid
+        dl2 = fast_dl2(blocks, self.subarray, self.pointing, self.cuts, self.particle_model)
+        keep = dl2.is_valid
         if self.particle_model is not None:
-            gammaness, _ = self.particle_model.predict(telescope_features(table, stereo, self.subarray))
-            keep &= gammaness >= self.config.gammaness_cut
-        time = np.full(stereo.n_events, np.inf)
-        np.minimum.at(time, stereo.event_index, np.concatenate([t for _, _, t in trigger]))
-        return time[keep], stereo.reco_alt[keep], stereo.reco_az[keep], stereo.n_events
+            keep &= dl2.gammaness >= self.config.gammaness_cut
+        return dl2.time[keep], dl2.reco_alt[keep], dl2.reco_az[keep], dl2.n_events
 
     def _evaluate(self, until: float, label: str) -> list[dict[str, Any]]:
         """Significance at every on / off event time in (complete_until, until] and at ``until``."""
