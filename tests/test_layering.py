@@ -73,6 +73,9 @@ def test_the_rules_catch_a_violation(tmp_path):
 
 
 def test_the_real_time_analysis_never_imports_the_simulator():
-    names = imported_modules(LIBRARY / "onsite" / "realtime.py")
-    assert not [n for n in names if n == "ctasim.sim" or n.startswith("ctasim.sim.")]
+    """The real-time analysis, its fast DL2 and the hadron pre-rejection see DL0 only."""
+    for module in ("realtime.py", "fast_reco.py", "prerejection.py"):
+        names = imported_modules(LIBRARY / "onsite" / module)
+        assert not [n for n in names if n == "ctasim.sim" or n.startswith("ctasim.sim.")], module
+    names = imported_modules(LIBRARY / "onsite" / "fast_reco.py")
     assert "ctasim.image" in names or any(n.startswith("ctasim.image") for n in names)
