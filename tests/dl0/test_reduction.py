@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from ctasim.datamodel import codecs
 from ctasim.dl0.calibration import r1_to_dl1
 from ctasim.dl0.pixel_selection import dvr_pixel_selection, select_pixels
 from ctasim.dl0.reduction import (
@@ -156,15 +155,6 @@ def _adjacency(geom):
     rows = np.repeat(np.arange(n), np.diff(geom.neighbors_indptr))
     a[rows, geom.neighbors_indices] = 1
     return a
-
-
-@pytest.mark.parametrize("codec", codecs.CODECS)
-def test_codecs_round_trip_exactly(lst_block, codec):
-    events = lst_block[0]
-    for array in (events.waveform[:5], np.linspace(0, 1, 999, dtype=np.float32), np.array([], np.uint8)):
-        out = codecs.decode(codec, codecs.encode(codec, array), array.dtype.str, array.shape)
-        np.testing.assert_array_equal(out, array)
-        assert out.dtype == array.dtype
 
 
 def test_config_is_checked():
