@@ -70,7 +70,7 @@ def test_bytes_add_up(reduced, lst_block, name):
     assert stats.bytes["pixel_selection"] == block.uncompressed_nbytes()
     assert stats.bytes["compression"] == block.nbytes
     assert stats.factors()["compression"] == pytest.approx(stats.bytes["r1"] / block.nbytes)
-    assert set(stats.seconds) == {"calibration", "pixel_selection", "waveform_gather", "compression"}
+    assert set(stats.seconds) == {"calibration", "pixel_selection", "charge_coding", "waveform_gather", "compression"}
 
 
 def test_variants_order_of_sizes(reduced):
