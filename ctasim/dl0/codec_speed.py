@@ -1,7 +1,7 @@
 """Compression ratio and compress / decompress speed of the DL0 codecs on given arrays.
 
 Speeds are MB (1e6 bytes) of uncompressed data per second of wall time, the best of ``repeat``
-calls after one warm-up call, with blosc2 on ``threads`` threads (1: per core). Every measured
+calls, with blosc2 on ``threads`` threads (1: per core). Every measured
 round trip is checked to be bit-exact. The rows are plain dicts, ready for summary.json.
 """
 
@@ -17,26 +17,24 @@ from ..datamodel import codecs
 from ..errors import CtasimError
 
 
-def _best_seconds(func: Callable[[], object], repeat: int) -> float:
-    func()
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - t0)
-    return best
+def _timed(func: Callable[[], object]) -> tuple[float, object]:
+    t0 = time.perf_counter()
+    out = func()
+    return time.perf_counter() - t0, out
 
 
 def measure_codec(codec: str, array: np.ndarray, repeat: int = 3) -> dict:
-    """One codec on one array: bytes before and after, ratio, compress and decompress MB/s."""
+    """One codec on one array: bytes before and after, ratio, compress and decompress MB/s (best of
+    ``repeat`` calls each; the first call's output is the one checked)."""
     array = np.ascontiguousarray(array)
-    payload = codecs.encode(codec, array)
-    decoded = codecs.decode(codec, payload, array.dtype.str, array.shape)
-    if decoded.tobytes() != array.tobytes():
+    runs = [_timed(lambda: codecs.encode(codec, array)) for _ in range(max(repeat, 1))]
+    payload = runs[0][1]
+    t_enc = min(t for t, _ in runs)
+    runs = [_timed(lambda: codecs.decode(codec, payload, array.dtype.str, array.shape)) for _ in range(max(repeat, 1))]
+    t_dec = min(t for t, _ in runs)
+    if runs[0][1].tobytes() != array.tobytes():
         raise CtasimError(f"codec {codec}: round trip of a {array.dtype} {array.shape} array is not bit-exact")
     mb = array.nbytes / 1e6
-    t_enc = _best_seconds(lambda: codecs.encode(codec, array), repeat)
-    t_dec = _best_seconds(lambda: codecs.decode(codec, payload, array.dtype.str, array.shape), repeat)
     return {
         "codec": codec, "nbytes": int(array.nbytes), "compressed_nbytes": len(payload),
         "ratio": array.nbytes / len(payload),
