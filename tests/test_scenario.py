@@ -138,3 +138,10 @@ def test_names_must_be_safe_as_file_names(tmp_path, where, name):
             d["particles"][0]["name"] = name
     msg = _bad(tmp_path, edit)
     assert ("name" in msg.split("=")[0]) and "usable as a file name" in msg
+
+
+def test_reduction_coding_fields_are_checked(tmp_path):
+    msg = _bad(tmp_path, lambda d: d["reduction"].update(charge_step_sigma=0))
+    assert "reduction.charge_step_sigma = 0" in msg and "greater than or equal to 0.01" in msg
+    msg = _bad(tmp_path, lambda d: d["reduction"].update(charge_coding="zfp"))
+    assert "reduction.charge_coding = 'zfp'" in msg

@@ -4,7 +4,8 @@ The simulator produces these types and processing consumes them; neither imports
 
 - ``ids``: event and telescope ids, particle ids, the per-event key
 - ``r1``: R1 blocks (``TelescopeEvents``) and the R1 size model
-- ``dl0``: DL0 blocks (``EncodedBlock``) and ``codecs``, their lossless codecs
+- ``dl0``: DL0 blocks (``EncodedBlock``), ``codecs`` (their lossless codecs) and ``charge_coding``
+  (lossy fixed-step coding of charges and peak times)
 - ``simulation``: shower truth, impacts, what was simulated
 - ``trigger``, ``monitoring``: trigger tables and technical data
 - ``dl1``, ``dl2``: image parameters, images, reconstructed events

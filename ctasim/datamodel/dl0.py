@@ -2,7 +2,8 @@
 
 This is what the on-site reducer produces and the archiver writes: column name -> compressed
 bytes, plus each column's dtype and shape so it can be decoded, and a SHA-256 checksum over the
-payload so a damaged archive is detected on read.
+payload so a damaged archive is detected on read. Columns that the reducer stored with a lossy
+fixed-step coding (``charge_coding``, named in ``attrs``) are decoded back to float32.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import codecs
+from . import charge_coding, codecs
 
 
 @dataclass
@@ -49,8 +50,9 @@ class EncodedBlock:
         )
 
     def decode(self) -> dict[str, np.ndarray]:
-        """All columns as arrays."""
-        return {k: codecs.decode(self.codec, b, self.dtypes[k], self.shapes[k]) for k, b in self.payload.items()}
+        """All columns as arrays (coded charges and peak times as float32 p.e. and ns)."""
+        columns = {k: codecs.decode(self.codec, b, self.dtypes[k], self.shapes[k]) for k, b in self.payload.items()}
+        return charge_coding.decode_columns(columns, self.attrs)
 
     @property
     def nbytes(self) -> int:
@@ -58,6 +60,7 @@ class EncodedBlock:
         return sum(len(b) for b in self.payload.values())
 
     def uncompressed_nbytes(self) -> int:
+        """Size of the columns as stored, before compression (bytes; coded columns as their integers)."""
         return sum(int(np.prod(s)) * np.dtype(self.dtypes[k]).itemsize for k, s in self.shapes.items())
 
     def checksum(self) -> str:

@@ -1,4 +1,4 @@
-"""Shared fixtures for the DL0 tests: telescope types, the north array and synthetic R1 blocks."""
+"""Shared fixtures for the DL0 tests: telescope types, the north array, synthetic and simulated R1 blocks."""
 
 import numpy as np
 import pytest
@@ -30,3 +30,15 @@ def lst_block(north):
     rng = np.random.default_rng(11)
     charge, times = toy_images(tel, 60, rng)
     return synthetic_r1(tel, charge, times, rng, tel_id=tel_id), charge, times
+
+
+@pytest.fixture(scope="session")
+def simulated_events(north):
+    """Simulated R1 events (TelescopeEvents) of one LST (tel 1) and one NectarCam (tel 5): 150 gamma
+    showers of 0.05-50 TeV within 400 m, NSB and electronics as in a run."""
+    from ctasim.sim.camera_sim import TelescopeSimulator
+    from ctasim.sim.source import Population, ShowerSource
+
+    pop = Population("gamma", "gamma", n_showers=150, energy_min_tev=0.05, energy_max_tev=50.0, max_scatter_m=400.0)
+    source = ShowerSource(pop, north, 70.0, 0.0, 1, 150)
+    return TelescopeSimulator(north, [1, 5], 70.0, 0.0, 1).simulate(source.block(0))

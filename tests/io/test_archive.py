@@ -146,3 +146,33 @@ def test_writer_refusals(tmp_path, archive, subarray):
         w.append(make_block(1, 0))
         with pytest.raises(DataFileError, match="different contents"):
             w.append(make_block(1, 0, n=5))
+
+
+def test_coded_and_sparse_blocks_round_trip(tmp_path, subarray):
+    """Blocks with lossy-coded charges (decoded through their attributes) and charges of the selected
+    pixels only come back from the archive as the reducer's blocks decode them, also concatenated."""
+    from ctasim.dl0.reduction import OnsiteReducer, ReductionConfig
+    from ctasim.dl0.testing import synthetic_r1, toy_images
+
+    tel = subarray.tel(1)
+    rng = np.random.default_rng(2)
+    events = synthetic_r1(tel, *toy_images(tel, 8, rng), rng, tel_id=1)
+    cfg = ReductionConfig.for_variant("pixel_selection", charge_coding="poisson", peak_time_step_ns=0.25,
+                                      keep_unselected_charges=False)
+    blocks = [OnsiteReducer(subarray, cfg).reduce(events, "gamma", b)[0] for b in range(2)]
+    path = tmp_path / "coded.dl0.h5"
+    with DL0ArchiveWriter(path, subarray) as w:
+        for b in blocks:
+            w.append(b)
+    with DL0ArchiveReader(path) as r:
+        got = list(r.iter_blocks(1))
+        assert [g.attrs for g in got] == [b.attrs for b in blocks]
+        n_kept = blocks[0].shapes["waveform"][0]     # the selected pixels' rows
+        assert got[0].dtypes["charge"] == "<i2" and got[0].shapes["charge"] == (n_kept,)
+        for g, b in zip(got, blocks):
+            for name, values in b.decode().items():
+                np.testing.assert_array_equal(g.decode()[name], values)
+        table = r.read_telescope(1, ("charge", "pixel_mask"))
+    assert table["charge"].dtype == np.float32
+    np.testing.assert_array_equal(table["charge"], np.concatenate([b.decode()["charge"] for b in blocks]))
+    assert table["charge"].size == table["pixel_mask"].sum()
