@@ -4,10 +4,17 @@ A reader accepts files of its own major version; a minor version adds columns or
 older readers may ignore.
 """
 
-DATA_MODEL_VERSION = "2.3"
+DATA_MODEL_VERSION = "2.4"
 
 #: What changed with each version (newest first); user-visible, also in the README.
 CHANGES: dict[str, str] = {
+    "2.4": (
+        "DL0 layout 1.1: blocks may store lossily coded charges and peak times (block attribute "
+        "value_coding: charges in steps of a fraction of their Poisson noise, peak times in fixed steps, "
+        "int16/int32 codes that EncodedBlock.decode turns back into float32) and, with "
+        "keep_unselected_charges false, charges and peak times of the selected pixels only; new codecs "
+        "(zstd levels, lz4hc, blosc2 byte/bit shuffle, delta-<codec>); blocks of layout 1.0 read as before"
+    ),
     "2.3": (
         "pixel data quality: the DL0 archive gets /dl0/monitoring/telescope/pixel_pedestal/tel_NNN (per "
         "block, each pixel's pedestal std in adu) and, when pixel faults were injected, their truth in "
