@@ -188,6 +188,33 @@ def _cmd_reprocess(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_dvr(args: argparse.Namespace) -> int:
+    from .instrument.config import read_yaml
+    from .io.run_dir import load_run
+    from .io.verify import require_intact
+    from .offline.dvr import run_study
+    from .paths import CONFIG_DIR
+    from .report.run_report import write_run_report
+    from .scenario import dvr_variants, irf_config
+
+    source = args.variants or CONFIG_DIR / "dvr_variants.yaml"
+    variants = dvr_variants(read_yaml(source), str(source))   # before touching the run
+    run_dir = args.run_dir
+    require_intact(run_dir)
+    summary, provenance = load_run(run_dir)
+    scenario = provenance.get("scenario", summary["scenario"])
+    section = scenario.get("irf") or {}
+    irf = irf_config(section | {"spectral_fit": False}, f"{run_dir / 'provenance.json'}") if section.get(
+        "enabled") else None
+    summary["dvr"] = run_study(run_dir, variants, irf)
+    write_run_report(run_dir, summary, scenario)
+    print(f"{'variant':32s} {'bytes/array event':>18s} {'factor from R1':>15s}")
+    for name, entry in summary["dvr"]["variants"].items():
+        print(f"{name:32s} {entry['bytes_per_array_event']:18.0f} {entry['reduction_factor_from_r1']:15.1f}")
+    print(f"updated {run_dir / 'summary.json'} (dvr) and {run_dir / 'report.md'}")
+    return 0
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
 
@@ -295,6 +322,13 @@ def build_parser() -> argparse.ArgumentParser:
                          "scenario's sections; default: none, the run's configuration again)")
     rp.add_argument("--label", help="name of the pass in the report (overrides the file's label)")
     rp.set_defaults(func=_cmd_reprocess)
+
+    dv = sub.add_parser("dvr", help="the data-volume reduction study of a run whose archive is full R1 "
+                        "(reduction.variant raw): every variant derived, reconstructed with the run's models")
+    dv.add_argument("run_dir", type=Path)
+    dv.add_argument("variants", type=Path, nargs="?",
+                    help="YAML list of variants (name, base, settings; default: configs/dvr_variants.yaml)")
+    dv.set_defaults(func=_cmd_dvr)
 
     ve = sub.add_parser("verify", help="check every file, table, block checksum, the accounting and provenance "
                                        "of a run directory")

@@ -769,6 +769,31 @@ def _validated(model: type[_M], data: Any, source: str, prefix: tuple = ()) -> _
         raise ConfigError(source, _format_loc(loc), value, msg) from None
 
 
+def dvr_variants(data: Any, source: str = "<variants>") -> list[ReductionConfig]:
+    """The variants of a data-volume reduction study (``ctasim dvr``, ``ctasim.offline.dvr``): a list
+    of mappings, each a unique ``name``, a ``base`` variant (raw, integrated or pixel_selection;
+    default raw) and ``ReductionConfig`` field overrides (window_samples, gain_selection, integrate,
+    pixel_selection, picture_threshold_pe, n_rings, codec, float_dtype, charge_coding, ...); the
+    first is the reference. The first problem raises a one-line ConfigError."""
+    if not isinstance(data, list) or not data:
+        raise ConfigError(source, "<root>", data, "a non-empty list of variants (name, base, settings)")
+    out, seen = [], set()
+    for i, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise ConfigError(source, f"[{i}]", item, "a mapping of name, base and settings")
+        settings = dict(item)
+        name, base = settings.pop("name", None), settings.pop("base", "raw")
+        if not isinstance(name, str) or not SAFE_NAME.fullmatch(name) or name in seen:
+            raise ConfigError(source, f"[{i}].name", name, "a folder-safe name no other variant uses")
+        if base not in VARIANT_STEPS:
+            raise ConfigError(source, f"[{i}].base", base, f"one of {', '.join(VARIANT_STEPS)}")
+        if "variant" in settings:
+            raise ConfigError(source, f"[{i}].variant", settings["variant"], "no 'variant' key: 'name' labels it")
+        seen.add(name)
+        out.append(_validated(ReductionConfig, {"variant": name, **VARIANT_STEPS[base], **settings}, source, (i,)))
+    return out
+
+
 def validate_scenario(data: Any, source: str = "<scenario>") -> Scenario:
     """Validate a scenario mapping; the first problem raises a one-line ConfigError."""
     return _validated(Scenario, data, source)
