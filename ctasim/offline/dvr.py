@@ -30,6 +30,12 @@ from ..errors import CtasimError, DataFileError
 from ..io.archive import DL0ArchiveReader, DL0ArchiveWriter
 from .files import data_files
 
+#: the extrapolation of each variant's bytes (est.): the mission's O(10 kHz) array trigger rate, 8 h
+#: nights, about 1,300 h of observation a year, the 1 Gb/s off-site link
+ARRAY_RATE_HZ = 10_000.0
+NIGHT_H = 8.0
+HOURS_PER_YEAR = 1300.0
+LINK_BIT_S = 1e9
 DVR_DIR = "dvr"
 INCOMPLETE = "INCOMPLETE"
 #: IRF figures compared per energy bin (summary ``irf.bins`` keys)
@@ -87,6 +93,14 @@ def reprocessable(config: ReductionConfig) -> list[str]:
     if config.integrate and config.float_dtype == "float16":
         lost.append("charges and peak times kept to float16 (about 3 significant digits)")
     return lost
+
+
+def extrapolated(bytes_per_array_event: float, rate_hz: float = ARRAY_RATE_HZ) -> dict[str, float]:
+    """GB/s at ``rate_hz`` array events per second, PB per year and days to ship one night over the link
+    (assumptions in the module constants; DL0 blocks only, side tables and technical data not counted)."""
+    gb_s = bytes_per_array_event * rate_hz / 1e9
+    return {"assumed_array_rate_hz": rate_hz, "gb_per_s": gb_s, "pb_per_year": gb_s * HOURS_PER_YEAR * 3600 / 1e6,
+            "link_days_per_night": gb_s * 1e9 * 8 * NIGHT_H * 3600 / LINK_BIT_S / 86400}
 
 
 def _curves(performance: dict[str, Any]) -> dict[str, list[float | None]]:
@@ -149,6 +163,7 @@ def run_study(run_dir: str | Path, variants: Sequence[ReductionConfig], irf=None
             "r1_bytes_per_array_event": r1 / max(n_array, 1),
             "reduction_factor_from_r1": r1 / dl0 if dl0 else None,
             "array_events": n_array,
+            **extrapolated(dl0 / max(n_array, 1)),
             "reprocessable": reprocessable(config),
             "performance": _curves(sections["dl2"]["performance"]),
         }

@@ -749,6 +749,31 @@ def passes_section(summary: Mapping[str, Any]) -> list[Block]:
     return blocks
 
 
+def dvr_section(summary: Mapping[str, Any]) -> list[Block]:
+    d = summary["dvr"]
+    variants = d["variants"]
+    first = next(iter(variants.values()))
+    blocks: list[Block] = [
+        Heading("Data-volume reduction study"),
+        Para(f"Every variant derived from the same full-R1 archive and reconstructed with the same models; "
+             f"reference: {d['reference']}. Extrapolated at {fmt(first['assumed_array_rate_hz'])} Hz of array "
+             "events (DL0 blocks only); link: 1 Gb/s, 8 h nights, 1,300 h a year (est.)."),
+        Table(["variant", "bytes / array event", "factor from R1", "GB/s", "PB / year", "link days / night",
+               "cannot be redone"],
+              [[name, fmt(v["bytes_per_array_event"], ".4g"), fmt(v["reduction_factor_from_r1"]), fmt(v["gb_per_s"]),
+                fmt(v["pb_per_year"]), fmt(v["link_days_per_night"]), "; ".join(v["reprocessable"]) or "-"]
+               for name, v in variants.items()]),
+    ]
+    centres = first["performance"].get("energy_center_tev", [])
+    for curve in ("energy_resolution", "angular_resolution_deg", "effective_area_m2"):
+        rows = [[fmt(e), *(fmt(_at(v["performance_ratio_to_reference"].get(curve), i)) for v in variants.values())]
+                for i, e in enumerate(centres)
+                if any(_at(v["performance_ratio_to_reference"].get(curve), i) is not None for v in variants.values())]
+        if rows:
+            blocks += [Heading(f"{curve}: ratio to {d['reference']}", 3), Table(["E_true (TeV)", *variants], rows)]
+    return blocks
+
+
 def files_section(summary: Mapping[str, Any]) -> list[Block]:
     return [Heading("Files"), Bullets([f"`{f}`" for f in summary["files"]] or ["none"])]
 
@@ -788,6 +813,7 @@ SECTIONS: dict[str, Section] = {
     "alerts": alerts_section,
     "pass": pass_section,
     "passes": passes_section,
+    "dvr": dvr_section,
 }
 TRAILING_SECTIONS: dict[str, Section] = {"files": files_section}
 

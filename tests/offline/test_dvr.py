@@ -97,3 +97,14 @@ def test_the_shipped_variants_validate_and_bad_ones_fail_in_one_line(tmp_path):
                               capture_output=True, text=True)
         assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
         assert key in done.stderr
+
+
+def test_the_report_draws_the_study_and_the_extrapolation_follows_the_bytes(study):
+    from ctasim.report.run_report import dvr_section, to_markdown
+
+    _, section = study
+    text = to_markdown(dvr_section({"dvr": section}))
+    assert "Data-volume reduction study" in text and all(f"| {name} |" in text for name in section["variants"])
+    raw = section["variants"]["raw"]
+    assert raw["gb_per_s"] == pytest.approx(raw["bytes_per_array_event"] * 1e4 / 1e9)
+    assert raw["link_days_per_night"] == pytest.approx(raw["gb_per_s"] * 8 * 8 * 3600 / 86400)
