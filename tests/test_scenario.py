@@ -62,7 +62,8 @@ def test_same_scenario_same_hash_different_seed_different_hash():
 def test_shipped_scenario_by_name(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert load_scenario("quickstart") == load_scenario(SCENARIO_DIR / "quickstart.yaml")
-    shipped = (r"shipped scenario \(fidelity_north, fidelity_south, flare, night_north, night_south, pixel_faults, "
+    shipped = (r"shipped scenario \(dvr_study, fidelity_north, fidelity_south, flare, night_north, night_south, "
+               "pixel_faults, "
                "quickstart, south_omega, telescope_faults")
     with pytest.raises(ConfigError, match=rf"nosuch: <file> .* {shipped}"):
         load_scenario("nosuch")
