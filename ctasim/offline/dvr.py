@@ -28,14 +28,11 @@ from ..dl0.r1_decode import r1_events
 from ..dl0.reduction import OnsiteReducer, ReductionConfig
 from ..errors import CtasimError, DataFileError
 from ..io.archive import DL0ArchiveReader, DL0ArchiveWriter
+from ..rates import volume_figures
 from .files import data_files
 
-#: the extrapolation of each variant's bytes (est.): the mission's O(10 kHz) array trigger rate, 8 h
-#: nights, about 1,300 h of observation a year, the 1 Gb/s off-site link
+#: array events per second each variant's bytes are extrapolated to: the mission's O(10 kHz) (est.)
 ARRAY_RATE_HZ = 10_000.0
-NIGHT_H = 8.0
-HOURS_PER_YEAR = 1300.0
-LINK_BIT_S = 1e9
 DVR_DIR = "dvr"
 INCOMPLETE = "INCOMPLETE"
 #: IRF figures compared per energy bin (summary ``irf.bins`` keys)
@@ -97,10 +94,11 @@ def reprocessable(config: ReductionConfig) -> list[str]:
 
 def extrapolated(bytes_per_array_event: float, rate_hz: float = ARRAY_RATE_HZ) -> dict[str, float]:
     """GB/s at ``rate_hz`` array events per second, PB per year and days to ship one night over the link
-    (assumptions in the module constants; DL0 blocks only, side tables and technical data not counted)."""
-    gb_s = bytes_per_array_event * rate_hz / 1e9
-    return {"assumed_array_rate_hz": rate_hz, "gb_per_s": gb_s, "pb_per_year": gb_s * HOURS_PER_YEAR * 3600 / 1e6,
-            "link_days_per_night": gb_s * 1e9 * 8 * NIGHT_H * 3600 / LINK_BIT_S / 86400}
+    (``ctasim.rates.volume_figures``' hours and link; DL0 blocks only, side tables and technical data not
+    counted)."""
+    figures = volume_figures(bytes_per_array_event * rate_hz)
+    return {"assumed_array_rate_hz": rate_hz, "gb_per_s": figures["gbyte_per_s"],
+            "pb_per_year": figures["pb_per_year"], "link_days_per_night": figures["link_days_per_night"]}
 
 
 def _curves(performance: dict[str, Any]) -> dict[str, list[float | None]]:
@@ -140,6 +138,7 @@ def run_study(run_dir: str | Path, variants: Sequence[ReductionConfig], irf=None
     if len(set(names)) != len(names) or not names:
         raise CtasimError(f"dvr: variant names must be unique and at least one, got {names}")
     archives = data_files(run_dir, "dl0")
+    n_array = sum(_array_events(a) for a in archives)   # the same events in every variant
     out: dict[str, Any] = {"reference": names[0], "variants": {}}
     reference_bins = reference_curves = None
     for config in variants:
@@ -149,10 +148,8 @@ def run_study(run_dir: str | Path, variants: Sequence[ReductionConfig], irf=None
         (folder / "dl0").mkdir(parents=True)
         (folder / INCOMPLETE).write_text("being built\n")
         sizes: dict[str, dict[str, int]] = {}
-        n_array = 0
         for archive in archives:
             _merge(sizes, derive_archive(archive, folder / "dl0" / archive.name, config))
-            n_array += _array_events(archive)
         sections = run_offline(folder, OfflineConfig(dl1=True, dl2=True, models=str(models)), irf, dl0_run=folder)
         r1 = sum(s["r1"] for s in sizes.values())
         dl0 = sum(s["dl0"] for s in sizes.values())

@@ -757,7 +757,7 @@ def dvr_section(summary: Mapping[str, Any]) -> list[Block]:
         Heading("Data-volume reduction study"),
         Para(f"Every variant derived from the same full-R1 archive and reconstructed with the same models; "
              f"reference: {d['reference']}. Extrapolated at {fmt(first['assumed_array_rate_hz'])} Hz of array "
-             "events (DL0 blocks only); link: 1 Gb/s, 8 h nights, 1,300 h a year (est.)."),
+             "events (DL0 blocks only); link: 1 Gb/s, 8 h nights, 1,314 h a year."),
         Table(["variant", "bytes / array event", "factor from R1", "GB/s", "PB / year", "link days / night",
                "cannot be redone"],
               [[name, fmt(v["bytes_per_array_event"], ".4g"), fmt(v["reduction_factor_from_r1"]), fmt(v["gb_per_s"]),
